@@ -1,0 +1,105 @@
+#include "cli.hpp"
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "signals.hpp"
+
+#include <mqfleet/error.hpp>
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+namespace mqfleet::cli {
+namespace {
+
+std::map<const CLI::App*, Action>& actions() {
+  static std::map<const CLI::App*, Action> registry;
+  return registry;
+}
+
+// The deepest selected subcommand that has an action.
+const Action* selected_action(const CLI::App& app) {
+  const CLI::App* current = &app;
+  const Action* found = nullptr;
+  while (current != nullptr) {
+    if (auto it = actions().find(current); it != actions().end()) found = &it->second;
+    auto chosen = current->get_subcommands();
+    current = chosen.empty() ? nullptr : chosen.front();
+  }
+  return found;
+}
+
+} // namespace
+
+void set_action(CLI::App* subcommand, Action action) { actions()[subcommand] = std::move(action); }
+
+void setup_app(CLI::App& app) {
+  app.name("mqfleet");
+  app.description("MQTT command-line client, device simulator, load tester and reference broker.");
+  app.set_version_flag("--version", MQFLEET_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  for (const auto& setup : command_setups()) setup(app);
+}
+
+int run(CLI::App& app, const std::vector<std::string>& args) {
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? exit_code::k_success : exit_code::k_usage;
+  }
+  const Action* action = selected_action(app);
+  if (action == nullptr) {
+    std::cerr << app.help();
+    return exit_code::k_usage;
+  }
+  return (*action)();
+}
+
+int exit_code_for(const std::exception& error) noexcept {
+  if (dynamic_cast<const CLI::ParseError*>(&error)) return exit_code::k_usage;
+  if (auto* connect = dynamic_cast<const ConnectError*>(&error))
+    return connect->is_authentication_failure() ? exit_code::k_auth : exit_code::k_connect;
+  if (dynamic_cast<const ConfigError*>(&error)) return exit_code::k_config;
+  if (dynamic_cast<const TimeoutError*>(&error)) return exit_code::k_timeout;
+  if (dynamic_cast<const DeliveryError*>(&error)) return exit_code::k_delivery;
+  if (dynamic_cast<const ProtocolError*>(&error)) return exit_code::k_protocol;
+  if (dynamic_cast<const InterruptedError*>(&error)) return exit_code::k_interrupted;
+  return exit_code::k_internal;
+}
+
+std::string error_message(const std::exception& error) {
+  std::string message = fmt::format("mqfleet: error: {}", error.what());
+  if (auto* e = dynamic_cast<const Error*>(&error)) {
+    if (!e->where().empty()) message += fmt::format(" ({})", e->where());
+    if (!e->hint().empty()) message += fmt::format(": {}", e->hint());
+  } else {
+    message += ": this is a bug in mqfleet, please report it";
+  }
+  return message;
+}
+
+int mqfleet_main(int argc, char** argv) {
+  install_signal_handling();
+  int code = exit_code::k_internal;
+  try {
+    CLI::App app;
+    setup_app(app);
+    std::vector<std::string> args(argv + 1, argv + argc);
+    code = run(app, args);
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::cerr << error_message(e) << '\n';
+    code = exit_code_for(e);
+  }
+  std::fflush(stdout);
+  std::cerr.flush();
+  return code;
+}
+
+} // namespace mqfleet::cli

@@ -1,0 +1,36 @@
+#pragma once
+// The CLI framework: subcommand registration, the single try/catch that maps errors to
+// exit codes, and error printing. Subcommands live in cmd_<name>.{hpp,cpp}.
+
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace mqfleet::cli {
+
+/// What a subcommand does once its flags are parsed; returns the process exit code.
+using Action = std::function<int()>;
+
+/// Registers `action` to run when `subcommand` (or a nested subcommand) is selected.
+void set_action(CLI::App* subcommand, Action action);
+
+/// Builds the whole command tree: the root app with every subcommand registered.
+void setup_app(CLI::App& app);
+
+/// Parses argv into `app` and runs the selected action; returns the exit code. Used by
+/// main() and by in-process CLI tests.
+int run(CLI::App& app, const std::vector<std::string>& args);
+
+/// The exit code (see exit_codes.hpp) that corresponds to an exception.
+int exit_code_for(const std::exception& error) noexcept;
+
+/// The one-line message printed for an error: `mqfleet: error: what (where): hint`.
+std::string error_message(const std::exception& error);
+
+/// The whole program: signals, parse, run, catch, print, exit code.
+int mqfleet_main(int argc, char** argv);
+
+} // namespace mqfleet::cli

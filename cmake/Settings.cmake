@@ -1,0 +1,27 @@
+# Warnings and sanitizers as INTERFACE targets that every mqfleet target links.
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "Build type" FORCE)
+endif()
+
+find_program(CCACHE_PROGRAM ccache)
+if(CCACHE_PROGRAM)
+  set(CMAKE_CXX_COMPILER_LAUNCHER "${CCACHE_PROGRAM}")
+  set(CMAKE_C_COMPILER_LAUNCHER "${CCACHE_PROGRAM}")
+endif()
+
+add_library(mqfleet_warnings INTERFACE)
+target_compile_options(mqfleet_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
+  -Wunused -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+  $<$<BOOL:${MQFLEET_WERROR}>:-Werror>)
+
+add_library(mqfleet_sanitizers INTERFACE)
+if(MQFLEET_SANITIZE)
+  target_compile_options(mqfleet_sanitizers INTERFACE
+    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(mqfleet_sanitizers INTERFACE -fsanitize=address,undefined)
+endif()
+
+# Everything of ours links this one target to get both.
+add_library(mqfleet_settings INTERFACE)
+target_link_libraries(mqfleet_settings INTERFACE mqfleet_warnings mqfleet_sanitizers)

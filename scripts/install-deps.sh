@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mqfleet needs, and only those missing. Idempotent: a
+# second run installs nothing and does not touch the network.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake ninja-build ccache pkg-config git openssl
+  # libraries (all found through find_package)
+  libpaho-mqttpp-dev libpaho-mqtt-dev libssl-dev libcli11-dev nlohmann-json3-dev
+  libfmt-dev libasio-dev libsqlite3-dev libgtest-dev
+  # independent peers for the tests and benchmarks
+  mosquitto mosquitto-clients python3 python3-paho-mqtt
+  # fuzzing (libFuzzer) and the sanitizer preset
+  clang libclang-rt-14-dev
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages are already installed"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then sudo="sudo"; else
+    echo "install-deps: error: not root and no sudo: install as root: apt-get install ${missing[*]}" >&2
+    exit 3
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,63 @@
+// The CLI framework in-process: error messages, exit-code mapping, parse errors.
+#include "cli.hpp"
+#include "exit_codes.hpp"
+
+#include <mqfleet/error.hpp>
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace mqfleet::cli {
+namespace {
+
+TEST(ExitCodes, MapEveryErrorKind) {
+  EXPECT_EQ(exit_code_for(ConfigError("x")), exit_code::k_config);
+  EXPECT_EQ(exit_code_for(ConnectError(-1, "x")), exit_code::k_connect);
+  EXPECT_EQ(exit_code_for(ConnectError(3, "x")), exit_code::k_connect);
+  EXPECT_EQ(exit_code_for(ConnectError(5, "x")), exit_code::k_auth);
+  EXPECT_EQ(exit_code_for(ConnectError(4, "x")), exit_code::k_auth);
+  EXPECT_EQ(exit_code_for(ConnectError(0x87, "x")), exit_code::k_auth);
+  EXPECT_EQ(exit_code_for(ConnectError(0x86, "x")), exit_code::k_auth);
+  EXPECT_EQ(exit_code_for(TimeoutError("x")), exit_code::k_timeout);
+  EXPECT_EQ(exit_code_for(DeliveryError(0x80, "x")), exit_code::k_delivery);
+  EXPECT_EQ(exit_code_for(ProtocolError(0x81, "x")), exit_code::k_protocol);
+  EXPECT_EQ(exit_code_for(InterruptedError("x")), exit_code::k_interrupted);
+  EXPECT_EQ(exit_code_for(std::runtime_error("x")), exit_code::k_internal);
+}
+
+TEST(ExitCodes, AreDistinct) {
+  const std::vector<int> codes{exit_code::k_success, exit_code::k_internal,  exit_code::k_usage,
+                               exit_code::k_config,  exit_code::k_connect,   exit_code::k_auth,
+                               exit_code::k_timeout, exit_code::k_delivery,  exit_code::k_protocol,
+                               exit_code::k_expectation, exit_code::k_interrupted};
+  std::set<int> unique(codes.begin(), codes.end());
+  EXPECT_EQ(unique.size(), codes.size());
+}
+
+TEST(ErrorMessage, SaysWhatWhereAndHow) {
+  EXPECT_EQ(error_message(ConfigError("payload is not valid JSON", "-m", "fix the JSON or drop --json")),
+            "mqfleet: error: payload is not valid JSON (-m): fix the JSON or drop --json");
+  EXPECT_EQ(error_message(TimeoutError("no message within 2 s")), "mqfleet: error: no message within 2 s");
+}
+
+TEST(Parse, UnknownSubcommandIsAUsageError) {
+  CLI::App app;
+  setup_app(app);
+  testing::internal::CaptureStderr();
+  testing::internal::CaptureStdout();
+  EXPECT_EQ(run(app, {"no-such-command"}), exit_code::k_usage);
+  testing::internal::GetCapturedStdout();
+  testing::internal::GetCapturedStderr();
+}
+
+TEST(Parse, VersionFlagSucceeds) {
+  CLI::App app;
+  setup_app(app);
+  testing::internal::CaptureStdout();
+  EXPECT_EQ(run(app, {"--version"}), exit_code::k_success);
+  EXPECT_NE(testing::internal::GetCapturedStdout().find('.'), std::string::npos);
+}
+
+} // namespace
+} // namespace mqfleet::cli
