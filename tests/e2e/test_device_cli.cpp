@@ -207,6 +207,9 @@ TEST(DeviceCli, MosquittoAcceptsTheHashesWeWrite) {
   const auto credential = add_generated(registry, "acme", "sensor");
   const auto hash = Registry::load(registry).find_device("acme", "sensor")->credential;
   const auto passwd = dir.write("passwd", "sensor:" + hash + "\n");
+  // mosquitto started as root reads the password file after dropping to its own user.
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(passwd.c_str(), 0644), 0);
   MosquittoOptions options;
   options.extra_config = "allow_anonymous false\npassword_file " + passwd;
   MosquittoBroker mosquitto(options);
