@@ -11,6 +11,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -129,6 +130,20 @@ TEST(DeviceCli, RemoveDeletesTheDeviceAndKeepsMode0600) {
   std::size_t files = 0;
   for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path())) ++files;
   EXPECT_EQ(files, 1u) << "no temporary files left behind";
+}
+
+TEST(DeviceCli, PromptsTwiceWithoutEchoOnATerminal) {
+  const char* source = std::getenv("MQFLEET_SOURCE_DIR");
+  ASSERT_NE(source, nullptr);
+  TempDir dir;
+  const auto registry = dir.file("r.json");
+  const auto result = run_process({"/usr/bin/python3", std::string(source) + "/tests/e2e/py/tty_prompt.py",
+                                   "typed-Secret-42", mqfleet_bin(), "device", "add", "acme", "d1", "--registry",
+                                   registry});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("Repeat credential:"), std::string::npos) << result.out;
+  EXPECT_EQ(result.out.find("typed-Secret-42"), std::string::npos) << "the terminal echoed the secret";
+  EXPECT_EQ(Registry::load(registry).authenticate("acme", "d1", "typed-Secret-42"), AuthStatus::ok);
 }
 
 TEST(DeviceCli, RegistryFromEnvironment) {
