@@ -8,11 +8,16 @@ _mqfleet() {
     word="${COMP_WORDS[i]}"
     case "$path $word" in
       "mqfleet completion") path="$path $word" ;;
+      "mqfleet device") path="$path $word" ;;
+      "mqfleet device add") path="$path $word" ;;
+      "mqfleet device list") path="$path $word" ;;
+      "mqfleet device rm") path="$path $word" ;;
+      "mqfleet device set-credential") path="$path $word" ;;
     esac
   done
   case "$path" in
     "mqfleet")
-      subcommands="completion"
+      subcommands="completion device"
       options="--version"
       value_options=""
       file_options="" ;;
@@ -21,6 +26,31 @@ _mqfleet() {
       options=""
       value_options=""
       file_options="" ;;
+    "mqfleet device")
+      subcommands="add list rm set-credential"
+      options=""
+      value_options=""
+      file_options="" ;;
+    "mqfleet device add")
+      subcommands=""
+      options="--registry --description --generate --credential-env --credential-file --iterations"
+      value_options="--registry --description --credential-env --credential-file --iterations"
+      file_options="--registry --credential-file" ;;
+    "mqfleet device list")
+      subcommands=""
+      options="--registry --format"
+      value_options="--registry --format"
+      file_options="--registry" ;;
+    "mqfleet device rm")
+      subcommands=""
+      options="--registry"
+      value_options="--registry"
+      file_options="--registry" ;;
+    "mqfleet device set-credential")
+      subcommands=""
+      options="--registry --generate --credential-env --credential-file --iterations"
+      value_options="--registry --credential-env --credential-file --iterations"
+      file_options="--registry --credential-file" ;;
   esac
   if [[ " $file_options " == *" $prev "* ]]; then
     COMPREPLY=($(compgen -f -- "$cur"))

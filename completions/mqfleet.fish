@@ -2,7 +2,7 @@
 function __mqfleet_path
     set -l path mqfleet
     for token in (commandline -opc)[2..-1]
-        if contains -- "$path $token"  'mqfleet completion'
+        if contains -- "$path $token"  'mqfleet completion' 'mqfleet device' 'mqfleet device add' 'mqfleet device list' 'mqfleet device rm' 'mqfleet device set-credential'
             set path "$path $token"
         end
     end
@@ -15,4 +15,23 @@ end
 
 complete -c mqfleet -f
 complete -c mqfleet -n '__mqfleet_at "mqfleet"' -a completion -d 'Print the shell completion script (bash, zsh or fish)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet"' -a device -d 'Manage the broker\'s device registry (accounts, devices, credentials)'
 complete -c mqfleet -n '__mqfleet_at "mqfleet"' -l version -d 'Display program version information and exit'
+complete -c mqfleet -n '__mqfleet_at "mqfleet device"' -a add -d 'Add a device to an account (creates the account and the file)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet device"' -a list -d 'List accounts and devices (never credentials)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet device"' -a rm -d 'Remove a device (and its account when it was the last one)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet device"' -a set-credential -d 'Replace a device\'s credential'
+complete -c mqfleet -n '__mqfleet_at "mqfleet device add"' -l registry -r -F -d 'Device registry file (JSON; see docs/registry.md)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet device add"' -l description -r -d 'Free-text description of the device'
+complete -c mqfleet -n '__mqfleet_at "mqfleet device add"' -l generate -d 'Generate a random credential and print it once on stdout'
+complete -c mqfleet -n '__mqfleet_at "mqfleet device add"' -l credential-env -r -d 'Read the credential from this environment variable'
+complete -c mqfleet -n '__mqfleet_at "mqfleet device add"' -l credential-file -r -F -d 'Read the credential from this file (first line)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet device add"' -l iterations -r -d 'PBKDF2-SHA512 iterations for the stored hash (default 101)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet device list"' -l registry -r -F -d 'Device registry file (JSON; see docs/registry.md)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet device list"' -l format -r -d 'Output format'
+complete -c mqfleet -n '__mqfleet_at "mqfleet device rm"' -l registry -r -F -d 'Device registry file (JSON; see docs/registry.md)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet device set-credential"' -l registry -r -F -d 'Device registry file (JSON; see docs/registry.md)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet device set-credential"' -l generate -d 'Generate a random credential and print it once on stdout'
+complete -c mqfleet -n '__mqfleet_at "mqfleet device set-credential"' -l credential-env -r -d 'Read the credential from this environment variable'
+complete -c mqfleet -n '__mqfleet_at "mqfleet device set-credential"' -l credential-file -r -F -d 'Read the credential from this file (first line)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet device set-credential"' -l iterations -r -d 'PBKDF2-SHA512 iterations for the stored hash (default 101)'

@@ -64,9 +64,9 @@ TEST_P(CompletionFile, NamesEverySubcommandAndLongOption) {
 INSTANTIATE_TEST_SUITE_P(Shells, CompletionFile,
                          testing::Values(Shell{"mqfleet.bash", bash_completion}, Shell{"_mqfleet", zsh_completion},
                                          Shell{"mqfleet.fish", fish_completion}),
-                         [](const auto& info) {
-                           return info.param.file == "_mqfleet" ? std::string("zsh")
-                                  : info.param.file == "mqfleet.bash" ? std::string("bash")
+                         [](const testing::TestParamInfo<Shell>& shell_info) {
+                           return shell_info.param.file == "_mqfleet" ? std::string("zsh")
+                                  : shell_info.param.file == "mqfleet.bash" ? std::string("bash")
                                                                       : std::string("fish");
                          });
 
