@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include "cmd_profile.hpp"
 #include "cmd_pub.hpp"
 
 namespace mqfleet::cli {
@@ -7,6 +8,7 @@ namespace mqfleet::cli {
 std::vector<std::function<void(CLI::App&)>> command_setups() {
   return {
       setup_pub,
+      setup_profile,
   };
 }
 
