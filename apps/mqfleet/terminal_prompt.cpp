@@ -22,7 +22,7 @@ public:
     m_active = ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
   }
   ~EchoOff() {
-    if (m_active) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &m_saved);
+    if (m_active) ::tcsetattr(STDIN_FILENO, TCSANOW, &m_saved);
   }
   EchoOff(const EchoOff&) = delete;
   EchoOff& operator=(const EchoOff&) = delete;
@@ -40,10 +40,12 @@ std::string prompt_secret(const std::string& label) {
   if (!can_prompt())
     throw ConfigError("the credential must be typed in, but stdin is not a terminal", "-P -",
                       "use --password-env NAME or --password-file PATH in scripts");
-  std::cerr << label << std::flush;
   std::string line;
   {
+    // Echo goes off before the prompt shows: TCSAFLUSH drops typeahead, so an answer
+    // typed after seeing the prompt must not arrive before the switch.
     EchoOff quiet;
+    std::cerr << label << std::flush;
     if (!std::getline(std::cin, line))
       throw ConfigError("no credential was typed (end of input)", "-P -", "type the credential and press Enter");
   }

@@ -194,5 +194,63 @@ TEST_F(ProfileCli, WrongPasswordIsAnAuthenticationFailureWithoutTheSecret) {
   EXPECT_NE(r.err.find("DEVICE_PW"), std::string::npos) << r.err;
 }
 
+// Runs argv[1:] on a pseudo-terminal, types $ANSWER once the credential prompt shows,
+// and passes on everything the terminal displayed and the exit code.
+constexpr const char* k_pty_driver = R"PY(
+import os, pty, select, signal, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out, sent = b"", False
+while True:
+    ready, _, _ = select.select([fd], [], [], 30)
+    if not ready:
+        os.kill(pid, signal.SIGKILL)
+        break
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+    if not sent and b"Credential for" in out:
+        os.write(fd, os.environ["ANSWER"].encode() + b"\n")
+        sent = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+)PY";
+
+TEST_F(ProfileCli, PromptsOnATerminalWithEchoOff) {
+  MosquittoOptions options;
+  options.users = {{"device", "Typed-Pass-4"}};
+  options.extra_config = "user root";
+  MosquittoBroker broker(options);
+  ASSERT_EQ(mqfleet({"profile", "add", "ask", "-h", "127.0.0.1", "-p", std::to_string(broker.port()), "-u", "device",
+                     "-P", "-"})
+                .exit_code,
+            0);
+  EXPECT_EQ(nlohmann::json::parse(mqfleet({"profile", "show", "ask", "--format", "json"}).out)["credential"]["prompt"],
+            true);
+  // Not a terminal: refused with a hint, no hanging read.
+  auto r = mqfleet({"profile", "test", "ask"});
+  EXPECT_EQ(r.exit_code, k_config);
+  EXPECT_NE(r.err.find("--password-env"), std::string::npos) << r.err;
+
+  ProcessOptions pty_options;
+  pty_options.env = {{"XDG_CONFIG_HOME", m_config.path().string()}, {"ANSWER", "Typed-Pass-4"}};
+  r = run_process({"/usr/bin/python3", "-c", k_pty_driver, mqfleet_bin(), "profile", "test", "ask"}, {}, 60s, pty_options);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Credential for device@127.0.0.1:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("round trip"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Typed-Pass-4"), std::string::npos) << "the typed credential was echoed: " << r.out;
+
+  pty_options.env["ANSWER"] = "Bad-Typed-5";
+  r = run_process({"/usr/bin/python3", "-c", k_pty_driver, mqfleet_bin(), "profile", "test", "ask"}, {}, 60s, pty_options);
+  EXPECT_EQ(r.exit_code, k_auth) << r.out << r.err;
+  EXPECT_EQ(r.out.find("Bad-Typed-5"), std::string::npos) << r.out;
+}
+
 } // namespace
 } // namespace mqfleet::test
