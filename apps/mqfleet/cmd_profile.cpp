@@ -221,6 +221,16 @@ void print_probe(const ProfileOptions& options, const ConnectionProfile& profile
               {"result", "ok"}});
 }
 
+// Throws DeliveryError when the broker refused the probe publish (v5 PUBACK >= 0x80).
+void check_probe_delivery(const Connection& connection, const std::string& topic) {
+  const DeliveryReport delivery = connection.delivery_report();
+  if (delivery.failed == 0) return;
+  throw DeliveryError(delivery.first_failure_reason,
+                      fmt::format("the broker refused the probe message (reason code 0x{:02x})",
+                                  delivery.first_failure_reason),
+                      topic, "let this client publish and subscribe under mqfleet/probe/ (broker ACL)");
+}
+
 void probe(const ProfileOptions& options, const ConnectionProfile& profile, const std::string& topic,
            ProbeReport& report) {
   Connection connection(profile);
@@ -248,7 +258,14 @@ void probe(const ProfileOptions& options, const ConnectionProfile& profile, cons
     if (left.count() <= 0)
       throw TimeoutError(fmt::format("the probe message did not come back within {:g} s", options.timeout_seconds),
                          topic, "the broker accepted the connection but did not deliver; check its ACLs, or raise --timeout");
-    auto message = connection.receive(std::min(left, std::chrono::milliseconds(200)));
+    check_probe_delivery(connection, topic);
+    std::optional<ReceivedMessage> message;
+    try {
+      message = connection.receive(std::min(left, std::chrono::milliseconds(200)));
+    } catch (const ConnectError&) {
+      check_probe_delivery(connection, topic);  // a refused probe can take the connection down with it
+      throw;
+    }
     if (message && message->topic == topic && message->payload == payload) {
       report.round_trip_ms =
           static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent).count()) / 1000.0;

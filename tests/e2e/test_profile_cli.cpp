@@ -194,6 +194,23 @@ TEST_F(ProfileCli, WrongPasswordIsAnAuthenticationFailureWithoutTheSecret) {
   EXPECT_NE(r.err.find("DEVICE_PW"), std::string::npos) << r.err;
 }
 
+TEST_F(ProfileCli, ProbeRefusedByTheBrokerAcl) {
+  TempDir dir;
+  MosquittoOptions options;
+  options.extra_config = "user root\nacl_file " + dir.write("acl", "topic readwrite other/#\n");
+  MosquittoBroker broker(options);
+  // MQTT 5: mosquitto answers the denied probe publish with PUBACK 0x87 (not authorized).
+  const auto r = mqfleet({"profile", "test", "-h", "127.0.0.1", "-p", std::to_string(broker.port()), "-V", "5",
+                          "--timeout", "20", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 7) << r.err;
+  EXPECT_NE(r.err.find("refused the probe message (reason code 0x87)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ACL"), std::string::npos) << r.err;
+  const auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["ok"], false);
+  EXPECT_EQ(report["connack"], 0);
+  EXPECT_TRUE(report["round_trip_ms"].is_null());
+}
+
 // Runs argv[1:] on a pseudo-terminal, types $ANSWER once the credential prompt shows,
 // and passes on everything the terminal displayed and the exit code.
 constexpr const char* k_pty_driver = R"PY(
