@@ -79,6 +79,7 @@ int run_add(const ProfileOptions& options) {
   if (!flags.id_prefix.empty())
     throw ConfigError("-I makes a client id for one run and cannot be stored", "-I",
                       "store a fixed client id with -i, or leave it out to get a generated one per run");
+  const ProfileStoreLock lock(default_profiles_path());
   ProfileStore store = open_store();
   if (!options.force && store.find(options.name))
     throw ConfigError("a profile named '" + options.name + "' already exists", store.path().string(),
@@ -173,6 +174,7 @@ int run_show(const ProfileOptions& options) {
 }
 
 int run_rm(const ProfileOptions& options) {
+  const ProfileStoreLock lock(default_profiles_path());
   ProfileStore store = open_store();
   if (!store.remove(options.name)) store.get(options.name);  // throws, listing the known names
   store.save();

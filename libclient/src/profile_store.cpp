@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -218,7 +219,42 @@ void write_all(int fd, const std::string& data, const std::string& where) {
   }
 }
 
+// Creates the profiles directory, readable by its owner only, when it is missing.
+void ensure_directory(const std::filesystem::path& dir, const std::string& where) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) return;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    throw ConfigError("cannot create the directory " + dir.string() + ": " + ec.message(), where,
+                      "check the permissions of its parent");
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+}
+
+std::filesystem::path directory_of(const std::filesystem::path& file) {
+  return file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+}
+
 } // namespace
+
+ProfileStoreLock::ProfileStoreLock(const std::filesystem::path& file) {
+  const std::string where = file.string();
+  ensure_directory(directory_of(file), where);
+  const std::string lock_path = where + ".lock";
+  m_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, S_IRUSR | S_IWUSR);
+  if (m_fd < 0)
+    throw ConfigError("cannot open the lock file " + lock_path + ": " + system_error_text(errno), where,
+                      "check the permissions of " + directory_of(file).string());
+  while (::flock(m_fd, LOCK_EX) != 0) {
+    if (errno == EINTR) continue;
+    const int error = errno;
+    ::close(m_fd);
+    throw ConfigError("cannot lock " + lock_path + ": " + system_error_text(error), where, "");
+  }
+}
+
+ProfileStoreLock::~ProfileStoreLock() {
+  if (m_fd >= 0) ::close(m_fd);  // closing releases the flock
+}
 
 std::filesystem::path default_profiles_path(const EnvLookup& env) {
   if (auto xdg = env("XDG_CONFIG_HOME"); xdg && !xdg->empty() && xdg->front() == '/')
@@ -306,15 +342,8 @@ void ProfileStore::load() {
 
 void ProfileStore::save() const {
   const std::string where = m_path.string();
-  const std::filesystem::path dir = m_path.has_parent_path() ? m_path.parent_path() : std::filesystem::path(".");
-  std::error_code ec;
-  if (!std::filesystem::exists(dir, ec)) {
-    std::filesystem::create_directories(dir, ec);
-    if (ec)
-      throw ConfigError("cannot create the directory " + dir.string() + ": " + ec.message(), where,
-                        "check the permissions of its parent");
-    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
-  }
+  const std::filesystem::path dir = directory_of(m_path);
+  ensure_directory(dir, where);
   Json root;
   root["version"] = k_format_version;
   Json profiles = Json::object();

@@ -115,6 +115,20 @@ TEST_F(ProfileCli, ErrorsAreConfigurationErrorsWithAClearMessage) {
   EXPECT_NE(r.err.find("not valid JSON"), std::string::npos) << r.err;
 }
 
+TEST_F(ProfileCli, ParallelAddsKeepEveryProfile) {
+  ProcessOptions options;
+  options.env["XDG_CONFIG_HOME"] = m_config.path().string();
+  std::vector<std::unique_ptr<Process>> runs;
+  for (int i = 0; i < 12; ++i)
+    runs.push_back(std::make_unique<Process>(
+        std::vector<std::string>{mqfleet_bin(), "profile", "add", "dev" + std::to_string(i), "-h", "h", "-i",
+                                 "device-" + std::to_string(i)},
+        options));
+  for (auto& run : runs) EXPECT_EQ(run->wait().exit_code, 0);
+  const auto listed = nlohmann::json::parse(mqfleet({"profile", "list", "--format", "json"}).out);
+  EXPECT_EQ(listed.size(), 12u) << listed.dump();
+}
+
 TEST_F(ProfileCli, WarnsAboutReadableLiteralCredentials) {
   ASSERT_EQ(mqfleet({"profile", "add", "lit", "-h", "a", "-P", "Visible1"}).exit_code, 0);
   ASSERT_EQ(::chmod(profiles_file().c_str(), 0644), 0);

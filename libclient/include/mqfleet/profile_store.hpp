@@ -32,6 +32,20 @@ ConnectionProfile profile_from_json(const std::string& json_text, const std::str
 /// True when the profile holds a secret literally (credential or key password).
 bool has_literal_secret(const ConnectionProfile& profile);
 
+/// An exclusive advisory lock (flock on "<file>.lock") held for a load-modify-save
+/// cycle, so that concurrent `profile add` / `rm` runs do not lose each other's
+/// changes. Creates the directory (mode 0700) when missing; throws ConfigError.
+class ProfileStoreLock {
+public:
+  explicit ProfileStoreLock(const std::filesystem::path& file);
+  ~ProfileStoreLock();
+  ProfileStoreLock(const ProfileStoreLock&) = delete;
+  ProfileStoreLock& operator=(const ProfileStoreLock&) = delete;
+
+private:
+  int m_fd = -1;
+};
+
 /// A set of named profiles backed by one JSON file.
 class ProfileStore {
 public:
