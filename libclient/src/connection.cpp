@@ -4,6 +4,7 @@
 #include <mqfleet/profile_resolve.hpp>
 
 #include "paho_convert.hpp"
+#include "paho_sleep.hpp"
 
 #include <mqtt/async_client.h>
 
@@ -269,6 +270,9 @@ Connection::~Connection() {
     // Destructors never throw; a failed DISCONNECT only means the socket is gone already.
   }
   m_impl->client->disable_callbacks();
+  // Destroying the last client waits for the library threads in 100 ms sleeps.
+  const detail::FastSleepScope fast_sleeps;
+  m_impl->client.reset();
 }
 
 void Connection::set_stop_token(std::stop_token token) { m_impl->stop = std::move(token); }
@@ -293,6 +297,7 @@ ConnectResult Connection::connect() {
   }
   const auto start = Clock::now();
   mqtt::token_ptr token;
+  const detail::FastSleepScope fast_sleeps; // the receive thread must notice the new socket at once
   try {
     token = d.client->connect(d.options);
     d.wait_token(token, d.profile.connect_timeout, "connecting to the broker");
