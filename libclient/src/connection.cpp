@@ -110,10 +110,19 @@ struct Connection::Impl : mqtt::iaction_listener {
   // Declared last: destroyed first, so no callback runs into a half-destroyed Impl.
   std::unique_ptr<mqtt::async_client> client;
 
+  // A publisher blocked on a full window resumes at half of it, so it wakes once per
+  // max_inflight/2 acknowledgements rather than once per acknowledgement.
+  std::size_t low_watermark() const noexcept { return max_inflight / 2; }
+
+  void notify_if_waited_for() {
+    const std::size_t in_flight = report.in_flight();
+    if (in_flight <= low_watermark() || in_flight == 0) changed.notify_all();
+  }
+
   void on_success(const mqtt::token&) override {
     std::lock_guard lock(mutex);
     ++report.acknowledged;
-    changed.notify_all();
+    notify_if_waited_for();
   }
 
   void on_failure(const mqtt::token& token) override {
@@ -122,7 +131,7 @@ struct Connection::Impl : mqtt::iaction_listener {
       const int reason = token.get_reason_code();
       report.first_failure_reason = reason >= 0x80 ? reason : token.get_return_code();
     }
-    changed.notify_all();
+    notify_if_waited_for();
   }
 
   void check_stop() const {
@@ -319,7 +328,8 @@ void Connection::publish(const OutgoingMessage& message) {
     throw ConfigError(fmt::format("QoS {} does not exist", message.qos), "-q", "use 0, 1 or 2");
   {
     std::unique_lock lock(d.mutex);
-    d.changed.wait(lock, d.stop, [&] { return d.report.in_flight() < d.max_inflight || d.lost; });
+    if (d.report.in_flight() >= d.max_inflight)
+      d.changed.wait(lock, d.stop, [&] { return d.report.in_flight() <= d.low_watermark() || d.lost; });
     if (d.lost)
       throw ConnectError(-1, fmt::format("connection lost: {}", d.lost_cause), d.where,
                          "check the broker's log; messages in flight were not delivered");
