@@ -156,6 +156,7 @@ struct Connection::Impl : mqtt::iaction_listener {
     const int reason = e.get_reason_code();
     int code = -1;
     if (v5 && reason >= 0x80) code = reason;
+    else if (v5 && rc >= 0x80 && rc <= 0xFF) code = rc; // Paho C reports a v5 CONNACK refusal as the return code
     else if (!v5 && rc >= 1 && rc <= 5) code = rc;
     if (code > 0) {
       const bool auth = code == 4 || code == 5 || code == 0x86 || code == 0x87 || code == 0x8C;
