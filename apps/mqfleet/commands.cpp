@@ -1,9 +1,13 @@
 #include "commands.hpp"
 
+#include "cmd_sub.hpp"
+
 namespace mqfleet::cli {
 
 std::vector<std::function<void(CLI::App&)>> command_setups() {
-  return {};
+  return {
+      setup_sub,
+  };
 }
 
 } // namespace mqfleet::cli
