@@ -1,11 +1,13 @@
 #include "commands.hpp"
 
+#include "cmd_pub.hpp"
 #include "cmd_sub.hpp"
 
 namespace mqfleet::cli {
 
 std::vector<std::function<void(CLI::App&)>> command_setups() {
   return {
+      setup_pub,
       setup_sub,
   };
 }

@@ -1,9 +1,9 @@
 #include <mqfleet/connection.hpp>
 
 #include <mqfleet/error.hpp>
+#include <mqfleet/profile_resolve.hpp>
 
 #include "paho_convert.hpp"
-#include "secret_fallback.hpp"
 
 #include <mqtt/async_client.h>
 
@@ -192,7 +192,7 @@ Connection::Connection(ConnectionProfile profile) : m_impl(std::make_unique<Impl
   // Our own deadline (connect()) fires first; Paho's only keeps a stuck handshake bounded.
   o.set_connect_timeout(static_cast<int>((p.connect_timeout.count() + 999) / 1000) + 1);
   if (!p.username.empty()) o.set_user_name(p.username);
-  if (!p.credential.empty()) o.set_password(detail::resolve_secret_fallback(p.credential, "password"));
+  if (!p.credential.empty()) o.set_password(resolve_secret(p.credential, "password", "Password: ", {}));
   if (p.will) {
     if (p.will->topic.empty())
       throw ConfigError("the will has no topic", "--will-topic", "give --will-topic with --will-payload");
@@ -217,7 +217,7 @@ Connection::Connection(ConnectionProfile profile) : m_impl(std::make_unique<Impl
     if (!t.cert_file.empty()) ssl.set_key_store(t.cert_file);
     if (!t.key_file.empty()) ssl.set_private_key(t.key_file);
     if (!t.key_password.empty())
-      ssl.set_private_key_password(detail::resolve_secret_fallback(t.key_password, "key password"));
+      ssl.set_private_key_password(resolve_secret(t.key_password, "--key-password-env", "Key password: ", {}));
     ssl.set_enable_server_cert_auth(!t.insecure);
     ssl.set_verify(!t.insecure);
     ssl.set_ssl_version(ssl_version(t.version));
