@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include "cmd_profile.hpp"
 #include "cmd_pub.hpp"
 #include "cmd_sub.hpp"
 
@@ -8,6 +9,7 @@ namespace mqfleet::cli {
 std::vector<std::function<void(CLI::App&)>> command_setups() {
   return {
       setup_pub,
+      setup_profile,
       setup_sub,
   };
 }
