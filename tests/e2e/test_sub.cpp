@@ -11,7 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <filesystem>
 #include <set>
+#include <stdexcept>
 
 namespace mqfleet::test {
 namespace {
@@ -47,8 +49,8 @@ protected:
     return process;
   }
 
-  ProcessResult run_sub(const std::vector<std::string>& args, std::chrono::milliseconds timeout = 60s) {
-    return run_process(sub_argv(args), {}, timeout);
+  ProcessResult run_sub(const std::vector<std::string>& args, ProcessOptions options = {}) {
+    return run_process(sub_argv(args), {}, 60s, std::move(options));
   }
 
   void mosquitto_pub(const std::vector<std::string>& args, const std::string& input = {}) {
@@ -184,6 +186,25 @@ TEST_F(SubTest, SeveralTopics) {
   EXPECT_EQ(result.out, "multi/a 1\nmulti/b 2\nother/c 3\n");
 }
 
+TEST_F(SubTest, SeveralTopicsWithV5SubscriptionOptions) {
+  auto sub = start_sub({"-V", "5", "-t", "v5m/a", "-t", "v5m/b", "-C", "2", "-v", "-q", "2", "--no-local",
+                        "--retain-handling", "2", "--retain-as-published"});
+  mosquitto_pub({"-V", "5", "-t", "v5m/a", "-q", "2", "-m", "1"});
+  mosquitto_pub({"-V", "5", "-t", "v5m/b", "-q", "2", "-m", "2"});
+  const ProcessResult result = finish(*sub);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "v5m/a 1\nv5m/b 2\n");
+}
+
+TEST_F(SubTest, RetainHandlingTwoSkipsRetainedOnSubscribe) {
+  mosquitto_pub({"-t", "rh/t", "-r", "-q", "1", "-m", "stale"});
+  auto sub = start_sub({"-V", "5", "-t", "rh/t", "-C", "1", "--retain-handling", "2"});
+  mosquitto_pub({"-t", "rh/t", "-q", "1", "-m", "fresh"});
+  const ProcessResult result = finish(*sub);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "fresh\n");
+}
+
 TEST_F(SubTest, JsonLinesWithABinaryPayload) {
   TempDir dir;
   std::string binary;
@@ -225,27 +246,27 @@ TEST_F(SubTest, JsonLinesCarryV5Properties) {
 
 TEST_F(SubTest, SameOutputAsMosquittoSub) {
   const std::string format = "%t|%q|%r|%l|%x|%X|%p|%5l|%-8t|%.3t|\\t|@@|%%";
+  // mosquitto_sub flushes stdout only after a message: a retained marker, delivered on
+  // subscribe, tells when it is ready.
+  mosquitto_pub({"-t", "cmp/0", "-r", "-q", "1", "-m", "ready"});
   for (const std::vector<std::string>& style :
        {std::vector<std::string>{"-F", format}, std::vector<std::string>{"-v"}, std::vector<std::string>{}}) {
     std::vector<std::string> peer_args{find_program("mosquitto_sub"), "-h", "127.0.0.1", "-p", port(), "-t", "cmp/#",
-                                       "-C", "2", "-q", "1", "-d"};
+                                       "-C", "3", "-q", "1"};
     peer_args.insert(peer_args.end(), style.begin(), style.end());
     Process peer(peer_args);
-    ASSERT_TRUE(peer.wait_for_stdout_line([](const std::string& l) { return l.find("SUBACK") != std::string::npos; }, 30s));
-    std::vector<std::string> ours_args{"-t", "cmp/#", "-C", "2", "-q", "1"};
+    ASSERT_TRUE(peer.wait_for_stdout_line([](const std::string& l) { return l.find("ready") != std::string::npos; }, 30s));
+    std::vector<std::string> ours_args{"-t", "cmp/#", "-C", "3", "-q", "1"};
     ours_args.insert(ours_args.end(), style.begin(), style.end());
     auto ours = start_sub(ours_args);
     mosquitto_pub({"-t", "cmp/one", "-q", "1", "-m", "hello world"});
-    mosquitto_pub({"-t", "cmp/two", "-q", "1", "-r", "-m", "x"});
+    mosquitto_pub({"-t", "cmp/two", "-q", "1", "-m", "x"});
     const ProcessResult theirs = finish(peer);
     const ProcessResult mine = finish(*ours);
+    ASSERT_EQ(theirs.exit_code, 0) << theirs.err;
     ASSERT_EQ(mine.exit_code, 0) << mine.err;
-    // mosquitto_sub -d mixes its debug lines into stdout; keep only the messages.
-    std::string expected;
-    for (const auto& line : split_lines(theirs.out))
-      if (line.rfind("Client ", 0) != 0 && line.rfind("Subscribed", 0) != 0) expected += line + "\n";
-    EXPECT_EQ(mine.out, expected);
-    mosquitto_pub({"-t", "cmp/two", "-r", "-n"});
+    EXPECT_EQ(mine.out, theirs.out);
+    EXPECT_EQ(split_lines(mine.out).size(), 3U) << mine.out;
   }
 }
 
@@ -264,34 +285,69 @@ TEST_F(SubTest, ConnectionRefusedExitsWithTheConnectCode) {
   EXPECT_NE(result.err.find("mqfleet: error:"), std::string::npos);
 }
 
-class SubAclTest : public SubTest {
+// mosquitto's acl_file never refuses a SUBSCRIBE (it only filters deliveries); its
+// dynamic-security plugin does. Here anonymous clients may subscribe to allowed/# only.
+class SubRefusalTest : public SubTest {
 protected:
-  SubAclTest() : SubTest(acl_options()) {}
+  SubRefusalTest() : SubTest(dynsec_options()) {}
 
-  static MosquittoOptions acl_options() {
-    static TempDir acl_dir;  // lives as long as the test program; the broker reads it at start
+  static MosquittoOptions dynsec_options() {
+    static TempDir dir;  // lives as long as the test program; the broker reads it at start
+    const std::string config = dir.write("dynsec.json", R"({
+      "defaultACLAccess": {"publishClientSend": true, "publishClientReceive": true,
+                           "subscribe": false, "unsubscribe": true},
+      "clients": [],
+      "groups": [{"groupname": "anonymous", "roles": [{"rolename": "limited"}], "clients": []}],
+      "anonymousGroup": "anonymous",
+      "roles": [{"rolename": "limited",
+                 "acls": [{"acltype": "subscribePattern", "topic": "allowed/#", "allow": true}]}]
+    })");
+    // mosquitto started as root drops to its own user before loading plugins.
+    std::filesystem::permissions(dir.path(), std::filesystem::perms(0755));
+    std::filesystem::permissions(config, std::filesystem::perms(0644));
     MosquittoOptions options;
-    options.extra_config = "acl_file " + acl_dir.write("acl", "topic readwrite allowed/#\n") + "\n";
+    options.extra_config = "plugin " + plugin_path() + "\nplugin_opt_config_file " + config + "\n";
     return options;
+  }
+
+  static std::string plugin_path() {
+    for (const char* path : {"/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+                             "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
+                             "/usr/lib/mosquitto_dynamic_security.so"})
+      if (std::filesystem::exists(path)) return path;
+    throw std::runtime_error("mosquitto_dynamic_security.so not found (Debian package mosquitto)");
   }
 };
 
-TEST_F(SubAclTest, RefusedSubscriptionIsAnErrorV311) {
-  const ProcessResult result = run_sub({"-t", "allowed/x", "-t", "forbidden/x"});
+TEST_F(SubRefusalTest, RefusedSubscriptionIsAConnectErrorV311) {
+  const ProcessResult result = run_sub({"-t", "forbidden/x"});
   EXPECT_EQ(result.exit_code, k_exit_connect) << result.err;
-  EXPECT_NE(result.err.find("refused the subscription to 'forbidden/x'"), std::string::npos) << result.err;
-  EXPECT_NE(result.err.find("SUBACK 0x80"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("refused the subscription to 'forbidden/x': unspecified error (SUBACK 0x80)"),
+            std::string::npos)
+      << result.err;
+  EXPECT_EQ(result.out, "");
 }
 
-TEST_F(SubAclTest, RefusedSubscriptionIsAnErrorV5) {
+TEST_F(SubRefusalTest, NotAuthorizedUnderV5IsAnAuthError) {
   const ProcessResult result = run_sub({"-V", "5", "-t", "forbidden/x"});
-  EXPECT_TRUE(result.exit_code == k_exit_connect || result.exit_code == k_exit_auth) << result.err;
-  EXPECT_NE(result.err.find("refused the subscription to 'forbidden/x'"), std::string::npos) << result.err;
+  EXPECT_EQ(result.exit_code, k_exit_auth) << result.err;
+  EXPECT_NE(result.err.find("refused the subscription to 'forbidden/x': not authorized (SUBACK 0x87)"),
+            std::string::npos)
+      << result.err;
 }
 
-TEST_F(SubAclTest, AllowedSubscriptionWorks) {
-  auto sub = start_sub({"-t", "allowed/x", "-C", "1"});
-  mosquitto_pub({"-t", "allowed/x", "-m", "ok"});
+TEST_F(SubRefusalTest, OneRefusedFilterAmongSeveralIsNamed) {
+  const ProcessResult v311 = run_sub({"-t", "allowed/x", "-t", "forbidden/y", "-t", "allowed/z"});
+  EXPECT_EQ(v311.exit_code, k_exit_connect) << v311.err;
+  EXPECT_NE(v311.err.find("refused the subscription to 'forbidden/y'"), std::string::npos) << v311.err;
+  const ProcessResult v5 = run_sub({"-V", "5", "-t", "allowed/x", "-t", "forbidden/y", "-t", "allowed/z"});
+  EXPECT_EQ(v5.exit_code, k_exit_auth) << v5.err;
+  EXPECT_NE(v5.err.find("refused the subscription to 'forbidden/y'"), std::string::npos) << v5.err;
+}
+
+TEST_F(SubRefusalTest, AllowedSubscriptionWorks) {
+  auto sub = start_sub({"-t", "allowed/x", "-t", "allowed/y", "-C", "1"});
+  mosquitto_pub({"-t", "allowed/y", "-m", "ok"});
   const ProcessResult result = finish(*sub);
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out, "ok\n");
