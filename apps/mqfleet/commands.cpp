@@ -1,12 +1,16 @@
 #include "commands.hpp"
 
+#include "cmd_profile.hpp"
 #include "cmd_pub.hpp"
+#include "cmd_sub.hpp"
 
 namespace mqfleet::cli {
 
 std::vector<std::function<void(CLI::App&)>> command_setups() {
   return {
       setup_pub,
+      setup_profile,
+      setup_sub,
   };
 }
 

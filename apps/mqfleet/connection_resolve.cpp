@@ -1,7 +1,7 @@
 // resolve_connection: the connection flags of pub, sub, profile test... turned into one
 // ConnectionProfile. Layers, lowest first: built-in defaults, the stored profile
 // (--profile or MQFLEET_PROFILE), MQFLEET_* variables, command-line flags.
-#include "connection_flags.hpp"
+#include "connection_resolve.hpp"
 #include "terminal_prompt.hpp"
 
 #include <mqfleet/error.hpp>
@@ -29,7 +29,18 @@ std::string random_hex(std::size_t digits) {
   return out;
 }
 
-// The command-line layer. `credential_where` is set to the flag that gave the credential.
+std::string env_credential_where(const ProfileOverrides& env_layer) {
+  if (!env_layer.credential) return {};
+  return env_layer.credential->source == SecretSource::file ? "MQFLEET_PASSWORD_FILE" : "MQFLEET_PASSWORD";
+}
+
+SecretPrompt terminal_prompt() {
+  if (!can_prompt()) return {};
+  return [](const std::string& label) { return prompt_secret(label); };
+}
+
+} // namespace
+
 ProfileOverrides flag_overrides(const ConnectionFlags& flags, std::string& credential_where) {
   ProfileOverrides o;
   if (!flags.url.empty()) {
@@ -108,18 +119,6 @@ ProfileOverrides flag_overrides(const ConnectionFlags& flags, std::string& crede
   if (!flags.alpn.empty()) o.alpn = flags.alpn;
   return o;
 }
-
-std::string env_credential_where(const ProfileOverrides& env_layer) {
-  if (!env_layer.credential) return {};
-  return env_layer.credential->source == SecretSource::file ? "MQFLEET_PASSWORD_FILE" : "MQFLEET_PASSWORD";
-}
-
-SecretPrompt terminal_prompt() {
-  if (!can_prompt()) return {};
-  return [](const std::string& label) { return prompt_secret(label); };
-}
-
-} // namespace
 
 ConnectionProfile resolve_connection(const ConnectionFlags& flags) {
   const EnvLookup env = process_environment();
