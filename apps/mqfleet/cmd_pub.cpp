@@ -102,8 +102,9 @@ void publish_all(const PubOptions& options, Connection& connection, const std::o
 
 } // namespace
 
-void setup_pub(CLI::App& app) {
-  auto options = std::make_shared<PubOptions>();
+void setup_pub(CLI::App& app) { add_pub_command(app, std::make_shared<PubOptions>()); }
+
+CLI::App* add_pub_command(CLI::App& app, std::shared_ptr<PubOptions> options) {
   CLI::App* pub = app.add_subcommand("pub", "Publish messages (mosquitto_pub-compatible flags)");
   pub->set_help_flag("--help", "Print this help and exit");
   add_connection_flags(*pub, options->connection);
@@ -160,6 +161,7 @@ void setup_pub(CLI::App& app) {
       throw CLI::ValidationError("--repeat", "repeats a single message; it does not combine with -l or --jsonl");
   });
   set_action(pub, [options] { return run_pub(*options); });
+  return pub;
 }
 
 int run_pub(const PubOptions& options) {

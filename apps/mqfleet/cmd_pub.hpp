@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ struct PubOptions {
 
 /// Adds the `pub` subcommand to `app`.
 void setup_pub(CLI::App& app);
+
+/// Adds `pub` parsing into `options` (which the action shares); for in-process tests.
+CLI::App* add_pub_command(CLI::App& app, std::shared_ptr<PubOptions> options);
 
 /// Runs `pub`; returns the exit code.
 int run_pub(const PubOptions& options);

@@ -2,6 +2,7 @@
 
 #include "cmd_profile.hpp"
 #include "cmd_pub.hpp"
+#include "cmd_sub.hpp"
 
 namespace mqfleet::cli {
 
@@ -9,6 +10,7 @@ std::vector<std::function<void(CLI::App&)>> command_setups() {
   return {
       setup_pub,
       setup_profile,
+      setup_sub,
   };
 }
 

@@ -1,9 +1,10 @@
 #include <mqfleet/connection.hpp>
 
 #include <mqfleet/error.hpp>
+#include <mqfleet/profile_resolve.hpp>
 
 #include "paho_convert.hpp"
-#include "secret_fallback.hpp"
+#include "paho_sleep.hpp"
 
 #include <mqtt/async_client.h>
 
@@ -109,10 +110,19 @@ struct Connection::Impl : mqtt::iaction_listener {
   // Declared last: destroyed first, so no callback runs into a half-destroyed Impl.
   std::unique_ptr<mqtt::async_client> client;
 
+  // A publisher blocked on a full window resumes at half of it, so it wakes once per
+  // max_inflight/2 acknowledgements rather than once per acknowledgement.
+  std::size_t low_watermark() const noexcept { return max_inflight / 2; }
+
+  void notify_if_waited_for() {
+    const std::size_t in_flight = report.in_flight();
+    if (in_flight <= low_watermark() || in_flight == 0) changed.notify_all();
+  }
+
   void on_success(const mqtt::token&) override {
     std::lock_guard lock(mutex);
     ++report.acknowledged;
-    changed.notify_all();
+    notify_if_waited_for();
   }
 
   void on_failure(const mqtt::token& token) override {
@@ -121,7 +131,7 @@ struct Connection::Impl : mqtt::iaction_listener {
       const int reason = token.get_reason_code();
       report.first_failure_reason = reason >= 0x80 ? reason : token.get_return_code();
     }
-    changed.notify_all();
+    notify_if_waited_for();
   }
 
   void check_stop() const {
@@ -146,6 +156,7 @@ struct Connection::Impl : mqtt::iaction_listener {
     const int reason = e.get_reason_code();
     int code = -1;
     if (v5 && reason >= 0x80) code = reason;
+    else if (v5 && rc >= 0x80 && rc <= 0xFF) code = rc; // Paho C reports a v5 CONNACK refusal as the return code
     else if (!v5 && rc >= 1 && rc <= 5) code = rc;
     if (code > 0) {
       const bool auth = code == 4 || code == 5 || code == 0x86 || code == 0x87 || code == 0x8C;
@@ -192,7 +203,7 @@ Connection::Connection(ConnectionProfile profile) : m_impl(std::make_unique<Impl
   // Our own deadline (connect()) fires first; Paho's only keeps a stuck handshake bounded.
   o.set_connect_timeout(static_cast<int>((p.connect_timeout.count() + 999) / 1000) + 1);
   if (!p.username.empty()) o.set_user_name(p.username);
-  if (!p.credential.empty()) o.set_password(detail::resolve_secret_fallback(p.credential, "password"));
+  if (!p.credential.empty()) o.set_password(resolve_secret(p.credential, "password", "Password: ", {}));
   if (p.will) {
     if (p.will->topic.empty())
       throw ConfigError("the will has no topic", "--will-topic", "give --will-topic with --will-payload");
@@ -217,7 +228,7 @@ Connection::Connection(ConnectionProfile profile) : m_impl(std::make_unique<Impl
     if (!t.cert_file.empty()) ssl.set_key_store(t.cert_file);
     if (!t.key_file.empty()) ssl.set_private_key(t.key_file);
     if (!t.key_password.empty())
-      ssl.set_private_key_password(detail::resolve_secret_fallback(t.key_password, "key password"));
+      ssl.set_private_key_password(resolve_secret(t.key_password, "--key-password-env", "Key password: ", {}));
     ssl.set_enable_server_cert_auth(!t.insecure);
     ssl.set_verify(!t.insecure);
     ssl.set_ssl_version(ssl_version(t.version));
@@ -269,6 +280,9 @@ Connection::~Connection() {
     // Destructors never throw; a failed DISCONNECT only means the socket is gone already.
   }
   m_impl->client->disable_callbacks();
+  // Destroying the last client waits for the library threads in 100 ms sleeps.
+  const detail::FastSleepScope fast_sleeps;
+  m_impl->client.reset();
 }
 
 void Connection::set_stop_token(std::stop_token token) { m_impl->stop = std::move(token); }
@@ -293,6 +307,7 @@ ConnectResult Connection::connect() {
   }
   const auto start = Clock::now();
   mqtt::token_ptr token;
+  const detail::FastSleepScope fast_sleeps; // the receive thread must notice the new socket at once
   try {
     token = d.client->connect(d.options);
     d.wait_token(token, d.profile.connect_timeout, "connecting to the broker");
@@ -314,7 +329,8 @@ void Connection::publish(const OutgoingMessage& message) {
     throw ConfigError(fmt::format("QoS {} does not exist", message.qos), "-q", "use 0, 1 or 2");
   {
     std::unique_lock lock(d.mutex);
-    d.changed.wait(lock, d.stop, [&] { return d.report.in_flight() < d.max_inflight || d.lost; });
+    if (d.report.in_flight() >= d.max_inflight)
+      d.changed.wait(lock, d.stop, [&] { return d.report.in_flight() <= d.low_watermark() || d.lost; });
     if (d.lost)
       throw ConnectError(-1, fmt::format("connection lost: {}", d.lost_cause), d.where,
                          "check the broker's log; messages in flight were not delivered");
