@@ -179,9 +179,6 @@ TEST_F(ProfileCli, PrecedenceFlagsOverEnvironmentOverProfile) {
 TEST_F(ProfileCli, WrongPasswordIsAnAuthenticationFailureWithoutTheSecret) {
   MosquittoOptions options;
   options.users = {{"device", "Right-Pass-1"}};
-  // Started as root, mosquitto drops to user "mosquitto", which cannot read the password
-  // file inside the fixture's 0700 temporary directory; as non-root this line is ignored.
-  options.extra_config = "user root";
   MosquittoBroker broker(options);
   const std::string port = std::to_string(broker.port());
   ASSERT_EQ(mqfleet({"profile", "add", "auth", "-h", "127.0.0.1", "-p", port, "-u", "device", "--password-env",
@@ -211,7 +208,7 @@ TEST_F(ProfileCli, WrongPasswordIsAnAuthenticationFailureWithoutTheSecret) {
 TEST_F(ProfileCli, ProbeRefusedByTheBrokerAcl) {
   TempDir dir;
   MosquittoOptions options;
-  options.extra_config = "user root\nacl_file " + dir.write("acl", "topic readwrite other/#\n");
+  options.extra_config = "acl_file " + dir.write("acl", "topic readwrite other/#\n");
   MosquittoBroker broker(options);
   // MQTT 5: mosquitto answers the denied probe publish with PUBACK 0x87 (not authorized).
   const auto r = mqfleet({"profile", "test", "-h", "127.0.0.1", "-p", std::to_string(broker.port()), "-V", "5",
@@ -256,7 +253,6 @@ sys.exit(os.waitstatus_to_exitcode(status))
 TEST_F(ProfileCli, PromptsOnATerminalWithEchoOff) {
   MosquittoOptions options;
   options.users = {{"device", "Typed-Pass-4"}};
-  options.extra_config = "user root";
   MosquittoBroker broker(options);
   ASSERT_EQ(mqfleet({"profile", "add", "ask", "-h", "127.0.0.1", "-p", std::to_string(broker.port()), "-u", "device",
                      "-P", "-"})
