@@ -2,13 +2,19 @@
 
 #include "cmd_completion.hpp"
 #include "cmd_device.hpp"
+#include "cmd_profile.hpp"
+#include "cmd_pub.hpp"
+#include "cmd_sub.hpp"
 
 namespace mqfleet::cli {
 
 std::vector<std::function<void(CLI::App&)>> command_setups() {
   return {
-      setup_completion,
+      setup_pub,
+      setup_sub,
+      setup_profile,
       setup_device,
+      setup_completion,
   };
 }
 

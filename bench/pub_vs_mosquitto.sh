@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): `mqfleet pub` against `mosquitto_pub`, side by side, same
+# throw-away mosquitto broker on a free port. Prints medians and ratios.
+#
+#   bench/pub_vs_mosquitto.sh [path/to/mqfleet] [runs=30] [lines=200000]
+#
+# 1. one-shot `pub -q 1 -m hi` wall time, median of N runs each (interleaved);
+# 2. `pub -l` QoS 0 with 200k lines: messages a subscriber actually received per second
+#    (mosquitto_pub drops messages, so only received ones count);
+# 3. `pub -l -q 1` with 200k lines: all delivered? and messages per second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mqfleet="${1:-}"
+if [ -z "$mqfleet" ]; then
+  for candidate in build/release/apps/mqfleet/mqfleet build/ci/apps/mqfleet/mqfleet; do
+    if [ -x "$candidate" ]; then mqfleet="$candidate"; break; fi
+  done
+fi
+if [ -z "$mqfleet" ] || [ ! -x "$mqfleet" ]; then
+  echo "pub_vs_mosquitto: error: no mqfleet binary: build one with scripts/build.sh release" >&2
+  exit 3
+fi
+runs="${2:-30}"
+lines="${3:-200000}"
+for tool in mosquitto mosquitto_pub mosquitto_sub; do
+  command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || {
+    echo "pub_vs_mosquitto: error: $tool is missing: run scripts/install-deps.sh" >&2; exit 3; }
+done
+
+work="$(mktemp -d)"
+broker_pid=""
+cleanup() {
+  if [ -n "$broker_pid" ]; then kill "$broker_pid" 2>/dev/null || true; wait "$broker_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+port="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+cat > "$work/mosquitto.conf" <<EOF
+listener $port 127.0.0.1
+allow_anonymous true
+max_queued_messages 0
+user $(id -un)
+EOF
+mosquitto_bin="$(command -v mosquitto || echo /usr/sbin/mosquitto)"
+"$mosquitto_bin" -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+broker_pid=$!
+for _ in $(seq 100); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+  sleep 0.05
+done
+
+echo "mqfleet: $mqfleet ($("$mqfleet" --version 2>/dev/null || echo '?'))"
+echo "broker:  mosquitto $(mosquitto -h 2>/dev/null | head -1 | awk '{print $3}') on 127.0.0.1:$port; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+
+/usr/bin/python3 - "$mqfleet" "$port" "$runs" "$lines" "$work" <<'PYTHON'
+import os, statistics, subprocess, sys, time
+
+mqfleet, port, runs, lines, work = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+devnull = subprocess.DEVNULL
+
+def one_shot(cmd):
+    start = time.perf_counter()
+    rc = subprocess.run(cmd, stdout=devnull, stderr=devnull).returncode
+    return time.perf_counter() - start, rc
+
+# 1. one-shot
+ours, theirs, failures = [], [], 0
+for i in range(runs):
+    t, rc = one_shot([mqfleet, "pub", "-p", port, "-t", "bench/one", "-q", "1", "-m", "hi"]); ours.append(t); failures += rc != 0
+    t, rc = one_shot(["mosquitto_pub", "-p", port, "-t", "bench/one", "-q", "1", "-m", "hi"]); theirs.append(t)
+m_ours, m_theirs = statistics.median(ours) * 1000, statistics.median(theirs) * 1000
+print(f"one-shot pub -q 1 -m hi, median of {runs}:")
+print(f"  mqfleet {m_ours:.1f} ms   mosquitto_pub {m_theirs:.1f} ms   ratio {m_ours / m_theirs:.2f}x (target <= 1.0)"
+      + (f"   ({failures} mqfleet runs failed!)" if failures else ""))
+
+# 2./3. line mode: count what a subscriber really receives.
+payload = "".join(f"line-{i}\n" for i in range(1, lines + 1)).encode()
+input_path = os.path.join(work, "lines.txt")
+with open(input_path, "wb") as f:
+    f.write(payload)
+
+def line_mode(publisher, qos, topic):
+    out_path = os.path.join(work, f"recv-{topic.replace('/', '_')}.txt")
+    out = open(out_path, "wb")
+    sub = subprocess.Popen(["mosquitto_sub", "-p", port, "-t", topic, "-q", str(qos), "-C", str(lines)],
+                           stdout=out, stderr=devnull)
+    time.sleep(0.5)  # let the subscription settle
+    start = time.perf_counter()
+    with open(input_path, "rb") as stdin:
+        pub = subprocess.run(publisher + ["-p", port, "-t", topic, "-q", str(qos), "-l"], stdin=stdin,
+                             stdout=devnull, stderr=devnull)
+    pub_done = time.perf_counter()
+    last_size, last_change = -1, time.perf_counter()
+    while sub.poll() is None and time.perf_counter() - last_change < 3.0:
+        size = os.path.getsize(out_path)
+        if size != last_size:
+            last_size, last_change = size, time.perf_counter()
+        time.sleep(0.05)
+    if sub.poll() is None:
+        sub.terminate()
+    sub.wait()
+    out.close()
+    with open(out_path, "rb") as f:
+        received = f.read()
+    count = received.count(b"\n")
+    end = min(last_change, time.perf_counter()) if count < lines else last_change
+    elapsed = max(end - start, pub_done - start)
+    return count, received == payload, count / elapsed, pub.returncode, pub_done - start
+
+print(f"\npub -l, QoS 0, {lines} lines (rate = messages the subscriber received / elapsed):")
+c1, _, r1, rc1, _ = line_mode([mqfleet, "pub"], 0, "bench/l0m")
+c2, _, r2, rc2, _ = line_mode(["mosquitto_pub"], 0, "bench/l0p")
+print(f"  mqfleet       received {c1}/{lines}  {r1:,.0f} msg/s  exit {rc1}")
+print(f"  mosquitto_pub received {c2}/{lines}  {r2:,.0f} msg/s  exit {rc2}")
+print(f"  ratio {r1 / r2:.2f}x (target >= 1.5)")
+
+print(f"\npub -l -q 1, {lines} lines:")
+c3, in_order3, r3, rc3, t3 = line_mode([mqfleet, "pub"], 1, "bench/l1m")
+c4, in_order4, r4, rc4, t4 = line_mode(["mosquitto_pub"], 1, "bench/l1p")
+print(f"  mqfleet       received {c3}/{lines} (all, in order: {in_order3})  {r3:,.0f} msg/s  exit {rc3}")
+print(f"  mosquitto_pub received {c4}/{lines} (all, in order: {in_order4})  {r4:,.0f} msg/s  exit {rc4}")
+PYTHON
