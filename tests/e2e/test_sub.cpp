@@ -302,9 +302,6 @@ protected:
       "roles": [{"rolename": "limited",
                  "acls": [{"acltype": "subscribePattern", "topic": "allowed/#", "allow": true}]}]
     })");
-    // mosquitto started as root drops to its own user before loading plugins.
-    std::filesystem::permissions(dir.path(), std::filesystem::perms(0755));
-    std::filesystem::permissions(config, std::filesystem::perms(0644));
     MosquittoOptions options;
     options.extra_config = "plugin " + plugin_path() + "\nplugin_opt_config_file " + config + "\n";
     return options;
