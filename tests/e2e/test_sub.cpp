@@ -270,6 +270,69 @@ TEST_F(SubTest, SameOutputAsMosquittoSub) {
   }
 }
 
+// mqfleet pub -> mqfleet sub.
+
+TEST_F(SubTest, MqfleetPubRoundTripsAtEveryQos) {
+  for (const std::string qos : {"0", "1", "2"}) {
+    auto sub = start_sub({"-t", "ours/" + qos, "-q", qos, "-C", "2", "-F", "%q %r %t %p"});
+    const ProcessResult pub = run_mqfleet(
+        {"pub", "-h", "127.0.0.1", "-p", port(), "-t", "ours/" + qos, "-q", qos, "-m", "hello " + qos, "--repeat", "2"});
+    ASSERT_EQ(pub.exit_code, 0) << pub.err;
+    const ProcessResult result = finish(*sub);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.out, qos + " 0 ours/" + qos + " hello " + qos + "\n" + qos + " 0 ours/" + qos + " hello " + qos + "\n");
+  }
+}
+
+TEST_F(SubTest, MqfleetPubBinaryFileThroughJsonLines) {
+  TempDir dir;
+  std::string binary;
+  for (int i = 0; i < 4096; ++i) binary.push_back(static_cast<char>((i * 7919) & 0xFF));
+  const std::string file = dir.write("blob.bin", binary);
+  auto sub = start_sub({"-t", "blob", "-q", "1", "-C", "1", "--format", "jsonl"});
+  const ProcessResult pub = run_mqfleet({"pub", "-h", "127.0.0.1", "-p", port(), "-t", "blob", "-q", "1", "-f", file});
+  ASSERT_EQ(pub.exit_code, 0) << pub.err;
+  const ProcessResult result = finish(*sub);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto json = nlohmann::json::parse(result.out);
+  EXPECT_EQ(json["encoding"], "base64");
+  EXPECT_EQ(base64_decode(json["payload"].get<std::string>()), binary);
+}
+
+TEST_F(SubTest, MqfleetPubV5PropertiesThroughJsonLines) {
+  auto sub = start_sub({"-V", "5", "-t", "props", "-q", "1", "-C", "1", "--format", "jsonl"});
+  const ProcessResult pub =
+      run_mqfleet({"pub", "-h", "127.0.0.1", "-p", port(), "-V", "5", "-t", "props", "-q", "1", "-m", "{\"t\":1}",
+                   "-D", "PUBLISH", "content-type", "application/json", "-D", "PUBLISH", "user-property", "site", "lab"});
+  ASSERT_EQ(pub.exit_code, 0) << pub.err;
+  const ProcessResult result = finish(*sub);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto json = nlohmann::json::parse(result.out);
+  EXPECT_EQ(json["payload"], "{\"t\":1}");
+  EXPECT_EQ(json["properties"]["content_type"], "application/json");
+  EXPECT_EQ(json["properties"]["user_properties"], nlohmann::json::parse(R"([["site","lab"]])"));
+}
+
+TEST_F(SubTest, TwoHundredThousandLinesAtQos1AllArriveInOrder) {
+  constexpr int k_lines = 200000;
+  TempDir dir;
+  std::string input;
+  input.reserve(k_lines * 12);
+  for (int i = 1; i <= k_lines; ++i) input += "line-" + std::to_string(i) + "\n";
+  ProcessOptions to_file;
+  to_file.stdout_file = dir.file("received.txt");
+  auto sub = start_sub({"-t", "bulk/lines", "-q", "1", "-C", std::to_string(k_lines)}, to_file);
+  const ProcessResult pub =
+      run_mqfleet({"pub", "-h", "127.0.0.1", "-p", port(), "-t", "bulk/lines", "-q", "1", "-l"}, input, 280s);
+  EXPECT_EQ(pub.exit_code, 0) << pub.err;
+  const ProcessResult result = sub->wait(280s);
+  EXPECT_FALSE(result.timed_out);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  const std::string received = read_file(dir.file("received.txt"));
+  EXPECT_EQ(split_lines(received).size(), static_cast<std::size_t>(k_lines));
+  EXPECT_TRUE(received == input) << "the subscriber did not print every line once, in order";
+}
+
 TEST_F(SubTest, InterruptExitsWith130) {
   auto sub = start_sub({"-t", "forever"});
   sub->signal(SIGINT);
