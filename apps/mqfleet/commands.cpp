@@ -3,14 +3,16 @@
 #include "cmd_profile.hpp"
 #include "cmd_pub.hpp"
 #include "cmd_sub.hpp"
+#include "cmd_completion.hpp"
 
 namespace mqfleet::cli {
 
 std::vector<std::function<void(CLI::App&)>> command_setups() {
   return {
       setup_pub,
-      setup_profile,
       setup_sub,
+      setup_profile,
+      setup_completion,
   };
 }
 
