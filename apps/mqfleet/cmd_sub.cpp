@@ -39,8 +39,10 @@ std::string describe_suback(int code) {
   }
 }
 
-ConnectError subscription_refused(const std::string& filter, int code) {
-  return ConnectError(code,
+// docs/exit-codes.md: a refused subscription exits with the protocol code (8), whatever
+// the reason code, so scripts can tell it from a refused connection or credentials.
+ProtocolError subscription_refused(const std::string& filter, int code) {
+  return ProtocolError(code,
                       fmt::format("the broker refused the subscription to '{}': {} (SUBACK 0x{:02X})", filter,
                                   describe_suback(code), code),
                       filter,

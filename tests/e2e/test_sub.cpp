@@ -19,7 +19,7 @@ namespace mqfleet::test {
 namespace {
 
 constexpr int k_exit_connect = 4;
-constexpr int k_exit_auth = 5;
+constexpr int k_exit_protocol = 8;
 constexpr int k_exit_timeout = 6;
 constexpr int k_exit_interrupted = 130;
 
@@ -379,18 +379,18 @@ protected:
   }
 };
 
-TEST_F(SubRefusalTest, RefusedSubscriptionIsAConnectErrorV311) {
+TEST_F(SubRefusalTest, RefusedSubscriptionIsAProtocolErrorV311) {
   const ProcessResult result = run_sub({"-t", "forbidden/x"});
-  EXPECT_EQ(result.exit_code, k_exit_connect) << result.err;
+  EXPECT_EQ(result.exit_code, k_exit_protocol) << result.err;
   EXPECT_NE(result.err.find("refused the subscription to 'forbidden/x': unspecified error (SUBACK 0x80)"),
             std::string::npos)
       << result.err;
   EXPECT_EQ(result.out, "");
 }
 
-TEST_F(SubRefusalTest, NotAuthorizedUnderV5IsAnAuthError) {
+TEST_F(SubRefusalTest, NotAuthorizedUnderV5IsAProtocolErrorToo) {
   const ProcessResult result = run_sub({"-V", "5", "-t", "forbidden/x"});
-  EXPECT_EQ(result.exit_code, k_exit_auth) << result.err;
+  EXPECT_EQ(result.exit_code, k_exit_protocol) << result.err;
   EXPECT_NE(result.err.find("refused the subscription to 'forbidden/x': not authorized (SUBACK 0x87)"),
             std::string::npos)
       << result.err;
@@ -398,10 +398,10 @@ TEST_F(SubRefusalTest, NotAuthorizedUnderV5IsAnAuthError) {
 
 TEST_F(SubRefusalTest, OneRefusedFilterAmongSeveralIsNamed) {
   const ProcessResult v311 = run_sub({"-t", "allowed/x", "-t", "forbidden/y", "-t", "allowed/z"});
-  EXPECT_EQ(v311.exit_code, k_exit_connect) << v311.err;
+  EXPECT_EQ(v311.exit_code, k_exit_protocol) << v311.err;
   EXPECT_NE(v311.err.find("refused the subscription to 'forbidden/y'"), std::string::npos) << v311.err;
   const ProcessResult v5 = run_sub({"-V", "5", "-t", "allowed/x", "-t", "forbidden/y", "-t", "allowed/z"});
-  EXPECT_EQ(v5.exit_code, k_exit_auth) << v5.err;
+  EXPECT_EQ(v5.exit_code, k_exit_protocol) << v5.err;
   EXPECT_NE(v5.err.find("refused the subscription to 'forbidden/y'"), std::string::npos) << v5.err;
 }
 
