@@ -165,6 +165,23 @@ TEST_F(SubTest, ExitAfterSubackKeepsAPersistentSession) {
   EXPECT_EQ(result.out, "while away\n");
 }
 
+TEST_F(SubTest, UnsubscribeRemovesAPersistentSubscription) {
+  const std::vector<std::string> session{"-c", "-i", "sub-e2e-unsubscribe", "-q", "1"};
+  auto with_session = [&](std::vector<std::string> args) {
+    args.insert(args.end(), session.begin(), session.end());
+    return run_sub(args);
+  };
+  ASSERT_EQ(with_session({"-t", "unsub/a", "-t", "unsub/b", "-E"}).exit_code, 0);
+  const ProcessResult removed = with_session({"-U", "unsub/a", "-E"});
+  ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  mosquitto_pub({"-t", "unsub/a", "-q", "1", "-m", "not queued"});
+  mosquitto_pub({"-t", "unsub/b", "-q", "1", "-m", "queued"});
+  // Queued messages arrive right after CONNACK: only unsub/b's may be there.
+  const ProcessResult result = with_session({"-t", "unsub/b", "-C", "1", "-v"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "unsub/b queued\n");
+}
+
 TEST_F(SubTest, FilterOutSkipsMatchingTopics) {
   auto sub = start_sub({"-t", "fo/#", "-T", "fo/secret/#", "-T", "fo/hidden", "-C", "1", "-v"});
   mosquitto_pub({"-t", "fo/secret/x", "-q", "1", "-m", "no"});
