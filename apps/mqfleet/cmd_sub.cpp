@@ -39,8 +39,10 @@ std::string describe_suback(int code) {
   }
 }
 
-ConnectError subscription_refused(const std::string& filter, int code) {
-  return ConnectError(code,
+// docs/exit-codes.md: a refused subscription exits with the protocol code (8), whatever
+// the reason code, so scripts can tell it from a refused connection or credentials.
+ProtocolError subscription_refused(const std::string& filter, int code) {
+  return ProtocolError(code,
                       fmt::format("the broker refused the subscription to '{}': {} (SUBACK 0x{:02X})", filter,
                                   describe_suback(code), code),
                       filter,
@@ -107,23 +109,12 @@ private:
 /// Subscribes to every filter; returns the SUBACK code of each, in order.
 std::vector<int> subscribe_all(Connection& connection, const std::vector<std::string>& filters,
                                const SubscribeOptions& subscribe_options) {
-  auto subscribe = [&](const std::vector<std::string>& some) {
-    try {
-      return connection.subscribe(some, subscribe_options);
-    } catch (const ProtocolError& e) {
-      // Paho reports a single refused filter as a failed SUBSCRIBE rather than a SUBACK code.
-      throw subscription_refused(some.size() == 1 ? some.front() : e.where(), e.reason_code());
-    }
-  };
-  if (connection.profile().version != MqttVersion::v5 || filters.size() < 2) return subscribe(filters);
-  // Paho MQTT C++ 1.2 dereferences a null options list on a multi-filter MQTT 5 SUBSCRIBE
-  // (eclipse-paho/paho.mqtt.cpp#524, fixed after 1.2): one SUBSCRIBE per filter instead.
-  std::vector<int> granted;
-  for (const auto& filter : filters) {
-    const std::vector<int> one = subscribe({filter});
-    granted.push_back(one.empty() ? 0x80 : one.front());
+  try {
+    return connection.subscribe(filters, subscribe_options);
+  } catch (const ProtocolError& e) {
+    // Paho reports a refused single-filter SUBSCRIBE as a failure rather than a SUBACK code.
+    throw subscription_refused(filters.size() == 1 ? filters.front() : e.where(), e.reason_code());
   }
-  return granted;
 }
 
 int run_sub_connected(const SubOptions& options, Connection& connection, Printer& printer) {

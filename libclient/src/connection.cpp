@@ -377,24 +377,42 @@ void Connection::wait_for_acknowledgements(std::chrono::milliseconds timeout) {
 
 std::vector<int> Connection::subscribe(const std::vector<std::string>& filters, const SubscribeOptions& options) {
   Impl& d = *m_impl;
-  auto topics = mqtt::string_collection::create(filters);
-  mqtt::iasync_client::qos_collection qos(filters.size(), options.qos);
-  std::vector<mqtt::subscribe_options> sub_options;
-  if (d.v5)
-    sub_options.assign(filters.size(),
-                       mqtt::subscribe_options(options.no_local, options.retain_as_published,
-                                               static_cast<mqtt::subscribe_options::RetainHandling>(options.retain_handling)));
+  const auto timeout = std::max(d.profile.connect_timeout, std::chrono::milliseconds(10s));
+  auto refused = [&](const mqtt::exception& e, const std::string& filter) {
+    const int reason = e.get_reason_code() >= 0x80 ? e.get_reason_code() : 0x80;
+    return ProtocolError(reason, fmt::format("the broker refused the subscription: {}", e.get_error_str()),
+                         filter.empty() ? d.where : filter, "check the topic filters and the broker's ACLs");
+  };
+  std::vector<int> granted;
+  if (d.v5) {
+    // One SUBSCRIBE per filter: Paho C++ 1.2 loses a multi-filter options list when it
+    // copies its response options (a null dereference, paho.mqtt.cpp#524), and the C
+    // library reads a one-filter request's options from the single-options field only.
+    const mqtt::subscribe_options sub_options(
+        options.no_local, options.retain_as_published,
+        static_cast<mqtt::subscribe_options::RetainHandling>(options.retain_handling));
+    for (const auto& filter : filters) {
+      try {
+        auto token = d.client->subscribe(filter, options.qos, sub_options);
+        d.wait_token(token, timeout, "subscribing");
+        const mqtt::subscribe_response response = token->get_subscribe_response();
+        const auto& codes = response.get_reason_codes();
+        granted.push_back(codes.empty() ? 0x80 : static_cast<int>(codes.front()));
+      } catch (const mqtt::exception& e) {
+        throw refused(e, filter);
+      }
+    }
+    return granted;
+  }
   try {
-    auto token = d.client->subscribe(topics, qos, sub_options);
-    d.wait_token(token, std::max(d.profile.connect_timeout, std::chrono::milliseconds(10s)), "subscribing");
-    std::vector<int> granted;
+    auto token = d.client->subscribe(mqtt::string_collection::create(filters),
+                                     mqtt::iasync_client::qos_collection(filters.size(), options.qos));
+    d.wait_token(token, timeout, "subscribing");
     const mqtt::subscribe_response response = token->get_subscribe_response();
     for (auto code : response.get_reason_codes()) granted.push_back(static_cast<int>(code));
     return granted;
   } catch (const mqtt::exception& e) {
-    const int reason = e.get_reason_code() >= 0x80 ? e.get_reason_code() : 0x80;
-    throw ProtocolError(reason, fmt::format("the broker refused the subscription: {}", e.get_error_str()),
-                        filters.empty() ? d.where : filters.front(), "check the topic filters and the broker's ACLs");
+    throw refused(e, filters.empty() ? std::string() : filters.front());
   }
 }
 

@@ -19,7 +19,7 @@ namespace mqfleet::test {
 namespace {
 
 constexpr int k_exit_connect = 4;
-constexpr int k_exit_auth = 5;
+constexpr int k_exit_protocol = 8;
 constexpr int k_exit_timeout = 6;
 constexpr int k_exit_interrupted = 130;
 
@@ -165,6 +165,23 @@ TEST_F(SubTest, ExitAfterSubackKeepsAPersistentSession) {
   EXPECT_EQ(result.out, "while away\n");
 }
 
+TEST_F(SubTest, UnsubscribeRemovesAPersistentSubscription) {
+  const std::vector<std::string> session{"-c", "-i", "sub-e2e-unsubscribe", "-q", "1"};
+  auto with_session = [&](std::vector<std::string> args) {
+    args.insert(args.end(), session.begin(), session.end());
+    return run_sub(args);
+  };
+  ASSERT_EQ(with_session({"-t", "unsub/a", "-t", "unsub/b", "-E"}).exit_code, 0);
+  const ProcessResult removed = with_session({"-U", "unsub/a", "-E"});
+  ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  mosquitto_pub({"-t", "unsub/a", "-q", "1", "-m", "not queued"});
+  mosquitto_pub({"-t", "unsub/b", "-q", "1", "-m", "queued"});
+  // Queued messages arrive right after CONNACK: only unsub/b's may be there.
+  const ProcessResult result = with_session({"-t", "unsub/b", "-C", "1", "-v"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "unsub/b queued\n");
+}
+
 TEST_F(SubTest, FilterOutSkipsMatchingTopics) {
   auto sub = start_sub({"-t", "fo/#", "-T", "fo/secret/#", "-T", "fo/hidden", "-C", "1", "-v"});
   mosquitto_pub({"-t", "fo/secret/x", "-q", "1", "-m", "no"});
@@ -270,6 +287,69 @@ TEST_F(SubTest, SameOutputAsMosquittoSub) {
   }
 }
 
+// mqfleet pub -> mqfleet sub.
+
+TEST_F(SubTest, MqfleetPubRoundTripsAtEveryQos) {
+  for (const std::string qos : {"0", "1", "2"}) {
+    auto sub = start_sub({"-t", "ours/" + qos, "-q", qos, "-C", "2", "-F", "%q %r %t %p"});
+    const ProcessResult pub = run_mqfleet(
+        {"pub", "-h", "127.0.0.1", "-p", port(), "-t", "ours/" + qos, "-q", qos, "-m", "hello " + qos, "--repeat", "2"});
+    ASSERT_EQ(pub.exit_code, 0) << pub.err;
+    const ProcessResult result = finish(*sub);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.out, qos + " 0 ours/" + qos + " hello " + qos + "\n" + qos + " 0 ours/" + qos + " hello " + qos + "\n");
+  }
+}
+
+TEST_F(SubTest, MqfleetPubBinaryFileThroughJsonLines) {
+  TempDir dir;
+  std::string binary;
+  for (int i = 0; i < 4096; ++i) binary.push_back(static_cast<char>((i * 7919) & 0xFF));
+  const std::string file = dir.write("blob.bin", binary);
+  auto sub = start_sub({"-t", "blob", "-q", "1", "-C", "1", "--format", "jsonl"});
+  const ProcessResult pub = run_mqfleet({"pub", "-h", "127.0.0.1", "-p", port(), "-t", "blob", "-q", "1", "-f", file});
+  ASSERT_EQ(pub.exit_code, 0) << pub.err;
+  const ProcessResult result = finish(*sub);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto json = nlohmann::json::parse(result.out);
+  EXPECT_EQ(json["encoding"], "base64");
+  EXPECT_EQ(base64_decode(json["payload"].get<std::string>()), binary);
+}
+
+TEST_F(SubTest, MqfleetPubV5PropertiesThroughJsonLines) {
+  auto sub = start_sub({"-V", "5", "-t", "props", "-q", "1", "-C", "1", "--format", "jsonl"});
+  const ProcessResult pub =
+      run_mqfleet({"pub", "-h", "127.0.0.1", "-p", port(), "-V", "5", "-t", "props", "-q", "1", "-m", "{\"t\":1}",
+                   "-D", "PUBLISH", "content-type", "application/json", "-D", "PUBLISH", "user-property", "site", "lab"});
+  ASSERT_EQ(pub.exit_code, 0) << pub.err;
+  const ProcessResult result = finish(*sub);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto json = nlohmann::json::parse(result.out);
+  EXPECT_EQ(json["payload"], "{\"t\":1}");
+  EXPECT_EQ(json["properties"]["content_type"], "application/json");
+  EXPECT_EQ(json["properties"]["user_properties"], nlohmann::json::parse(R"([["site","lab"]])"));
+}
+
+TEST_F(SubTest, TwoHundredThousandLinesAtQos1AllArriveInOrder) {
+  constexpr int k_lines = 200000;
+  TempDir dir;
+  std::string input;
+  input.reserve(k_lines * 12);
+  for (int i = 1; i <= k_lines; ++i) input += "line-" + std::to_string(i) + "\n";
+  ProcessOptions to_file;
+  to_file.stdout_file = dir.file("received.txt");
+  auto sub = start_sub({"-t", "bulk/lines", "-q", "1", "-C", std::to_string(k_lines)}, to_file);
+  const ProcessResult pub =
+      run_mqfleet({"pub", "-h", "127.0.0.1", "-p", port(), "-t", "bulk/lines", "-q", "1", "-l"}, input, 280s);
+  EXPECT_EQ(pub.exit_code, 0) << pub.err;
+  const ProcessResult result = sub->wait(280s);
+  EXPECT_FALSE(result.timed_out);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  const std::string received = read_file(dir.file("received.txt"));
+  EXPECT_EQ(split_lines(received).size(), static_cast<std::size_t>(k_lines));
+  EXPECT_TRUE(received == input) << "the subscriber did not print every line once, in order";
+}
+
 TEST_F(SubTest, InterruptExitsWith130) {
   auto sub = start_sub({"-t", "forever"});
   sub->signal(SIGINT);
@@ -302,9 +382,6 @@ protected:
       "roles": [{"rolename": "limited",
                  "acls": [{"acltype": "subscribePattern", "topic": "allowed/#", "allow": true}]}]
     })");
-    // mosquitto started as root drops to its own user before loading plugins.
-    std::filesystem::permissions(dir.path(), std::filesystem::perms(0755));
-    std::filesystem::permissions(config, std::filesystem::perms(0644));
     MosquittoOptions options;
     options.extra_config = "plugin " + plugin_path() + "\nplugin_opt_config_file " + config + "\n";
     return options;
@@ -319,18 +396,18 @@ protected:
   }
 };
 
-TEST_F(SubRefusalTest, RefusedSubscriptionIsAConnectErrorV311) {
+TEST_F(SubRefusalTest, RefusedSubscriptionIsAProtocolErrorV311) {
   const ProcessResult result = run_sub({"-t", "forbidden/x"});
-  EXPECT_EQ(result.exit_code, k_exit_connect) << result.err;
+  EXPECT_EQ(result.exit_code, k_exit_protocol) << result.err;
   EXPECT_NE(result.err.find("refused the subscription to 'forbidden/x': unspecified error (SUBACK 0x80)"),
             std::string::npos)
       << result.err;
   EXPECT_EQ(result.out, "");
 }
 
-TEST_F(SubRefusalTest, NotAuthorizedUnderV5IsAnAuthError) {
+TEST_F(SubRefusalTest, NotAuthorizedUnderV5IsAProtocolErrorToo) {
   const ProcessResult result = run_sub({"-V", "5", "-t", "forbidden/x"});
-  EXPECT_EQ(result.exit_code, k_exit_auth) << result.err;
+  EXPECT_EQ(result.exit_code, k_exit_protocol) << result.err;
   EXPECT_NE(result.err.find("refused the subscription to 'forbidden/x': not authorized (SUBACK 0x87)"),
             std::string::npos)
       << result.err;
@@ -338,10 +415,10 @@ TEST_F(SubRefusalTest, NotAuthorizedUnderV5IsAnAuthError) {
 
 TEST_F(SubRefusalTest, OneRefusedFilterAmongSeveralIsNamed) {
   const ProcessResult v311 = run_sub({"-t", "allowed/x", "-t", "forbidden/y", "-t", "allowed/z"});
-  EXPECT_EQ(v311.exit_code, k_exit_connect) << v311.err;
+  EXPECT_EQ(v311.exit_code, k_exit_protocol) << v311.err;
   EXPECT_NE(v311.err.find("refused the subscription to 'forbidden/y'"), std::string::npos) << v311.err;
   const ProcessResult v5 = run_sub({"-V", "5", "-t", "allowed/x", "-t", "forbidden/y", "-t", "allowed/z"});
-  EXPECT_EQ(v5.exit_code, k_exit_auth) << v5.err;
+  EXPECT_EQ(v5.exit_code, k_exit_protocol) << v5.err;
   EXPECT_NE(v5.err.find("refused the subscription to 'forbidden/y'"), std::string::npos) << v5.err;
 }
 
