@@ -194,7 +194,7 @@ std::optional<double> Checker::fraction(const Json& node, const std::string& pat
     return std::nullopt;
   }
   if (!(v >= 0 && v <= 1)) {
-    error(path, "value " + node.dump() + " is out of range", "must be between 0 and 1 (or 0% and 100%)");
+    error(path, "value " + node.dump() + " is out of range", "write a fraction between 0 and 1, or a percentage between 0% and 100%");
     return std::nullopt;
   }
   return v;

@@ -20,7 +20,7 @@
 
 namespace mqfleet::sim::detail {
 
-using Json = nlohmann::json;
+using Json = nlohmann::ordered_json; // keeps keys in file order (payloads, fields)
 
 /// A value range for numeric getters; bounds are inclusive unless marked exclusive.
 struct Range {

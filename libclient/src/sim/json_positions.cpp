@@ -136,6 +136,12 @@ std::string syntax_message(const std::exception& error) {
   const std::size_t colon = text.find(": ");
   if (text.starts_with("[json.exception") && colon != std::string::npos) text = text.substr(colon + 2);
   if (text.starts_with("syntax error while parsing ")) text = "syntax error in " + text.substr(27);
+  // Drop "; last read: '...'", which echoes raw text (newlines and all).
+  const std::size_t last_read = text.find("; last read: ");
+  if (last_read != std::string::npos) {
+    const std::size_t expected = text.find("; expected", last_read);
+    text.erase(last_read, expected == std::string::npos ? std::string::npos : expected - last_read);
+  }
   return text;
 }
 

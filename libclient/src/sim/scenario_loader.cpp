@@ -102,7 +102,7 @@ void parse_run(Checker& c, const Json& node, const std::string& path, RunSpec& r
   run.duration = c.get(node, path, "duration", [&](const Json& n, const std::string& p) { return c.duration(n, p); });
   const auto count = [&](const Json& n, const std::string& p) { return c.integer(n, p, Range{1, 9.2e18}); };
   if (const auto m = c.get(node, path, "messages", count)) run.messages = static_cast<std::uint64_t>(*m);
-  if (const auto s = c.get(node, path, "seed", [&](const Json& n, const std::string& p) { return c.integer(n, p, Range{0, 9.2e18}); }))
+  if (const auto s = c.get(node, path, "seed", [&](const Json& n, const std::string& p) { return c.integer(n, p, Range{0}); }))
     run.seed = static_cast<std::uint64_t>(*s);
   if (const Json* e = c.member(node, path, "expect")) {
     const std::string ep = child_path(path, "expect");
@@ -224,6 +224,17 @@ void cross_check(Checker& c, const Scenario& s) {
     total += s.fleets[i].count;
   }
   if (total > 1'000'000) c.error("fleets", "more than 1,000,000 devices in total", "split the scenario across processes");
+  bool any_command = false;
+  for (std::size_t i = 0; i < s.fleets.size(); ++i) {
+    any_command = any_command || !s.fleets[i].commands.empty();
+    for (std::size_t j = 0; j < s.fleets[i].behaviour.storms.size(); ++j)
+      if (s.run.duration && s.fleets[i].behaviour.storms[j].at >= *s.run.duration)
+        c.error(child_path(item_path(child_path(child_path(item_path("fleets", i), "behaviour"), "reconnect_storms"), j), "at"),
+                "the storm would start after the run ends", "choose a time before run.duration");
+  }
+  if (s.run.expect.max_command_rtt_p99 && !any_command)
+    c.error("run.expect.max_command_rtt_p99", "no fleet has commands, so there is no round trip to measure",
+            "remove it or add commands to a fleet", true);
   if (c.has_errors()) return; // ids are only meaningful once every template compiled
   std::unordered_map<std::string, std::size_t> ids;
   for (std::size_t i = 0; i < s.fleets.size(); ++i) {
@@ -237,17 +248,6 @@ void cross_check(Checker& c, const Scenario& s) {
       }
     }
   }
-  bool any_command = false;
-  for (std::size_t i = 0; i < s.fleets.size(); ++i) {
-    any_command = any_command || !s.fleets[i].commands.empty();
-    for (std::size_t j = 0; j < s.fleets[i].behaviour.storms.size(); ++j)
-      if (s.run.duration && s.fleets[i].behaviour.storms[j].at >= *s.run.duration)
-        c.error(child_path(item_path(child_path(child_path(item_path("fleets", i), "behaviour"), "reconnect_storms"), j), "at"),
-                "the storm would start after the run ends", "choose a time before run.duration");
-  }
-  if (s.run.expect.max_command_rtt_p99 && !any_command)
-    c.error("run.expect.max_command_rtt_p99", "no fleet has commands, so there is no round trip to measure",
-            "remove it or add commands to a fleet", true);
 }
 
 } // namespace
@@ -261,7 +261,13 @@ CheckResult check_scenario(std::string_view text, const std::string& file) {
     root = Json::parse(text, nullptr, true, true);
   } catch (const Json::exception& e) {
     const std::size_t byte = dynamic_cast<const Json::parse_error*>(&e) ? dynamic_cast<const Json::parse_error&>(e).byte : 0;
-    const auto pos = detail::position_of(text, byte > 0 ? byte - 1 : 0);
+    std::size_t offset = byte > 0 ? byte - 1 : 0;
+    // An unterminated comment is reported at the end of the file; point at its start.
+    if (std::string_view(e.what()).find("missing closing '*/'") != std::string_view::npos) {
+      const std::size_t open = text.rfind("/*", offset);
+      if (open != std::string_view::npos) offset = open;
+    }
+    const auto pos = detail::position_of(text, offset);
     result.diagnostics.push_back(Diagnostic{file, pos.line, pos.column, {}, detail::syntax_message(e),
                                             "scenarios are JSON; comments (// and /* */) are allowed, trailing commas are not"});
     return result;

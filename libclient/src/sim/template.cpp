@@ -128,7 +128,7 @@ Template Template::compile(std::string_view text, const TemplateScope& scope) {
         }
         width = width * 10 + (d - '0');
       }
-      if (spec.empty() || width < 0 || width > 64)
+      if (spec.empty() || width < 1 || width > 64)
         throw TemplateError(i, "bad format '" + std::string(inner.substr(colon)) + "' in {" + std::string(inner) + "}",
                             "use a width such as {index:04} (zero-padded) or {index:4} (space-padded)");
       part.width = width;
