@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 
 namespace mqfleet::sim {
@@ -130,6 +131,42 @@ TEST(Scenario, WeatherStationsLoads) {
   EXPECT_LE(payload["temperature"].get<double>(), 25);
   EXPECT_GE(payload["pressure"].get<double>(), 950);
   EXPECT_EQ(payload["ts"].get<std::int64_t>(), 1'700'000'000'000);
+}
+
+void collect_keys(const nlohmann::json& node, bool schema, std::set<std::string>& keys) {
+  if (node.is_object()) {
+    for (const auto& [key, value] : node.items()) {
+      if (schema && key == "properties" && value.is_object())
+        for (const auto& [name, sub] : value.items()) keys.insert(name);
+      if (!schema) keys.insert(key);
+      collect_keys(value, schema, keys);
+    }
+  } else if (node.is_array()) {
+    for (const auto& item : node) collect_keys(item, schema, keys);
+  }
+}
+
+TEST(Scenario, KitchenSinkLoadsAndCoversTheSchemaAndReadme) {
+  const std::string sink_path = source_dir() + "/tests/unit/data/sim/kitchen-sink.json";
+  const Scenario s = load_scenario_file(sink_path);
+  EXPECT_EQ(s.connection.profile, "base");
+  EXPECT_EQ(s.connection.settings.tls.key_password, (Secret{SecretSource::file, "key.pw"}));
+  EXPECT_EQ(s.fleets[0].account.expand({0, "gh", {}, {}, nullptr}), "farm-gh");
+  EXPECT_EQ(s.fleets[0].field_names, (std::vector<std::string>{"setpoint", "mode"}));
+  EXPECT_TRUE(s.fleets[1].behaviour.drops.has_value()); // inherited from the top level
+
+  std::set<std::string> schema_keys, used_keys;
+  collect_keys(nlohmann::json::parse(read_text(source_dir() + "/scenarios/schema.json")), true, schema_keys);
+  collect_keys(nlohmann::json::parse(read_text(sink_path), nullptr, true, true), false, used_keys);
+  const std::string readme = read_text(source_dir() + "/scenarios/README.md");
+  ASSERT_GT(schema_keys.size(), 60u);
+  for (const auto& key : schema_keys) {
+    // "preset" excludes "profile" (both in one file is an error), so the sink uses "profile".
+    if (key != "preset") {
+      EXPECT_TRUE(used_keys.count(key)) << "schema key not exercised by the kitchen sink: " << key;
+    }
+    EXPECT_NE(readme.find(key), std::string::npos) << "schema key not documented in scenarios/README.md: " << key;
+  }
 }
 
 TEST(Scenario, ReportsAllErrorsAtOnceInTheException) {

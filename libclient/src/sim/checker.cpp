@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 namespace mqfleet::sim::detail {
 
@@ -122,10 +123,12 @@ std::optional<std::int64_t> Checker::integer(const Json& node, const std::string
     error(path, "expected an integer, got " + (node.is_number() ? node.dump() : type_name(node)));
     return std::nullopt;
   }
-  const auto v = number(node, path, range);
-  if (!v) return std::nullopt;
-  return node.is_number_unsigned() ? static_cast<std::int64_t>(node.get<std::uint64_t>() & 0x7FFFFFFFFFFFFFFFULL)
-                                   : node.get<std::int64_t>();
+  if (node.is_number_unsigned() && node.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+    error(path, "value " + node.dump() + " is out of range", "must be at most " + std::to_string(INT64_MAX));
+    return std::nullopt;
+  }
+  if (!number(node, path, range)) return std::nullopt;
+  return node.get<std::int64_t>();
 }
 
 std::optional<bool> Checker::boolean(const Json& node, const std::string& path) {

@@ -133,7 +133,10 @@ struct FleetSpec {
   std::uint64_t count = 1;
   std::uint64_t first_index = 0;
   Template device_id;
+  /// Expands to "" when neither the fleet nor an inline connection names an account:
+  /// the runner then uses the stored profile's username.
   Template account;
+  /// Kind `none`: the runner uses the connection's credential.
   CredentialSpec credential;
   double connect_rate = 0; ///< connections per second; 0 = as fast as possible
   std::optional<int> keepalive_seconds;
