@@ -235,7 +235,7 @@ FleetSpec parse_fleet(Checker& c, const Json& node, const std::string& path, con
   if (!c.object(node, path)) return f;
   c.keys(node, path, {"name", "count", "first_index", "device_id", "account", "username", "credential", "rate",
                       "keepalive", "clean_session", "will", "fields", "telemetry", "commands", "behaviour"});
-  f.name = name_of(c, node, path, true, "e.g. \"name\": \"stations\"").value_or("fleet");
+  f.name = name_of(c, node, path, true, "e.g. \"name\": \"stations\"").value_or("");
   const auto integer = [&](Range r) {
     return [&c, r](const Json& n, const std::string& p) { return c.integer(n, p, r); };
   };

@@ -1,6 +1,6 @@
 #pragma once
-// The concrete generators, shared by generators.cpp (nothing else) and generator_parse.cpp
-// (which builds them from JSON).
+// The concrete generators, built from JSON by generator_parse.cpp. Each one is small enough
+// to read as a unit, so the rendering code sits in the class.
 
 #include <mqfleet/sim/generators.hpp>
 

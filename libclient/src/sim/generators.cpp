@@ -1,7 +1,5 @@
 #include <mqfleet/sim/generators.hpp>
 
-#include "sim/generator_impl.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <numbers>

@@ -218,7 +218,7 @@ void cross_check(Checker& c, const Scenario& s) {
   std::uint64_t total = 0;
   for (std::size_t i = 0; i < s.fleets.size(); ++i) {
     const auto [it, fresh] = names.emplace(s.fleets[i].name, i);
-    if (!fresh)
+    if (!fresh && !s.fleets[i].name.empty()) // an empty name was already reported
       c.error(child_path(item_path("fleets", i), "name"), "fleet name '" + s.fleets[i].name + "' is already used by fleets[" +
               std::to_string(it->second) + "]", "fleet names seed the generators and must be unique");
     total += s.fleets[i].count;
