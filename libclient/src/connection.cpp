@@ -385,11 +385,16 @@ std::vector<int> Connection::subscribe(const std::vector<std::string>& filters, 
                        mqtt::subscribe_options(options.no_local, options.retain_as_published,
                                                static_cast<mqtt::subscribe_options::RetainHandling>(options.retain_handling)));
   try {
-    auto token = d.client->subscribe(topics, qos, sub_options);
+    // Paho C reads the v5 options of a single filter from a different field than the
+    // list Paho C++ 1.2 fills for the collection overload: use the one-filter overload.
+    auto token = filters.size() == 1 && d.v5
+                     ? d.client->subscribe(filters.front(), options.qos, sub_options.front())
+                     : d.client->subscribe(topics, qos, sub_options);
     d.wait_token(token, std::max(d.profile.connect_timeout, std::chrono::milliseconds(10s)), "subscribing");
     std::vector<int> granted;
     const mqtt::subscribe_response response = token->get_subscribe_response();
     for (auto code : response.get_reason_codes()) granted.push_back(static_cast<int>(code));
+    if (granted.empty() && filters.size() == 1) granted.push_back(static_cast<int>(token->get_reason_code()));
     return granted;
   } catch (const mqtt::exception& e) {
     const int reason = e.get_reason_code() >= 0x80 ? e.get_reason_code() : 0x80;
