@@ -114,9 +114,10 @@ OutgoingMessage parse_jsonl_record(std::string_view line, std::size_t line_numbe
                                    bool require_json_payload) {
   const std::string where = fmt::format("stdin line {}", line_number);
   const char* hint = R"(each line must be an object like {"topic":"a/b","payload":{"t":21.5},"qos":1,"retain":false})";
-  nlohmann::json record;
+  // ordered_json: a JSON payload is re-serialised with its keys in the order given.
+  nlohmann::ordered_json record;
   try {
-    record = nlohmann::json::parse(line);
+    record = nlohmann::ordered_json::parse(line);
   } catch (const nlohmann::json::exception& e) {
     throw ConfigError(fmt::format("--jsonl line {} is not valid JSON: {}", line_number, json_reason(e)), where, hint);
   }

@@ -410,6 +410,7 @@ std::vector<int> Connection::subscribe(const std::vector<std::string>& filters, 
     d.wait_token(token, timeout, "subscribing");
     const mqtt::subscribe_response response = token->get_subscribe_response();
     for (auto code : response.get_reason_codes()) granted.push_back(static_cast<int>(code));
+    if (granted.empty() && filters.size() == 1) granted.push_back(static_cast<int>(token->get_reason_code()));
     return granted;
   } catch (const mqtt::exception& e) {
     throw refused(e, filters.empty() ? std::string() : filters.front());

@@ -4,6 +4,8 @@
 #include <condition_variable>
 #include <ctime>
 #include <mutex>
+#include <atomic>
+#include <poll.h>
 #include <unistd.h>
 
 namespace mqfleet::detail {
@@ -12,6 +14,8 @@ namespace {
 std::mutex g_mutex;
 std::condition_variable g_changed;
 int g_fast_scopes = 0;
+// Read without the mutex on every poll() of the process.
+std::atomic<int> g_fast_polls{0};
 
 constexpr auto k_fast_step = std::chrono::milliseconds(1);
 
@@ -20,12 +24,14 @@ constexpr auto k_fast_step = std::chrono::milliseconds(1);
 FastSleepScope::FastSleepScope() {
   std::lock_guard lock(g_mutex);
   ++g_fast_scopes;
+  ++g_fast_polls;
   g_changed.notify_all();
 }
 
 FastSleepScope::~FastSleepScope() {
   std::lock_guard lock(g_mutex);
   --g_fast_scopes;
+  --g_fast_polls;
 }
 
 } // namespace mqfleet::detail
@@ -48,4 +54,15 @@ extern "C" int usleep(useconds_t microseconds) {
   }
   g_changed.wait_for(lock, duration, [] { return g_fast_scopes > 0; });
   return 0;
+}
+
+// Replaces libc's poll for the same reason: while a TCP connect completes, Paho's receive
+// thread waits for it in poll(..., 10 ms) on the read set, although the socket became
+// writable at once. Inside a FastSleepScope waits last at most 1 ms (returning 0, "nothing
+// ready", as a timeout does); otherwise this is libc's poll.
+extern "C" int poll(pollfd* fds, nfds_t count, int timeout_ms) {
+  if (timeout_ms > 1 && mqfleet::detail::g_fast_polls.load(std::memory_order_relaxed) > 0) timeout_ms = 1;
+  if (timeout_ms < 0) return ppoll(fds, count, nullptr, nullptr);
+  const timespec timeout{timeout_ms / 1000, static_cast<long>(timeout_ms % 1000) * 1'000'000L};
+  return ppoll(fds, count, &timeout, nullptr);
 }

@@ -259,6 +259,16 @@ TEST(PubE2E, Mqtt5Properties) {
   EXPECT_EQ(sub.received_lines(), std::vector<std::string>{"v5/x|application/json|site:lab|{}"});
 }
 
+TEST(PubE2E, RefusedPublishIsADeliveryFailure) {
+  TempDir dir;
+  MosquittoOptions options;
+  options.extra_config = "acl_file " + dir.write("acl", "topic read #\n");
+  MosquittoBroker broker(options);
+  auto refused = run_mqfleet({"pub", "-V", "5", "-p", port_of(broker), "-t", "denied/x", "-q", "1", "-m", "x"});
+  EXPECT_EQ(refused.exit_code, 7) << refused.err;
+  EXPECT_NE(refused.err.find("refused"), std::string::npos) << refused.err;
+}
+
 TEST(PubE2E, ExitCodes) {
   const int unused_port = free_tcp_port();
   auto refused = run_mqfleet({"pub", "-p", std::to_string(unused_port), "-t", "x", "-m", "x", "--connect-timeout", "5"});

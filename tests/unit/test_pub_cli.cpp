@@ -133,6 +133,8 @@ TEST(PubInput, JsonlRecords) {
   EXPECT_EQ(m.payload, "plain text");
   EXPECT_EQ(m.qos, 2);
   EXPECT_FALSE(m.retain);
+  m = parse_jsonl_record(R"({"topic":"c","payload":{"seq":1,"temperature":20.5,"a":[true,null]}})", 3, 0, false, false);
+  EXPECT_EQ(m.payload, R"({"seq":1,"temperature":20.5,"a":[true,null]})") << "keys keep their order";
   m = parse_jsonl_record(R"({"topic":"c"})", 3, 0, false, false);
   EXPECT_EQ(m.payload, "");
 }
