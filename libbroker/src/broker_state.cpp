@@ -1,6 +1,5 @@
 #include "broker_state.hpp"
 
-#include "authenticator.hpp"
 #include "connection.hpp"
 
 #include <algorithm>
@@ -13,15 +12,16 @@ BrokerState::BrokerState(const BrokerConfig& config, BrokerStats& stats)
 
 BrokerState::~BrokerState() = default;
 
-std::shared_ptr<const Authenticator> BrokerState::authenticator() const {
+RegistryPtr BrokerState::registry() const {
   std::lock_guard lock(m_auth_mutex);
-  return m_authenticator;
+  return m_registry;
 }
 
 void BrokerState::reload() {
-  auto fresh = std::make_shared<const Authenticator>(m_config);
+  if (m_config.registry_path.empty()) return;
+  auto fresh = std::make_shared<const Registry>(Registry::load(m_config.registry_path));
   std::lock_guard lock(m_auth_mutex);
-  m_authenticator = std::move(fresh);
+  m_registry = std::move(fresh);
 }
 
 SessionLimits BrokerState::session_limits() const {

@@ -5,6 +5,7 @@
 // lock() and never blocks on I/O.
 
 #include <mqfleet/broker/broker.hpp>
+#include <mqfleet/broker/device_registry.hpp>
 #include <mqfleet/broker/message.hpp>
 #include <mqfleet/broker/retained_store.hpp>
 #include <mqfleet/broker/session.hpp>
@@ -21,7 +22,6 @@
 namespace mqfleet::broker {
 
 class Connection;
-class Authenticator;
 
 /// One session and the connection that currently owns it.
 struct SessionEntry {
@@ -53,8 +53,9 @@ public:
   /// The one lock over everything below.
   std::unique_lock<std::mutex> lock() { return std::unique_lock(m_mutex); }
 
-  /// The authenticator (registry + access rules); replaced atomically by reload().
-  std::shared_ptr<const Authenticator> authenticator() const;
+  /// The registry snapshot (accounts, credentials, access rules); replaced by reload().
+  /// Empty (no accounts, no rules) in anonymous mode without a registry file.
+  RegistryPtr registry() const;
   /// Loads the registry (at start and on SIGHUP). Throws ConfigError; the old one stays.
   void reload();
 
@@ -112,7 +113,7 @@ private:
   std::unordered_map<std::string, SessionPtr, StringHash, std::equal_to<>> m_sessions;
   MatchResult m_match;
   mutable std::mutex m_auth_mutex;
-  std::shared_ptr<const Authenticator> m_authenticator;
+  RegistryPtr m_registry = std::make_shared<const Registry>();
 };
 
 } // namespace mqfleet::broker

@@ -18,10 +18,12 @@ std::string endpoint_text(const asio::ip::tcp::socket& socket) {
 
 Connection::Connection(Server& server, Strand strand, asio::ip::tcp::socket socket, asio::ssl::context* tls)
     : m_server(server), m_strand(std::move(strand)), m_socket(std::move(socket)), m_keepalive_timer(m_strand),
-      m_peer(endpoint_text(m_socket)), m_read_buffer(k_read_chunk), m_last_received(Clock::now()) {
+      m_peer(endpoint_text(m_socket)), m_last_received(Clock::now()),
+      m_client(server.config().limits.max_packet_size) {
   if (tls != nullptr) m_tls = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(m_socket, *tls);
   asio::error_code ec;
   m_socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (tls == nullptr) m_socket.non_blocking(true, ec);
 }
 
 Connection::~Connection() = default;
@@ -56,23 +58,53 @@ void Connection::start() {
 
 void Connection::read_loop() {
   if (m_closing) return;
+  if (m_tls)
+    read_tls();
+  else
+    read_plain();
+}
+
+// Plain TCP: wait for readability, then drain the socket into a per-thread buffer, so an
+// idle connection holds no read buffer at all.
+void Connection::read_plain() {
   auto self = shared_from_this();
-  with_stream([&](auto& stream) {
-    stream.async_read_some(asio::buffer(m_read_buffer), [self](const asio::error_code& ec, std::size_t n) {
-      if (ec) {
+  m_socket.async_wait(asio::socket_base::wait_read, [self](const asio::error_code& ec) {
+    if (ec) {
+      self->close_now();
+      return;
+    }
+    thread_local std::vector<char> buffer(64 * 1024);
+    for (int round = 0; round < 4 && !self->m_closing; ++round) {
+      asio::error_code read_ec;
+      const std::size_t n = self->m_socket.read_some(asio::buffer(buffer), read_ec);
+      if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) break;
+      if (read_ec || n == 0) {
         self->close_now();
         return;
       }
       self->m_last_received = Clock::now();
-      self->on_bytes(std::span<const std::uint8_t>(self->m_read_buffer.data(), n));
-      self->read_loop();
-    });
+      self->on_bytes(std::string_view(buffer.data(), n));
+      if (n < buffer.size()) break;
+    }
+    self->read_loop();
   });
 }
 
-void Connection::send(std::vector<std::uint8_t> packet) {
-  if (m_closed) return;
-  m_pending.push_back(std::move(packet));
+void Connection::read_tls() {
+  auto self = shared_from_this();
+  if (m_tls_read_buffer.empty()) m_tls_read_buffer.resize(k_read_chunk);
+  m_tls->async_read_some(asio::buffer(m_tls_read_buffer), [self](const asio::error_code& ec, std::size_t n) {
+    if (ec) {
+      self->close_now();
+      return;
+    }
+    self->m_last_received = Clock::now();
+    self->on_bytes(std::string_view(self->m_tls_read_buffer.data(), n));
+    self->read_loop();
+  });
+}
+
+void Connection::kick() {
   if (!m_writing_now) write_loop();
 }
 
@@ -85,21 +117,18 @@ void Connection::write_loop() {
   m_writing_now = true;
   m_writing.swap(m_pending);
   m_pending.clear();
-  m_gather.clear();
-  std::size_t total = 0;
-  for (const auto& packet : m_writing) {
-    m_gather.emplace_back(asio::buffer(packet));
-    total += packet.size();
-  }
+  const std::size_t total = m_writing.size();
   auto self = shared_from_this();
   with_stream([&](auto& stream) {
-    asio::async_write(stream, m_gather, [self, total](const asio::error_code& ec, std::size_t) {
+    asio::async_write(stream, asio::buffer(m_writing), [self, total](const asio::error_code& ec, std::size_t) {
       self->m_writing.clear();
       if (ec) {
         self->close_now();
         return;
       }
       self->m_server.stats().bytes_sent.fetch_add(total, std::memory_order_relaxed);
+      // Give back memory after a burst so idle connections stay small.
+      if (self->m_writing.capacity() > 64 * 1024) std::string().swap(self->m_writing);
       self->write_loop();
     });
   });

@@ -6,6 +6,8 @@
 
 #include "client_state.hpp"
 
+#include <mqfleet/mqtt/packets.hpp>
+
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
@@ -43,8 +45,15 @@ public:
   void post_flush();
 
   // ---- strand only ----
-  /// Appends an encoded packet to the write queue (written in one gathered write).
-  void send(std::vector<std::uint8_t> packet);
+  /// Encodes a packet for this client's version and queues it (batched writes).
+  void send(const mqtt::Packet& packet);
+  /// The buffer the next write takes; append encoded packets to it, then call kick().
+  std::string& out_buffer() noexcept { return m_pending; }
+  /// Starts writing what out_buffer() holds, unless a write is already running.
+  void kick();
+  /// Encodes session messages (PUBLISH/PUBREL) and writes them; messages too large for
+  /// the client are acknowledged locally and dropped.
+  void send_outgoing(const std::vector<Outgoing>& batch);
   /// Sends what is queued, then closes the socket.
   void close_after_flush();
   /// Closes the socket now; runs on_closed() once.
@@ -61,12 +70,14 @@ public:
 
 private:
   void read_loop();
+  void read_plain();
+  void read_tls();
   void write_loop();
   void keepalive_check();
   template <class F> void with_stream(F&& f);
 
   // Protocol side (dispatch.cpp).
-  void on_bytes(std::span<const std::uint8_t> bytes);
+  void on_bytes(std::string_view bytes);
   void on_closed();
   void flush_outbox();
   void close_with_reason(std::uint8_t reason_code, const std::string& reason_string);
@@ -77,10 +88,9 @@ private:
   std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> m_tls;
   asio::steady_timer m_keepalive_timer;
   std::string m_peer;
-  std::vector<std::uint8_t> m_read_buffer;
-  std::vector<std::vector<std::uint8_t>> m_pending;
-  std::vector<std::vector<std::uint8_t>> m_writing;
-  std::vector<asio::const_buffer> m_gather;
+  std::vector<char> m_tls_read_buffer;
+  std::string m_pending; ///< encoded packets waiting for the next write
+  std::string m_writing; ///< the write in progress
   Clock::time_point m_last_received;
   std::chrono::milliseconds m_keepalive_grace{0};
   bool m_writing_now = false;

@@ -33,7 +33,8 @@ asio::ssl::context make_tls_context(const ListenerConfig& listener) {
 } // namespace
 
 Server::Server(const BrokerConfig& config, BrokerState& state, BrokerStats& stats)
-    : m_config(config), m_state(state), m_stats(stats), m_acceptor(m_io), m_tls_acceptor(m_io) {}
+    : m_config(config), m_state(state), m_stats(stats), m_acceptor(m_io), m_tls_acceptor(m_io),
+      m_housekeeping_timer(m_io) {}
 
 Server::~Server() { stop(); }
 
@@ -66,6 +67,7 @@ void Server::start() {
   if (m_config.mqtt.enabled) accept(m_acceptor, nullptr);
   if (m_config.mqtts.enabled) accept(m_tls_acceptor, &*m_tls_context);
   m_work.emplace(m_io.get_executor());
+  housekeeping();
   unsigned threads = m_config.io_threads != 0 ? m_config.io_threads : std::thread::hardware_concurrency();
   if (threads == 0) threads = 2;
   for (unsigned i = 0; i < threads; ++i) m_threads.emplace_back([this] { m_io.run(); });
@@ -89,6 +91,23 @@ void Server::accept(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls) 
       }
     }
     accept(acceptor, tls);
+  });
+}
+
+// Once a second: due wills, expired sessions and, every sys_interval, $SYS counters.
+void Server::housekeeping() {
+  WakeList wake;
+  {
+    auto lock = m_state.lock();
+    m_state.tick(Clock::now(), wake);
+    if (m_config.sys_interval_seconds != 0 && m_ticks % m_config.sys_interval_seconds == 0)
+      m_sys.publish(m_state, wake);
+  }
+  ++m_ticks;
+  for (auto& connection : wake) connection->post_flush();
+  m_housekeeping_timer.expires_after(std::chrono::seconds(1));
+  m_housekeeping_timer.async_wait([this](const asio::error_code& ec) {
+    if (!ec) housekeeping();
   });
 }
 

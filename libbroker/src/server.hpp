@@ -2,6 +2,8 @@
 // The network side of the broker: one io_context run by N threads, the plain and TLS
 // acceptors, and the connection limit. Connections (connection.hpp) do the rest.
 
+#include "sys_topics.hpp"
+
 #include <mqfleet/broker/broker.hpp>
 
 #include <asio.hpp>
@@ -43,6 +45,7 @@ public:
 private:
   void open_acceptor(asio::ip::tcp::acceptor& acceptor, const ListenerConfig& listener, const char* name);
   void accept(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls);
+  void housekeeping();
 
   // Declared first: destroyed last, after everything that holds its handlers.
   asio::io_context m_io;
@@ -52,6 +55,9 @@ private:
   std::optional<asio::ssl::context> m_tls_context;
   asio::ip::tcp::acceptor m_acceptor;
   asio::ip::tcp::acceptor m_tls_acceptor;
+  asio::steady_timer m_housekeeping_timer;
+  SysPublisher m_sys;
+  unsigned m_ticks = 0;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> m_work;
   std::vector<std::thread> m_threads;
   std::atomic<std::size_t> m_connections{0};
