@@ -35,6 +35,16 @@ void encode(const Packet& packet, ProtocolVersion version, std::string& out);
 /// Same, for a byte vector.
 void encode(const Packet& packet, ProtocolVersion version, std::vector<std::uint8_t>& out);
 
+/// Same as above for one packet struct, without converting it to a Packet (no copy).
+template <ControlPacket P>
+std::size_t encoded_size(const P& packet, ProtocolVersion version);
+/// Same as above for one packet struct, without converting it to a Packet (no copy).
+template <ControlPacket P>
+void encode(const P& packet, ProtocolVersion version, std::string& out);
+/// Same as above for one packet struct, without converting it to a Packet (no copy).
+template <ControlPacket P>
+void encode(const P& packet, ProtocolVersion version, std::vector<std::uint8_t>& out);
+
 /// Decodes any packet. CONNECT is decoded for the version it announces.
 Packet decode(const Frame& frame, ProtocolVersion version);
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -156,6 +157,14 @@ struct Auth {
 using Packet = std::variant<Connect, Connack, Publish, Puback, Pubrec, Pubrel, Pubcomp,
                             Subscribe, Suback, Unsubscribe, Unsuback, Pingreq, Pingresp,
                             Disconnect, Auth>;
+
+/// True for the 15 packet structs (the alternatives of Packet).
+template <typename P, typename V>
+struct IsAlternative : std::false_type {};
+template <typename P, typename... Ts>
+struct IsAlternative<P, std::variant<Ts...>> : std::bool_constant<(std::is_same_v<P, Ts> || ...)> {};
+template <typename P>
+concept ControlPacket = IsAlternative<P, Packet>::value;
 
 /// The packet type of a Packet.
 inline PacketType packet_type(const Packet& packet) noexcept {
