@@ -111,8 +111,6 @@ private:
   Node* find_or_create(std::string_view filter);
   Node* find(std::string_view filter) const;
   void prune(Node* node);
-  void collect(const Node& node, std::string_view topic, std::size_t level, std::string_view publisher,
-               MatchResult& out, const SharePredicate& eligible);
   void collect_node(Node& node, std::string_view publisher, MatchResult& out, const SharePredicate& eligible);
 
   std::unique_ptr<Node> m_root;
