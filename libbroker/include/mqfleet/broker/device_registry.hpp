@@ -1,0 +1,100 @@
+#pragma once
+// The device registry: accounts, their devices and credential hashes, and the access
+// rules, stored as one JSON file (docs/registry.md documents the format). A Registry is a
+// value: the broker loads one and shares it as std::shared_ptr<const Registry>, swapping
+// the pointer on reload (SIGHUP); `mqfleet device` edits a copy and saves it atomically.
+
+#include <mqfleet/broker/access_rules.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mqfleet::broker {
+
+/// One device of an account.
+struct Device {
+  std::string id;          ///< the MQTT client id
+  std::string description; ///< free text
+  std::string credential;  ///< `$7$...` hash (credentials.hpp); never the secret
+};
+
+/// One account (the MQTT username) and its devices, keyed by device id.
+struct Account {
+  std::string name;
+  std::map<std::string, Device, std::less<>> devices;
+};
+
+/// The outcome of authenticate().
+enum class AuthStatus : std::uint8_t {
+  ok,
+  unknown_account,  ///< the username is not an account
+  unknown_device,   ///< the client id is not a device of that account
+  wrong_credential, ///< the password does not match (or is missing)
+};
+
+/// A short text for logs: "ok", "unknown account", "unknown device", "wrong credential".
+std::string_view to_string(AuthStatus status) noexcept;
+
+/// The registry snapshot.
+class Registry {
+public:
+  /// The file format version written by save().
+  static constexpr int k_format_version = 1;
+
+  /// An empty registry.
+  Registry() = default;
+
+  /// Reads and validates `path`. Throws ConfigError naming the file and the JSON path
+  /// (e.g. `/accounts/acme/devices/d1/credential`) of the first problem.
+  static Registry load(const std::filesystem::path& path);
+  /// Parses registry JSON text; `source` names it in errors.
+  static Registry parse(std::string_view json_text, const std::string& source = "registry");
+  /// The registry as JSON text (what save() writes).
+  std::string to_json() const;
+  /// Writes atomically: temporary file in the same directory, fsync, rename, mode 0600.
+  /// Throws ConfigError on failure (the original file is then untouched).
+  void save(const std::filesystem::path& path) const;
+
+  /// Checks a CONNECT: username = account, client id = device, password = credential.
+  /// Unknown accounts/devices take as long as a wrong credential.
+  AuthStatus authenticate(std::string_view account, std::string_view device_id,
+                          std::string_view password) const noexcept;
+
+  /// Every account by name.
+  const std::map<std::string, Account, std::less<>>& accounts() const noexcept { return m_accounts; }
+  /// An account, or null.
+  const Account* find_account(std::string_view name) const noexcept;
+  /// A device, or null.
+  const Device* find_device(std::string_view account, std::string_view device_id) const noexcept;
+  /// The access rules.
+  const AccessRules& rules() const noexcept { return m_rules; }
+
+  // --- editing (used by `mqfleet device`; the broker never edits) ----------------------
+  /// Adds a device (creating the account). Throws ConfigError when it exists or a name
+  /// is invalid.
+  void add_device(std::string_view account, Device device);
+  /// Removes a device (and the account when it becomes empty). Throws ConfigError when
+  /// it does not exist.
+  void remove_device(std::string_view account, std::string_view device_id);
+  /// Replaces a device's credential hash. Throws ConfigError when it does not exist.
+  void set_credential(std::string_view account, std::string_view device_id, std::string credential_hash);
+  /// Replaces the access rules.
+  void set_rules(AccessRules rules) { m_rules = std::move(rules); }
+
+private:
+  std::map<std::string, Account, std::less<>> m_accounts;
+  AccessRules m_rules;
+};
+
+/// A shared immutable snapshot, swapped on reload.
+using RegistryPtr = std::shared_ptr<const Registry>;
+
+/// True when `id` can be a device id: 1..65535 bytes, no NUL, no `/`, `+`, `#`.
+bool valid_device_id(std::string_view id) noexcept;
+
+} // namespace mqfleet::broker

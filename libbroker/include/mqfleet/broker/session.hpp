@@ -1,0 +1,226 @@
+#pragma once
+// Per-client session state (MQTT 4.1 / v5 4.1): subscriptions, the outgoing in-flight
+// window and its redelivery on reconnect, incoming QoS 2 packet ids, a bounded offline
+// queue, packet-id allocation, session expiry, the will, and client→broker topic aliases.
+//
+// It decides, it does not do I/O: the caller pushes deliveries, asks next() for what to
+// write, and reports acknowledgements. Not thread-safe: the caller serialises access.
+//
+// Queue policy (docs/broker.md repeats it): messages wait in the queue while the
+// in-flight window is full or the client is offline. When the queue holds
+// max_queued_messages (or max_queued_bytes) the NEW message is dropped and counted
+// (mosquitto's policy: what is already queued keeps its order). QoS 0 messages for an
+// offline client are dropped and counted unless queue_qos0_offline is set. Messages whose
+// v5 expiry passes while queued are dropped and counted when they reach the queue head.
+
+#include <mqfleet/broker/message.hpp>
+#include <mqfleet/broker/subscription_tree.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace mqfleet::broker {
+
+/// The per-session limits (broker-wide settings).
+struct SessionLimits {
+  /// Broker cap on unacknowledged outgoing QoS 1/2 messages; the effective window is
+  /// min(this, the client's v5 receive maximum). Must be 1..65535.
+  std::uint16_t max_inflight = 20;
+  /// Queued (not yet in-flight) messages per session; 0 = unlimited.
+  std::size_t max_queued_messages = 1000;
+  /// Queued payload + topic bytes per session; 0 = unlimited.
+  std::size_t max_queued_bytes = 0;
+  /// Queue QoS 0 messages while the client is offline (mosquitto: queue_qos0_messages).
+  bool queue_qos0_offline = false;
+};
+
+/// A message on its way to one subscriber, with the subscriber-specific fields.
+struct Delivery {
+  MessagePtr message;
+  std::uint8_t qos = 0;   ///< min(subscription QoS, message QoS)
+  bool retain = false;    ///< RETAIN flag to send
+  std::vector<std::uint32_t> subscription_identifiers; ///< v5
+};
+
+/// What the caller must write next.
+struct Outgoing {
+  enum class Kind : std::uint8_t { publish, pubrel };
+  Kind kind = Kind::publish;
+  std::uint16_t packet_id = 0; ///< 0 for a QoS 0 PUBLISH
+  bool dup = false;            ///< PUBLISH DUP flag (true on redelivery)
+  Delivery delivery;           ///< empty for PUBREL
+};
+
+/// The outcome of Session::push().
+enum class PushResult : std::uint8_t {
+  accepted,             ///< queued; call next() to send it
+  dropped_queue_full,   ///< max_queued_messages / max_queued_bytes reached
+  dropped_qos0_offline, ///< QoS 0 for an offline client (queue_qos0_offline off)
+};
+
+/// The will message with its v5 delay.
+struct Will {
+  MessagePtr message;
+  std::uint32_t delay_interval = 0; ///< seconds (v5 will delay interval)
+};
+
+/// Client→broker topic aliases of one network connection (v5 3.3.2.3.4).
+class TopicAliasMap {
+public:
+  /// `maximum` is the Topic Alias Maximum the broker announced in CONNACK (0 = none).
+  explicit TopicAliasMap(std::uint16_t maximum = 0) : m_maximum(maximum) {}
+  /// Forgets every alias and sets a new maximum (a new connection).
+  void reset(std::uint16_t maximum);
+  /// Applies a PUBLISH's alias: a non-empty `topic` (re)binds `alias` and is returned; an
+  /// empty one is replaced by the bound topic. Throws ProtocolError 0x94 (topic alias
+  /// invalid) for alias 0 or above the maximum, 0x82 (protocol error) for an empty topic
+  /// with an unbound alias. The view stays valid until the alias is rebound or reset.
+  std::string_view resolve(std::uint16_t alias, std::string_view topic);
+  /// The announced maximum.
+  std::uint16_t maximum() const noexcept { return m_maximum; }
+
+private:
+  std::uint16_t m_maximum;
+  std::unordered_map<std::uint16_t, std::string> m_aliases;
+};
+
+/// One client session.
+class Session {
+public:
+  /// `key` is the session's SubscriberKey (e.g. mounted client id).
+  Session(std::string key, SessionLimits limits = {});
+
+  /// The session key.
+  const std::string& key() const noexcept { return m_key; }
+  /// The limits in force.
+  const SessionLimits& limits() const noexcept { return m_limits; }
+
+  // --- connection lifecycle -------------------------------------------------------
+  /// A network connection took the session: sets the client's receive maximum
+  /// (65535 when absent) and cancels a pending expiry or delayed will. Returns what
+  /// must be retransmitted first, in order: unacknowledged PUBLISHes with DUP set and
+  /// PUBRELs for QoS 2 messages already PUBREC'd (MQTT 4.4).
+  std::vector<Outgoing> attach(std::uint16_t client_receive_maximum = 65535);
+  /// The connection ended at `now`: starts the session-expiry and will-delay clocks.
+  /// Clear the will first on a normal DISCONNECT.
+  void detach(Clock::time_point now);
+  /// True between attach() and detach().
+  bool connected() const noexcept { return m_connected; }
+
+  // --- subscriptions (the session's record; SubscriptionTree is the index) ---------
+  /// Records a subscription (filter as stored in the tree) and its options.
+  void set_subscription(std::string filter, const SubscriptionOptions& options);
+  /// Forgets a subscription; false when it was not recorded.
+  bool remove_subscription(std::string_view filter);
+  /// Every recorded subscription.
+  const std::map<std::string, SubscriptionOptions, std::less<>>& subscriptions() const noexcept {
+    return m_subscriptions;
+  }
+
+  // --- outgoing messages -------------------------------------------------------------
+  /// Offers a message for delivery; see the queue policy above.
+  PushResult push(Delivery delivery);
+  /// The next PUBLISH to write now, if any: QoS 0 messages at once, QoS 1/2 while the
+  /// in-flight window has room (they get a packet id and become in-flight). Nothing
+  /// while detached. Expired messages at the queue head are dropped and counted.
+  std::optional<Outgoing> next(Clock::time_point now = Clock::now());
+  /// PUBACK for an in-flight QoS 1 message; false when `packet_id` is not one.
+  bool on_puback(std::uint16_t packet_id);
+  /// PUBREC for an in-flight QoS 2 message; with `accepted` (reason < 0x80) the message
+  /// waits for PUBCOMP and the caller sends PUBREL, otherwise it is released. False when
+  /// `packet_id` is not awaiting PUBREC.
+  bool on_pubrec(std::uint16_t packet_id, bool accepted = true);
+  /// PUBCOMP for a released QoS 2 message; false when `packet_id` is not awaiting it.
+  bool on_pubcomp(std::uint16_t packet_id);
+  /// Number of in-flight (unacknowledged) QoS 1/2 messages.
+  std::size_t inflight_count() const noexcept { return m_inflight.size(); }
+  /// The effective in-flight window.
+  std::uint16_t window() const noexcept { return m_window; }
+  /// Number of queued (not yet in-flight) messages.
+  std::size_t queued_count() const noexcept { return m_queue.size(); }
+  /// Bytes (topic + payload) in the queue.
+  std::size_t queued_bytes() const noexcept { return m_queued_bytes; }
+  /// Messages dropped because the queue was full.
+  std::uint64_t dropped_queue_full() const noexcept { return m_dropped_full; }
+  /// QoS 0 messages dropped because the client was offline.
+  std::uint64_t dropped_qos0_offline() const noexcept { return m_dropped_qos0; }
+  /// Messages dropped because their v5 expiry passed while queued.
+  std::uint64_t dropped_expired() const noexcept { return m_dropped_expired; }
+
+  // --- incoming QoS 2 ----------------------------------------------------------------
+  /// A QoS 2 PUBLISH arrived with `packet_id`: true when it is new (route it, then send
+  /// PUBREC), false when it is a duplicate of one awaiting PUBREL (only resend PUBREC).
+  bool incoming_qos2_begin(std::uint16_t packet_id);
+  /// PUBREL arrived: forgets the id; false when it was unknown (v5 PUBCOMP 0x92).
+  bool incoming_qos2_release(std::uint16_t packet_id);
+  /// Number of QoS 2 messages received and awaiting PUBREL.
+  std::size_t incoming_qos2_count() const noexcept { return m_incoming_qos2.size(); }
+
+  // --- session expiry ------------------------------------------------------------------
+  /// Sets the v5 session expiry interval in seconds (0 = ends with the connection,
+  /// 0xFFFFFFFF = never). 3.1.1 clean session = 0; persistent = 0xFFFFFFFF.
+  void set_expiry_interval(std::uint32_t seconds) noexcept { m_expiry_interval = seconds; }
+  /// The session expiry interval in seconds.
+  std::uint32_t expiry_interval() const noexcept { return m_expiry_interval; }
+  /// When a detached session expires; empty while connected or when it never expires.
+  std::optional<Clock::time_point> expires_at() const noexcept;
+  /// True when the session is detached and its expiry passed at `now`.
+  bool expired(Clock::time_point now) const noexcept;
+
+  // --- will ------------------------------------------------------------------------------
+  /// Sets the will of the current connection.
+  void set_will(Will will) { m_will = std::move(will); }
+  /// Drops the will (normal DISCONNECT, or after it was published).
+  void clear_will() noexcept { m_will.reset(); m_will_due.reset(); }
+  /// True when a will is set.
+  bool has_will() const noexcept { return m_will.has_value(); }
+  /// When the will of a detached session becomes due: detach time + min(will delay,
+  /// session expiry interval). Empty while connected or without a will.
+  std::optional<Clock::time_point> will_due_at() const noexcept { return m_will_due; }
+  /// The will when it is due at `now` (it is then cleared), else empty.
+  std::optional<Will> take_due_will(Clock::time_point now);
+
+  // --- topic aliases -----------------------------------------------------------------
+  /// The client→broker topic aliases of the current connection.
+  TopicAliasMap& topic_aliases() noexcept { return m_aliases; }
+
+private:
+  enum class State : std::uint8_t { awaiting_puback, awaiting_pubrec, awaiting_pubcomp };
+  struct Inflight {
+    State state;
+    Delivery delivery;
+  };
+  std::optional<std::uint16_t> allocate_packet_id();
+
+  std::string m_key;
+  SessionLimits m_limits;
+  bool m_connected = false;
+  std::uint16_t m_window;
+  std::map<std::string, SubscriptionOptions, std::less<>> m_subscriptions;
+  std::deque<Delivery> m_queue;
+  std::size_t m_queued_bytes = 0;
+  /// In-flight messages in send order (ids are unique; order matters for redelivery).
+  std::map<std::uint64_t, std::uint16_t> m_inflight_order;
+  std::unordered_map<std::uint16_t, std::pair<std::uint64_t, Inflight>> m_inflight;
+  std::uint64_t m_send_sequence = 0;
+  std::uint16_t m_next_packet_id = 1;
+  std::unordered_set<std::uint16_t> m_incoming_qos2;
+  std::uint64_t m_dropped_full = 0;
+  std::uint64_t m_dropped_qos0 = 0;
+  std::uint64_t m_dropped_expired = 0;
+  std::uint32_t m_expiry_interval = 0;
+  std::optional<Clock::time_point> m_detached_at;
+  std::optional<Will> m_will;
+  std::optional<Clock::time_point> m_will_due;
+  TopicAliasMap m_aliases;
+};
+
+} // namespace mqfleet::broker

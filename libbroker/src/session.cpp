@@ -1,0 +1,195 @@
+#include <mqfleet/broker/session.hpp>
+
+#include <mqfleet/error.hpp>
+
+#include <algorithm>
+
+namespace mqfleet::broker {
+
+namespace {
+
+std::size_t delivery_bytes(const Delivery& delivery) noexcept {
+  return delivery.message ? delivery.message->topic.size() + delivery.message->payload.size() : 0;
+}
+
+} // namespace
+
+void TopicAliasMap::reset(std::uint16_t maximum) {
+  m_maximum = maximum;
+  m_aliases.clear();
+}
+
+std::string_view TopicAliasMap::resolve(std::uint16_t alias, std::string_view topic) {
+  if (alias == 0 || alias > m_maximum)
+    throw ProtocolError(0x94, "topic alias " + std::to_string(alias) + " is outside 1.." + std::to_string(m_maximum),
+                        "PUBLISH", "use topic aliases up to the Topic Alias Maximum announced in CONNACK");
+  if (!topic.empty()) {
+    auto& bound = m_aliases[alias];
+    bound.assign(topic);
+    return bound;
+  }
+  auto it = m_aliases.find(alias);
+  if (it == m_aliases.end())
+    throw ProtocolError(0x82, "topic alias " + std::to_string(alias) + " is not bound", "PUBLISH",
+                        "send the topic name with the alias first");
+  return it->second;
+}
+
+Session::Session(std::string key, SessionLimits limits)
+    : m_key(std::move(key)), m_limits(limits), m_window(std::max<std::uint16_t>(limits.max_inflight, 1)) {}
+
+std::vector<Outgoing> Session::attach(std::uint16_t client_receive_maximum) {
+  m_connected = true;
+  m_detached_at.reset();
+  m_will_due.reset();
+  m_window = std::max<std::uint16_t>(1, std::min(std::max<std::uint16_t>(m_limits.max_inflight, 1),
+                                                 std::max<std::uint16_t>(client_receive_maximum, 1)));
+  std::vector<Outgoing> resend;
+  resend.reserve(m_inflight.size());
+  for (const auto& [sequence, packet_id] : m_inflight_order) {
+    const auto& entry = m_inflight.at(packet_id).second;
+    Outgoing out;
+    out.packet_id = packet_id;
+    if (entry.state == State::awaiting_pubcomp) {
+      out.kind = Outgoing::Kind::pubrel;
+    } else {
+      out.dup = true;
+      out.delivery = entry.delivery;
+    }
+    resend.push_back(std::move(out));
+  }
+  return resend;
+}
+
+void Session::detach(Clock::time_point now) {
+  m_connected = false;
+  m_detached_at = now;
+  m_aliases.reset(0);
+  if (m_will) {
+    const auto delay = std::min(m_will->delay_interval, m_expiry_interval);
+    m_will_due = now + std::chrono::seconds(delay);
+  }
+}
+
+void Session::set_subscription(std::string filter, const SubscriptionOptions& options) {
+  m_subscriptions.insert_or_assign(std::move(filter), options);
+}
+
+bool Session::remove_subscription(std::string_view filter) {
+  auto it = m_subscriptions.find(filter);
+  if (it == m_subscriptions.end()) return false;
+  m_subscriptions.erase(it);
+  return true;
+}
+
+PushResult Session::push(Delivery delivery) {
+  if (!m_connected && delivery.qos == 0 && !m_limits.queue_qos0_offline) {
+    ++m_dropped_qos0;
+    return PushResult::dropped_qos0_offline;
+  }
+  const auto bytes = delivery_bytes(delivery);
+  const bool full_count = m_limits.max_queued_messages != 0 && m_queue.size() >= m_limits.max_queued_messages;
+  const bool full_bytes = m_limits.max_queued_bytes != 0 && m_queued_bytes + bytes > m_limits.max_queued_bytes;
+  if (full_count || full_bytes) {
+    ++m_dropped_full;
+    return PushResult::dropped_queue_full;
+  }
+  m_queued_bytes += bytes;
+  m_queue.push_back(std::move(delivery));
+  return PushResult::accepted;
+}
+
+std::optional<std::uint16_t> Session::allocate_packet_id() {
+  if (m_inflight.size() >= 65535) return std::nullopt;
+  while (m_inflight.contains(m_next_packet_id)) {
+    m_next_packet_id = m_next_packet_id == 65535 ? 1 : static_cast<std::uint16_t>(m_next_packet_id + 1);
+  }
+  const auto id = m_next_packet_id;
+  m_next_packet_id = m_next_packet_id == 65535 ? 1 : static_cast<std::uint16_t>(m_next_packet_id + 1);
+  return id;
+}
+
+std::optional<Outgoing> Session::next(Clock::time_point now) {
+  if (!m_connected) return std::nullopt;
+  while (!m_queue.empty()) {
+    Delivery& head = m_queue.front();
+    if (head.message && head.message->expired(now)) {
+      m_queued_bytes -= delivery_bytes(head);
+      m_queue.pop_front();
+      ++m_dropped_expired;
+      continue;
+    }
+    if (head.qos > 0 && m_inflight.size() >= m_window) return std::nullopt;
+    Outgoing out;
+    out.delivery = std::move(head);
+    m_queued_bytes -= delivery_bytes(out.delivery);
+    m_queue.pop_front();
+    if (out.delivery.qos > 0) {
+      const auto id = allocate_packet_id();
+      if (!id) { // unreachable while the window is at most 65535
+        m_queue.push_front(std::move(out.delivery));
+        return std::nullopt;
+      }
+      out.packet_id = *id;
+      const auto sequence = m_send_sequence++;
+      m_inflight_order.emplace(sequence, *id);
+      m_inflight.emplace(*id, std::make_pair(sequence, Inflight{out.delivery.qos == 1 ? State::awaiting_puback
+                                                                                        : State::awaiting_pubrec,
+                                                                 out.delivery}));
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+bool Session::on_puback(std::uint16_t packet_id) {
+  auto it = m_inflight.find(packet_id);
+  if (it == m_inflight.end() || it->second.second.state != State::awaiting_puback) return false;
+  m_inflight_order.erase(it->second.first);
+  m_inflight.erase(it);
+  return true;
+}
+
+bool Session::on_pubrec(std::uint16_t packet_id, bool accepted) {
+  auto it = m_inflight.find(packet_id);
+  if (it == m_inflight.end() || it->second.second.state != State::awaiting_pubrec) return false;
+  if (accepted) {
+    it->second.second.state = State::awaiting_pubcomp;
+    it->second.second.delivery = {}; // the message is no longer needed
+  } else {
+    m_inflight_order.erase(it->second.first);
+    m_inflight.erase(it);
+  }
+  return true;
+}
+
+bool Session::on_pubcomp(std::uint16_t packet_id) {
+  auto it = m_inflight.find(packet_id);
+  if (it == m_inflight.end() || it->second.second.state != State::awaiting_pubcomp) return false;
+  m_inflight_order.erase(it->second.first);
+  m_inflight.erase(it);
+  return true;
+}
+
+bool Session::incoming_qos2_begin(std::uint16_t packet_id) { return m_incoming_qos2.insert(packet_id).second; }
+
+bool Session::incoming_qos2_release(std::uint16_t packet_id) { return m_incoming_qos2.erase(packet_id) != 0; }
+
+std::optional<Clock::time_point> Session::expires_at() const noexcept {
+  if (m_connected || !m_detached_at || m_expiry_interval == 0xFFFFFFFFu) return std::nullopt;
+  return *m_detached_at + std::chrono::seconds(m_expiry_interval);
+}
+
+bool Session::expired(Clock::time_point now) const noexcept {
+  const auto at = expires_at();
+  return at && *at <= now;
+}
+
+std::optional<Will> Session::take_due_will(Clock::time_point now) {
+  if (!m_will || !m_will_due || *m_will_due > now) return std::nullopt;
+  auto will = std::move(m_will);
+  clear_will();
+  return will;
+}
+
+} // namespace mqfleet::broker
