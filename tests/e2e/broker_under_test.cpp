@@ -1,7 +1,6 @@
 #include "e2e/broker_under_test.hpp"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <map>
@@ -43,42 +42,25 @@ BrokerUnderTest::BrokerUnderTest(BrokerKind kind, BrokerUnderTestOptions options
     m_certs = m_mosquitto->certificates();
     return;
   }
-  start_reference(options);
+  ReferenceBrokerOptions reference_options;
+  reference_options.allow_anonymous = options.registry.empty();
+  reference_options.registry_path = options.registry;
+  reference_options.tls = options.tls;
+  reference_options.extra_args = options.extra_args;
+  m_reference = std::make_unique<ReferenceBrokerProcess>(reference_options);
+  m_port = m_reference->port();
+  m_tls_port = m_reference->tls_port();
+  m_certs = m_reference->certificates();
+  if (options.tls && m_tls_port == 0) throw std::runtime_error("mqfleet broker reported no mqtts port");
 }
 
 BrokerUnderTest::~BrokerUnderTest() = default;
-
-void BrokerUnderTest::start_reference(const BrokerUnderTestOptions& options) {
-  std::vector<std::string> argv{mqfleet_bin(), "broker", "--port", "0"};
-  if (options.registry.empty()) {
-    argv.emplace_back("--allow-anonymous");
-  } else {
-    argv.insert(argv.end(), {"--registry", options.registry});
-  }
-  if (options.tls) {
-    m_certs = make_test_certificates(m_dir);
-    argv.insert(argv.end(), {"--tls-port", "0", "--cert", m_certs.server_cert, "--key", m_certs.server_key});
-  }
-  argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
-  m_reference = std::make_unique<Process>(argv);
-  auto line = m_reference->wait_for_stdout_line(
-      [](const std::string& l) { return l.find("\"listening\"") != std::string::npos; }, 20s);
-  if (!line) {
-    throw std::runtime_error(fmt::format("mqfleet broker printed no listening line; stderr: {}",
-                                         tail(m_reference->stderr_so_far(), 2000)));
-  }
-  const auto json = nlohmann::json::parse(*line);
-  m_port = json.value("mqtt", 0);
-  m_tls_port = json.value("mqtts", 0);
-  if (m_port == 0) throw std::runtime_error("listening line without an mqtt port: " + *line);
-  if (options.tls && m_tls_port == 0) throw std::runtime_error("listening line without an mqtts port: " + *line);
-}
 
 std::string BrokerUnderTest::ca_file() const { return m_certs.ca_file; }
 
 std::string BrokerUnderTest::log() {
   if (m_mosquitto) return m_mosquitto->log();
-  return m_reference ? m_reference->stderr_so_far() : std::string{};
+  return m_reference ? m_reference->log() : std::string{};
 }
 
 bool mqfleet_has_subcommand(const std::string& name) {

@@ -5,6 +5,7 @@
 
 #include "support/mosquitto_broker.hpp"
 #include "support/process.hpp"
+#include "support/reference_broker.hpp"
 #include "support/temp_dir.hpp"
 
 #include <memory>
@@ -47,13 +48,10 @@ public:
   std::string log();
 
 private:
-  void start_reference(const BrokerUnderTestOptions& options);
-
   BrokerKind m_kind;
-  TempDir m_dir;
   TestCertificates m_certs;
   std::unique_ptr<MosquittoBroker> m_mosquitto;
-  std::unique_ptr<Process> m_reference;
+  std::unique_ptr<ReferenceBrokerProcess> m_reference;
   int m_port = 0;
   int m_tls_port = 0;
 };
