@@ -2,6 +2,10 @@
 
 #include "cmd_broker.hpp"
 #include "cmd_device.hpp"
+#include "cmd_profile.hpp"
+#include "cmd_pub.hpp"
+#include "cmd_sub.hpp"
+#include "cmd_completion.hpp"
 
 namespace mqfleet::cli {
 
@@ -9,6 +13,10 @@ std::vector<std::function<void(CLI::App&)>> command_setups() {
   return {
       setup_broker,
       setup_device,
+      setup_pub,
+      setup_sub,
+      setup_profile,
+      setup_completion,
   };
 }
 

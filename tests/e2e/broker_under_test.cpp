@@ -33,9 +33,6 @@ BrokerUnderTest::BrokerUnderTest(BrokerKind kind, BrokerUnderTestOptions options
   if (kind == BrokerKind::mosquitto) {
     MosquittoOptions mosquitto_options;
     mosquitto_options.tls = options.tls;
-    // Started as root, mosquitto switches to the `mosquitto` user before loading the
-    // certificates and cannot read them in the 0700 temporary directory: stay root.
-    if (options.tls) mosquitto_options.extra_config = "user root";
     m_mosquitto = std::make_unique<MosquittoBroker>(mosquitto_options);
     m_port = m_mosquitto->port();
     m_tls_port = m_mosquitto->tls_port();

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <stdexcept>
 #include <sys/socket.h>
 #include <thread>
@@ -70,8 +71,12 @@ MosquittoBroker::MosquittoBroker(MosquittoOptions options) {
 bool MosquittoBroker::try_start(const MosquittoOptions& options) {
   m_port = free_tcp_port();
   m_tls_port = options.tls ? free_tcp_port() : 0;
-  std::string conf = fmt::format("per_listener_settings false\nlog_dest stderr\nlog_type all\n"
-                                 "max_queued_messages 0\nlistener {} 127.0.0.1\n", m_port);
+  // Started as root, mosquitto drops to the "mosquitto" user, which cannot read the
+  // certificates and password file in our 0700 temporary directory: stay as ourselves.
+  const passwd* me = getpwuid(geteuid());
+  std::string conf = fmt::format("per_listener_settings false\nlog_dest stderr\nlog_type all\nuser {}\n"
+                                 "max_queued_messages 0\nlistener {} 127.0.0.1\n",
+                                 me != nullptr ? me->pw_name : "mosquitto", m_port);
   if (options.tls) {
     conf += fmt::format("listener {} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n", m_tls_port,
                         m_certs.ca_file, m_certs.server_cert, m_certs.server_key);

@@ -1,0 +1,23 @@
+#pragma once
+// `mqfleet completion bash|zsh|fish`: prints the shell completion script for the
+// whole command tree (the files in completions/ are this output).
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace mqfleet::cli {
+
+/// Options of `mqfleet completion`.
+struct CompletionOptions {
+  std::string shell;
+  const CLI::App* root = nullptr;
+};
+
+/// Adds the `completion` subcommand to `app`.
+void setup_completion(CLI::App& app);
+
+/// Prints the script for options.shell; returns the exit code.
+int run_completion(const CompletionOptions& options);
+
+} // namespace mqfleet::cli

@@ -1,0 +1,51 @@
+#pragma once
+// Input handling for `mqfleet pub`: a stop-aware line reader over a file descriptor,
+// JSON payload checks, --jsonl records and -D properties.
+
+#include <mqfleet/connection.hpp>
+
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mqfleet::cli {
+
+/// Reads lines from a descriptor in large chunks; notices a stop request within
+/// ~100 ms even when no input arrives (signals are handled on another thread).
+class LineReader {
+public:
+  LineReader(int fd, std::stop_token stop);
+  /// The next line without its newline (and without a trailing CR); nullopt at end of
+  /// input or when stop was requested. The view is valid until the next call.
+  std::optional<std::string_view> next();
+  /// Everything left on the descriptor (for -s).
+  std::string read_all();
+  /// Number of the line last returned (1-based).
+  std::size_t line_number() const noexcept { return m_line; }
+
+private:
+  bool fill();
+
+  int m_fd;
+  std::stop_token m_stop;
+  std::string m_buffer;
+  std::size_t m_start = 0;
+  bool m_eof = false;
+  std::size_t m_line = 0;
+};
+
+/// Throws ConfigError saying where (`where`: "-m", "-f FILE", "stdin line N") the payload
+/// is not valid JSON, at which offset, and how to fix it.
+void require_json(std::string_view payload, const std::string& where);
+
+/// One --jsonl record turned into a message (defaults: `qos`, `retain`); throws
+/// ConfigError naming the line.
+OutgoingMessage parse_jsonl_record(std::string_view line, std::size_t line_number, int qos, bool retain,
+                                   bool require_json_payload);
+
+/// The v5 PUBLISH properties from mosquitto-style -D groups; throws ConfigError.
+PublishProperties parse_publish_properties(const std::vector<std::vector<std::string>>& groups);
+
+} // namespace mqfleet::cli

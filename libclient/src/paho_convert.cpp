@@ -1,0 +1,113 @@
+#include "paho_convert.hpp"
+
+#include <fmt/format.h>
+
+namespace mqfleet::detail {
+
+int paho_version(MqttVersion version) noexcept {
+  switch (version) {
+  case MqttVersion::v31: return MQTTVERSION_3_1;
+  case MqttVersion::v311: return MQTTVERSION_3_1_1;
+  case MqttVersion::v5: return MQTTVERSION_5;
+  }
+  return MQTTVERSION_3_1_1;
+}
+
+std::string server_uri(const ConnectionProfile& profile) {
+  const bool ipv6 = profile.host.find(':') != std::string::npos && profile.host.front() != '[';
+  const std::string host = ipv6 ? "[" + profile.host + "]" : profile.host;
+  return fmt::format("{}://{}:{}", profile.tls.enabled ? "ssl" : "tcp", host, profile.effective_port());
+}
+
+mqtt::properties to_paho(const PublishProperties& properties) {
+  mqtt::properties result;
+  if (properties.payload_is_utf8)
+    result.add(mqtt::property(mqtt::property::PAYLOAD_FORMAT_INDICATOR, *properties.payload_is_utf8 ? 1 : 0));
+  if (properties.message_expiry_seconds)
+    result.add(mqtt::property(mqtt::property::MESSAGE_EXPIRY_INTERVAL,
+                              static_cast<int32_t>(*properties.message_expiry_seconds)));
+  if (properties.content_type) result.add(mqtt::property(mqtt::property::CONTENT_TYPE, *properties.content_type));
+  if (properties.response_topic)
+    result.add(mqtt::property(mqtt::property::RESPONSE_TOPIC, *properties.response_topic));
+  if (properties.correlation_data)
+    result.add(mqtt::property(mqtt::property::CORRELATION_DATA, *properties.correlation_data));
+  for (const auto& [name, value] : properties.user_properties)
+    result.add(mqtt::property(mqtt::property::USER_PROPERTY, name, value));
+  return result;
+}
+
+namespace {
+
+std::string data_of(const MQTTLenString& s) { return s.data ? std::string(s.data, static_cast<size_t>(s.len)) : std::string{}; }
+
+} // namespace
+
+ReceivedMessage from_paho(const mqtt::message& message) {
+  ReceivedMessage result;
+  result.topic = message.get_topic();
+  result.payload = message.get_payload_str();
+  result.qos = message.get_qos();
+  result.retain = message.is_retained();
+  result.duplicate = message.is_duplicate();
+  result.received_at = std::chrono::system_clock::now();
+  const MQTTProperties& props = message.get_properties().c_struct();
+  for (int i = 0; i < props.count; ++i) {
+    const MQTTProperty& p = props.array[i];
+    switch (p.identifier) {
+    case MQTTPROPERTY_CODE_PAYLOAD_FORMAT_INDICATOR: result.properties.payload_is_utf8 = p.value.byte != 0; break;
+    case MQTTPROPERTY_CODE_MESSAGE_EXPIRY_INTERVAL: result.properties.message_expiry_seconds = p.value.integer4; break;
+    case MQTTPROPERTY_CODE_CONTENT_TYPE: result.properties.content_type = data_of(p.value.data); break;
+    case MQTTPROPERTY_CODE_RESPONSE_TOPIC: result.properties.response_topic = data_of(p.value.data); break;
+    case MQTTPROPERTY_CODE_CORRELATION_DATA: result.properties.correlation_data = data_of(p.value.data); break;
+    case MQTTPROPERTY_CODE_USER_PROPERTY:
+      result.properties.user_properties.emplace_back(data_of(p.value.data), data_of(p.value.value));
+      break;
+    case MQTTPROPERTY_CODE_SUBSCRIPTION_IDENTIFIER:
+      result.properties.subscription_identifiers.push_back(p.value.integer4);
+      break;
+    default: break;
+    }
+  }
+  return result;
+}
+
+std::string describe_connack(int reason_code, bool v5) {
+  if (!v5) {
+    switch (reason_code) {
+    case 1: return "unacceptable protocol version";
+    case 2: return "client identifier rejected";
+    case 3: return "server unavailable";
+    case 4: return "bad user name or password";
+    case 5: return "not authorized";
+    default: return fmt::format("return code {}", reason_code);
+    }
+  }
+  return describe_reason(reason_code);
+}
+
+std::string describe_reason(int reason_code) {
+  switch (reason_code) {
+  case 0x80: return "unspecified error";
+  case 0x81: return "malformed packet";
+  case 0x82: return "protocol error";
+  case 0x83: return "implementation specific error";
+  case 0x84: return "unsupported protocol version";
+  case 0x85: return "client identifier not valid";
+  case 0x86: return "bad user name or password";
+  case 0x87: return "not authorized";
+  case 0x88: return "server unavailable";
+  case 0x89: return "server busy";
+  case 0x8A: return "banned";
+  case 0x8C: return "bad authentication method";
+  case 0x90: return "topic name invalid";
+  case 0x95: return "packet too large";
+  case 0x97: return "quota exceeded";
+  case 0x99: return "payload format invalid";
+  case 0x9A: return "retain not supported";
+  case 0x9B: return "QoS not supported";
+  case 0x9F: return "connection rate exceeded";
+  default: return fmt::format("reason code 0x{:02X}", reason_code);
+  }
+}
+
+} // namespace mqfleet::detail

@@ -1,0 +1,417 @@
+// `mqfleet sub` against a real mosquitto, with mosquitto_pub (and mosquitto_sub for
+// comparison) as the independent peers. Readiness is never a sleep: `sub -d` prints
+// "subscribed to <filter>" on stderr once the SUBACK is in, and the tests wait for it.
+#include "support/mosquitto_broker.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <mqfleet/message_format.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <set>
+#include <stdexcept>
+
+namespace mqfleet::test {
+namespace {
+
+constexpr int k_exit_connect = 4;
+constexpr int k_exit_auth = 5;
+constexpr int k_exit_timeout = 6;
+constexpr int k_exit_interrupted = 130;
+
+class SubTest : public testing::Test {
+protected:
+  explicit SubTest(MosquittoOptions options = {}) : m_broker(std::move(options)) {}
+
+  std::string port() const { return std::to_string(m_broker.port()); }
+
+  std::vector<std::string> sub_argv(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{mqfleet_bin(), "sub", "-h", "127.0.0.1", "-p", port()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
+
+  /// Starts `mqfleet sub -d args...` and returns once every -t filter is acknowledged.
+  std::unique_ptr<Process> start_sub(std::vector<std::string> args, ProcessOptions options = {}) {
+    std::string last_filter;
+    for (std::size_t i = 0; i + 1 < args.size(); ++i)
+      if (args[i] == "-t") last_filter = args[i + 1];
+    args.push_back("-d");
+    auto process = std::make_unique<Process>(sub_argv(args), std::move(options));
+    const auto ready = process->wait_for_stderr_line(
+        [&](const std::string& line) { return line.find("subscribed to " + last_filter + " ") != std::string::npos; },
+        30s);
+    EXPECT_TRUE(ready.has_value()) << "sub did not subscribe; stderr: " << process->stderr_so_far();
+    return process;
+  }
+
+  ProcessResult run_sub(const std::vector<std::string>& args, ProcessOptions options = {}) {
+    return run_process(sub_argv(args), {}, 60s, std::move(options));
+  }
+
+  void mosquitto_pub(const std::vector<std::string>& args, const std::string& input = {}) {
+    std::vector<std::string> argv{find_program("mosquitto_pub"), "-h", "127.0.0.1", "-p", port()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const ProcessResult result = run_process(argv, input, 30s);
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+  }
+
+  static ProcessResult finish(Process& process) {
+    ProcessResult result = process.wait(60s);
+    EXPECT_FALSE(result.timed_out) << "stdout: " << result.out << "\nstderr: " << result.err;
+    return result;
+  }
+
+  MosquittoBroker m_broker;
+};
+
+TEST_F(SubTest, RoundTripsAtEveryQos) {
+  for (const std::string qos : {"0", "1", "2"}) {
+    auto sub = start_sub({"-t", "rt/" + qos, "-q", qos, "-C", "1", "-F", "%q %t %p"});
+    mosquitto_pub({"-t", "rt/" + qos, "-q", qos, "-m", "hello " + qos});
+    const ProcessResult result = finish(*sub);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.out, qos + " rt/" + qos + " hello " + qos + "\n");
+  }
+}
+
+TEST_F(SubTest, PrintsEachMessageAtOnceToAPipe) {
+  auto sub = start_sub({"-t", "flush", "-C", "2"});
+  mosquitto_pub({"-t", "flush", "-m", "first"});
+  // The second message is not sent until the first one has come out of the pipe.
+  EXPECT_TRUE(sub->wait_for_stdout_line([](const std::string& line) { return line == "first"; }, 30s));
+  EXPECT_TRUE(sub->running());
+  mosquitto_pub({"-t", "flush", "-m", "second"});
+  const ProcessResult result = finish(*sub);
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, "first\nsecond\n");
+}
+
+TEST_F(SubTest, CountExitsWithExactlyNLines) {
+  auto sub = start_sub({"-t", "count/#", "-C", "3", "-v", "-q", "1"});
+  for (int i = 1; i <= 5 && sub->running(); ++i) mosquitto_pub({"-t", "count/" + std::to_string(i), "-q", "1", "-m", "m"});
+  const ProcessResult result = finish(*sub);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "count/1 m\ncount/2 m\ncount/3 m\n");
+}
+
+TEST_F(SubTest, TimeoutExitsWithTheTimeoutCode) {
+  const ProcessResult result = run_sub({"-t", "nothing/here", "-W", "1", "-C", "1"});
+  EXPECT_EQ(result.exit_code, k_exit_timeout);
+  EXPECT_EQ(result.out, "");
+  EXPECT_NE(result.err.find("timed out after 1 s with 0 of 1 messages"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("(-W)"), std::string::npos) << result.err;
+}
+
+TEST_F(SubTest, CountReachedBeforeTimeoutIsSuccess) {
+  mosquitto_pub({"-t", "early", "-r", "-m", "kept"});
+  const ProcessResult result = run_sub({"-t", "early", "-W", "30", "-C", "1"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "kept\n");
+}
+
+TEST_F(SubTest, RetainedMessagesAndSkippingThemWithR) {
+  mosquitto_pub({"-t", "ret/old", "-r", "-q", "1", "-m", "stale"});
+  {
+    const ProcessResult result = run_sub({"-t", "ret/#", "-C", "1", "-F", "%r %t %p"});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.out, "1 ret/old stale\n");
+  }
+  auto sub = start_sub({"-t", "ret/#", "-R", "-C", "1", "-F", "%r %t %p"});
+  mosquitto_pub({"-t", "ret/new", "-q", "1", "-m", "fresh"});
+  const ProcessResult result = finish(*sub);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "0 ret/new fresh\n");
+}
+
+TEST_F(SubTest, RetainedOnlyExitsAtTheFirstFreshMessage) {
+  mosquitto_pub({"-t", "ro/a", "-r", "-q", "1", "-m", "A"});
+  mosquitto_pub({"-t", "ro/b", "-r", "-q", "1", "-m", "B"});
+  auto sub = start_sub({"-t", "ro/#", "--retained-only", "-v"});
+  mosquitto_pub({"-t", "ro/c", "-q", "1", "-m", "fresh"});
+  const ProcessResult result = finish(*sub);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  const auto lines = split_lines(result.out);
+  EXPECT_EQ(std::set<std::string>(lines.begin(), lines.end()), (std::set<std::string>{"ro/a A", "ro/b B"}));
+  EXPECT_EQ(lines.size(), 2U);
+}
+
+TEST_F(SubTest, RemoveRetainedReallyClearsThem) {
+  mosquitto_pub({"-t", "rm/1", "-r", "-q", "1", "-m", "one"});
+  mosquitto_pub({"-t", "rm/2", "-r", "-q", "1", "-m", "two"});
+  mosquitto_pub({"-t", "rm/keep", "-r", "-q", "1", "-m", "kept"});
+  mosquitto_pub({"-t", "marker", "-r", "-q", "1", "-m", "end"});
+  const ProcessResult removed = run_sub({"-t", "rm/#", "-T", "rm/keep", "--remove-retained", "-C", "2", "-v"});
+  EXPECT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_EQ(split_lines(removed.out).size(), 2U) << removed.out;
+  // A fresh subscriber gets the retained messages of rm/# before the marker's: only the
+  // filtered-out one must be left.
+  const ProcessResult after = run_sub({"-t", "rm/#", "-t", "marker", "-C", "2", "-v"});
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_EQ(after.out, "rm/keep kept\nmarker end\n");
+}
+
+TEST_F(SubTest, ExitAfterSubackKeepsAPersistentSession) {
+  const ProcessResult init = run_sub({"-t", "queued/t", "-q", "1", "-c", "-i", "sub-e2e-persistent", "-E"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_EQ(init.out, "");
+  mosquitto_pub({"-t", "queued/t", "-q", "1", "-m", "while away"});
+  const ProcessResult result = run_sub({"-t", "queued/t", "-q", "1", "-c", "-i", "sub-e2e-persistent", "-C", "1"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "while away\n");
+}
+
+TEST_F(SubTest, FilterOutSkipsMatchingTopics) {
+  auto sub = start_sub({"-t", "fo/#", "-T", "fo/secret/#", "-T", "fo/hidden", "-C", "1", "-v"});
+  mosquitto_pub({"-t", "fo/secret/x", "-q", "1", "-m", "no"});
+  mosquitto_pub({"-t", "fo/hidden", "-q", "1", "-m", "no"});
+  mosquitto_pub({"-t", "fo/public", "-q", "1", "-m", "yes"});
+  const ProcessResult result = finish(*sub);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "fo/public yes\n");
+}
+
+TEST_F(SubTest, SeveralTopics) {
+  auto sub = start_sub({"-t", "multi/a", "-t", "multi/b", "-t", "other/+", "-C", "3", "-v", "-q", "1"});
+  mosquitto_pub({"-t", "multi/a", "-q", "1", "-m", "1"});
+  mosquitto_pub({"-t", "unrelated", "-q", "1", "-m", "x"});
+  mosquitto_pub({"-t", "multi/b", "-q", "1", "-m", "2"});
+  mosquitto_pub({"-t", "other/c", "-q", "1", "-m", "3"});
+  const ProcessResult result = finish(*sub);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "multi/a 1\nmulti/b 2\nother/c 3\n");
+}
+
+TEST_F(SubTest, SeveralTopicsWithV5SubscriptionOptions) {
+  auto sub = start_sub({"-V", "5", "-t", "v5m/a", "-t", "v5m/b", "-C", "2", "-v", "-q", "2", "--no-local",
+                        "--retain-handling", "2", "--retain-as-published"});
+  mosquitto_pub({"-V", "5", "-t", "v5m/a", "-q", "2", "-m", "1"});
+  mosquitto_pub({"-V", "5", "-t", "v5m/b", "-q", "2", "-m", "2"});
+  const ProcessResult result = finish(*sub);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "v5m/a 1\nv5m/b 2\n");
+}
+
+TEST_F(SubTest, RetainHandlingTwoSkipsRetainedOnSubscribe) {
+  mosquitto_pub({"-t", "rh/t", "-r", "-q", "1", "-m", "stale"});
+  auto sub = start_sub({"-V", "5", "-t", "rh/t", "-C", "1", "--retain-handling", "2"});
+  mosquitto_pub({"-t", "rh/t", "-q", "1", "-m", "fresh"});
+  const ProcessResult result = finish(*sub);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "fresh\n");
+}
+
+TEST_F(SubTest, JsonLinesWithABinaryPayload) {
+  TempDir dir;
+  std::string binary;
+  for (int i = 0; i < 256; ++i) binary.push_back(static_cast<char>(i));
+  const std::string file = dir.write("payload.bin", binary);
+  auto sub = start_sub({"-t", "bin/#", "-C", "2", "--format", "jsonl", "-q", "1"});
+  mosquitto_pub({"-t", "bin/raw", "-q", "1", "-f", file});
+  mosquitto_pub({"-t", "bin/text", "-q", "1", "-m", "{\"t\":21.5}"});
+  const ProcessResult result = finish(*sub);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto lines = split_lines(result.out);
+  ASSERT_EQ(lines.size(), 2U) << result.out;
+  const auto raw = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(raw["topic"], "bin/raw");
+  EXPECT_EQ(raw["qos"], 1);
+  EXPECT_EQ(raw["retain"], false);
+  EXPECT_EQ(raw["encoding"], "base64");
+  EXPECT_EQ(base64_decode(raw["payload"].get<std::string>()), binary);
+  EXPECT_EQ(raw["timestamp"].get<std::string>().back(), 'Z');
+  const auto text = nlohmann::json::parse(lines[1]);
+  EXPECT_EQ(text["payload"], "{\"t\":21.5}");
+  EXPECT_FALSE(text.contains("encoding"));
+}
+
+TEST_F(SubTest, JsonLinesCarryV5Properties) {
+  auto sub = start_sub({"-V", "5", "-t", "v5/t", "-C", "1", "--format", "jsonl"});
+  mosquitto_pub({"-V", "5", "-t", "v5/t", "-m", "x", "-D", "publish", "content-type", "text/plain", "-D", "publish",
+                 "user-property", "unit", "C", "-D", "publish", "response-topic", "reply/to", "-D", "publish",
+                 "message-expiry-interval", "300"});
+  const ProcessResult result = finish(*sub);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto json = nlohmann::json::parse(result.out);
+  const auto& props = json.at("properties");
+  EXPECT_EQ(props["content_type"], "text/plain");
+  EXPECT_EQ(props["response_topic"], "reply/to");
+  EXPECT_EQ(props["user_properties"], nlohmann::json::parse(R"([["unit","C"]])"));
+  EXPECT_GT(props["message_expiry_interval"].get<int>(), 0);
+}
+
+TEST_F(SubTest, SameOutputAsMosquittoSub) {
+  const std::string format = "%t|%q|%r|%l|%x|%X|%p|%5l|%-8t|%.3t|\\t|@@|%%";
+  // mosquitto_sub flushes stdout only after a message: a retained marker, delivered on
+  // subscribe, tells when it is ready.
+  mosquitto_pub({"-t", "cmp/0", "-r", "-q", "1", "-m", "ready"});
+  for (const std::vector<std::string>& style :
+       {std::vector<std::string>{"-F", format}, std::vector<std::string>{"-v"}, std::vector<std::string>{}}) {
+    std::vector<std::string> peer_args{find_program("mosquitto_sub"), "-h", "127.0.0.1", "-p", port(), "-t", "cmp/#",
+                                       "-C", "3", "-q", "1"};
+    peer_args.insert(peer_args.end(), style.begin(), style.end());
+    Process peer(peer_args);
+    ASSERT_TRUE(peer.wait_for_stdout_line([](const std::string& l) { return l.find("ready") != std::string::npos; }, 30s));
+    std::vector<std::string> ours_args{"-t", "cmp/#", "-C", "3", "-q", "1"};
+    ours_args.insert(ours_args.end(), style.begin(), style.end());
+    auto ours = start_sub(ours_args);
+    mosquitto_pub({"-t", "cmp/one", "-q", "1", "-m", "hello world"});
+    mosquitto_pub({"-t", "cmp/two", "-q", "1", "-m", "x"});
+    const ProcessResult theirs = finish(peer);
+    const ProcessResult mine = finish(*ours);
+    ASSERT_EQ(theirs.exit_code, 0) << theirs.err;
+    ASSERT_EQ(mine.exit_code, 0) << mine.err;
+    EXPECT_EQ(mine.out, theirs.out);
+    EXPECT_EQ(split_lines(mine.out).size(), 3U) << mine.out;
+  }
+}
+
+// mqfleet pub -> mqfleet sub.
+
+TEST_F(SubTest, MqfleetPubRoundTripsAtEveryQos) {
+  for (const std::string qos : {"0", "1", "2"}) {
+    auto sub = start_sub({"-t", "ours/" + qos, "-q", qos, "-C", "2", "-F", "%q %r %t %p"});
+    const ProcessResult pub = run_mqfleet(
+        {"pub", "-h", "127.0.0.1", "-p", port(), "-t", "ours/" + qos, "-q", qos, "-m", "hello " + qos, "--repeat", "2"});
+    ASSERT_EQ(pub.exit_code, 0) << pub.err;
+    const ProcessResult result = finish(*sub);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.out, qos + " 0 ours/" + qos + " hello " + qos + "\n" + qos + " 0 ours/" + qos + " hello " + qos + "\n");
+  }
+}
+
+TEST_F(SubTest, MqfleetPubBinaryFileThroughJsonLines) {
+  TempDir dir;
+  std::string binary;
+  for (int i = 0; i < 4096; ++i) binary.push_back(static_cast<char>((i * 7919) & 0xFF));
+  const std::string file = dir.write("blob.bin", binary);
+  auto sub = start_sub({"-t", "blob", "-q", "1", "-C", "1", "--format", "jsonl"});
+  const ProcessResult pub = run_mqfleet({"pub", "-h", "127.0.0.1", "-p", port(), "-t", "blob", "-q", "1", "-f", file});
+  ASSERT_EQ(pub.exit_code, 0) << pub.err;
+  const ProcessResult result = finish(*sub);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto json = nlohmann::json::parse(result.out);
+  EXPECT_EQ(json["encoding"], "base64");
+  EXPECT_EQ(base64_decode(json["payload"].get<std::string>()), binary);
+}
+
+TEST_F(SubTest, MqfleetPubV5PropertiesThroughJsonLines) {
+  auto sub = start_sub({"-V", "5", "-t", "props", "-q", "1", "-C", "1", "--format", "jsonl"});
+  const ProcessResult pub =
+      run_mqfleet({"pub", "-h", "127.0.0.1", "-p", port(), "-V", "5", "-t", "props", "-q", "1", "-m", "{\"t\":1}",
+                   "-D", "PUBLISH", "content-type", "application/json", "-D", "PUBLISH", "user-property", "site", "lab"});
+  ASSERT_EQ(pub.exit_code, 0) << pub.err;
+  const ProcessResult result = finish(*sub);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto json = nlohmann::json::parse(result.out);
+  EXPECT_EQ(json["payload"], "{\"t\":1}");
+  EXPECT_EQ(json["properties"]["content_type"], "application/json");
+  EXPECT_EQ(json["properties"]["user_properties"], nlohmann::json::parse(R"([["site","lab"]])"));
+}
+
+TEST_F(SubTest, TwoHundredThousandLinesAtQos1AllArriveInOrder) {
+  constexpr int k_lines = 200000;
+  TempDir dir;
+  std::string input;
+  input.reserve(k_lines * 12);
+  for (int i = 1; i <= k_lines; ++i) input += "line-" + std::to_string(i) + "\n";
+  ProcessOptions to_file;
+  to_file.stdout_file = dir.file("received.txt");
+  auto sub = start_sub({"-t", "bulk/lines", "-q", "1", "-C", std::to_string(k_lines)}, to_file);
+  const ProcessResult pub =
+      run_mqfleet({"pub", "-h", "127.0.0.1", "-p", port(), "-t", "bulk/lines", "-q", "1", "-l"}, input, 280s);
+  EXPECT_EQ(pub.exit_code, 0) << pub.err;
+  const ProcessResult result = sub->wait(280s);
+  EXPECT_FALSE(result.timed_out);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  const std::string received = read_file(dir.file("received.txt"));
+  EXPECT_EQ(split_lines(received).size(), static_cast<std::size_t>(k_lines));
+  EXPECT_TRUE(received == input) << "the subscriber did not print every line once, in order";
+}
+
+TEST_F(SubTest, InterruptExitsWith130) {
+  auto sub = start_sub({"-t", "forever"});
+  sub->signal(SIGINT);
+  const ProcessResult result = finish(*sub);
+  EXPECT_EQ(result.exit_code, k_exit_interrupted);
+}
+
+TEST_F(SubTest, ConnectionRefusedExitsWithTheConnectCode) {
+  const int closed_port = free_tcp_port();
+  const ProcessResult result =
+      run_process({mqfleet_bin(), "sub", "-h", "127.0.0.1", "-p", std::to_string(closed_port), "-t", "x"}, {}, 60s);
+  EXPECT_EQ(result.exit_code, k_exit_connect) << result.err;
+  EXPECT_NE(result.err.find("mqfleet: error:"), std::string::npos);
+}
+
+// mosquitto's acl_file never refuses a SUBSCRIBE (it only filters deliveries); its
+// dynamic-security plugin does. Here anonymous clients may subscribe to allowed/# only.
+class SubRefusalTest : public SubTest {
+protected:
+  SubRefusalTest() : SubTest(dynsec_options()) {}
+
+  static MosquittoOptions dynsec_options() {
+    static TempDir dir;  // lives as long as the test program; the broker reads it at start
+    const std::string config = dir.write("dynsec.json", R"({
+      "defaultACLAccess": {"publishClientSend": true, "publishClientReceive": true,
+                           "subscribe": false, "unsubscribe": true},
+      "clients": [],
+      "groups": [{"groupname": "anonymous", "roles": [{"rolename": "limited"}], "clients": []}],
+      "anonymousGroup": "anonymous",
+      "roles": [{"rolename": "limited",
+                 "acls": [{"acltype": "subscribePattern", "topic": "allowed/#", "allow": true}]}]
+    })");
+    MosquittoOptions options;
+    options.extra_config = "plugin " + plugin_path() + "\nplugin_opt_config_file " + config + "\n";
+    return options;
+  }
+
+  static std::string plugin_path() {
+    for (const char* path : {"/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+                             "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
+                             "/usr/lib/mosquitto_dynamic_security.so"})
+      if (std::filesystem::exists(path)) return path;
+    throw std::runtime_error("mosquitto_dynamic_security.so not found (Debian package mosquitto)");
+  }
+};
+
+TEST_F(SubRefusalTest, RefusedSubscriptionIsAConnectErrorV311) {
+  const ProcessResult result = run_sub({"-t", "forbidden/x"});
+  EXPECT_EQ(result.exit_code, k_exit_connect) << result.err;
+  EXPECT_NE(result.err.find("refused the subscription to 'forbidden/x': unspecified error (SUBACK 0x80)"),
+            std::string::npos)
+      << result.err;
+  EXPECT_EQ(result.out, "");
+}
+
+TEST_F(SubRefusalTest, NotAuthorizedUnderV5IsAnAuthError) {
+  const ProcessResult result = run_sub({"-V", "5", "-t", "forbidden/x"});
+  EXPECT_EQ(result.exit_code, k_exit_auth) << result.err;
+  EXPECT_NE(result.err.find("refused the subscription to 'forbidden/x': not authorized (SUBACK 0x87)"),
+            std::string::npos)
+      << result.err;
+}
+
+TEST_F(SubRefusalTest, OneRefusedFilterAmongSeveralIsNamed) {
+  const ProcessResult v311 = run_sub({"-t", "allowed/x", "-t", "forbidden/y", "-t", "allowed/z"});
+  EXPECT_EQ(v311.exit_code, k_exit_connect) << v311.err;
+  EXPECT_NE(v311.err.find("refused the subscription to 'forbidden/y'"), std::string::npos) << v311.err;
+  const ProcessResult v5 = run_sub({"-V", "5", "-t", "allowed/x", "-t", "forbidden/y", "-t", "allowed/z"});
+  EXPECT_EQ(v5.exit_code, k_exit_auth) << v5.err;
+  EXPECT_NE(v5.err.find("refused the subscription to 'forbidden/y'"), std::string::npos) << v5.err;
+}
+
+TEST_F(SubRefusalTest, AllowedSubscriptionWorks) {
+  auto sub = start_sub({"-t", "allowed/x", "-t", "allowed/y", "-C", "1"});
+  mosquitto_pub({"-t", "allowed/y", "-m", "ok"});
+  const ProcessResult result = finish(*sub);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "ok\n");
+}
+
+} // namespace
+} // namespace mqfleet::test
