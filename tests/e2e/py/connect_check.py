@@ -3,7 +3,7 @@
 code (3.1.1: 0 or 5 "not authorized"; 5.0: 0 or 0x87). On success, also make a QoS 1
 round trip through the broker on --topic."""
 
-from mqtt_e2e import PUBACK, Raw, check, run
+from mqtt_e2e import PUBACK, Publish, Raw, check, run
 
 
 def extra(parser):
@@ -26,7 +26,6 @@ def scenario(args):
         if packet.kind == PUBACK:
             seen_ack = True
         elif packet.kind == 3:
-            from mqtt_e2e import Publish
             msg = Publish(packet, args.version)
             check(msg.payload == b"round-trip", f"got {msg}")
             raw.ack(PUBACK, msg.mid)

@@ -45,4 +45,4 @@ def scenario(args):
 
 
 if __name__ == "__main__":
-    run(__doc__, scenario, )
+    run(__doc__, scenario)
