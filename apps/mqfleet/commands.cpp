@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include "cmd_broker.hpp"
 #include "cmd_completion.hpp"
 #include "cmd_device.hpp"
 #include "cmd_profile.hpp"
@@ -13,6 +14,7 @@ std::vector<std::function<void(CLI::App&)>> command_setups() {
       setup_pub,
       setup_sub,
       setup_profile,
+      setup_broker,
       setup_device,
       setup_completion,
   };

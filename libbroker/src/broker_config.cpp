@@ -1,0 +1,110 @@
+#include <mqfleet/broker/broker_config.hpp>
+
+#include <mqfleet/error.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <limits>
+#include <set>
+
+namespace mqfleet::broker {
+namespace {
+
+using Json = nlohmann::json;
+
+template <class T> T number(const Json& value, const std::string& key, const std::string& path, T min_value) {
+  if (!value.is_number_integer())
+    throw ConfigError("'" + key + "' must be an integer", path, "fix the value of '" + key + "'");
+  const auto n = value.get<long long>();
+  if (n < static_cast<long long>(min_value) || static_cast<unsigned long long>(n) >
+                                                    static_cast<unsigned long long>(std::numeric_limits<T>::max()))
+    throw ConfigError("'" + key + "' is out of range", path, "fix the value of '" + key + "'");
+  return static_cast<T>(n);
+}
+
+std::string text(const Json& value, const std::string& key, const std::string& path) {
+  if (!value.is_string()) throw ConfigError("'" + key + "' must be a string", path, "quote the value of '" + key + "'");
+  return value.get<std::string>();
+}
+
+bool boolean(const Json& value, const std::string& key, const std::string& path) {
+  if (!value.is_boolean()) throw ConfigError("'" + key + "' must be true or false", path, "fix '" + key + "'");
+  return value.get<bool>();
+}
+
+} // namespace
+
+void apply_config_file(BrokerConfig& config, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("cannot read the broker configuration", path, "check the path given to --config");
+  Json doc;
+  try {
+    doc = Json::parse(in);
+  } catch (const Json::parse_error& e) {
+    throw ConfigError(std::string("the broker configuration is not valid JSON: ") + e.what(), path,
+                      "fix the JSON syntax");
+  }
+  if (!doc.is_object()) throw ConfigError("the broker configuration must be a JSON object", path, "wrap it in { }");
+  for (const auto& [key, value] : doc.items()) {
+    if (key == "bind") {
+      config.mqtt.host = config.mqtts.host = text(value, key, path);
+    } else if (key == "port") {
+      config.mqtt.port = number<int>(value, key, path, 0);
+      config.mqtt.enabled = true;
+    } else if (key == "tls_port") {
+      config.mqtts.port = number<int>(value, key, path, 0);
+      config.mqtts.enabled = true;
+    } else if (key == "cert") {
+      config.mqtts.cert_file = text(value, key, path);
+    } else if (key == "key") {
+      config.mqtts.key_file = text(value, key, path);
+    } else if (key == "cafile") {
+      config.mqtts.ca_file = text(value, key, path);
+    } else if (key == "registry") {
+      config.registry_path = text(value, key, path);
+    } else if (key == "allow_anonymous") {
+      config.allow_anonymous = boolean(value, key, path);
+    } else if (key == "max_connections") {
+      config.limits.max_connections = number<std::size_t>(value, key, path, 1);
+    } else if (key == "max_packet_size") {
+      config.limits.max_packet_size = number<std::uint32_t>(value, key, path, 16);
+    } else if (key == "max_inflight") {
+      config.limits.max_inflight = number<std::uint16_t>(value, key, path, 1);
+    } else if (key == "max_queued") {
+      config.limits.max_queued = number<std::size_t>(value, key, path, 0);
+    } else if (key == "threads") {
+      config.io_threads = number<unsigned>(value, key, path, 0);
+    } else if (key == "sys_interval") {
+      config.sys_interval_seconds = number<unsigned>(value, key, path, 0);
+    } else {
+      throw ConfigError("unknown key '" + key + "' in the broker configuration", path,
+                        "see docs/broker.md for the keys");
+    }
+  }
+}
+
+void validate_config(const BrokerConfig& config) {
+  if (!config.mqtt.enabled && !config.mqtts.enabled)
+    throw ConfigError("no listener is enabled", "--port", "give --port and/or --tls-port");
+  if (config.mqtt.enabled && (config.mqtt.port < 0 || config.mqtt.port > 65535))
+    throw ConfigError("the MQTT port must be 0..65535", "--port", "0 picks a free port");
+  if (config.mqtts.enabled) {
+    if (config.mqtts.port < 0 || config.mqtts.port > 65535)
+      throw ConfigError("the TLS port must be 0..65535", "--tls-port", "0 picks a free port");
+    if (config.mqtts.cert_file.empty() || config.mqtts.key_file.empty())
+      throw ConfigError("the TLS listener needs a certificate and a key", "--tls-port",
+                        "pass --cert FILE and --key FILE");
+  }
+  if (!config.allow_anonymous && config.registry_path.empty())
+    throw ConfigError("the broker needs a device registry", "--registry",
+                      "pass --registry FILE (see `mqfleet device add`) or --allow-anonymous");
+  if (config.limits.max_connections == 0)
+    throw ConfigError("max connections must be at least 1", "--max-connections", "give a positive number");
+  if (config.limits.max_inflight == 0)
+    throw ConfigError("max inflight must be at least 1", "--max-inflight", "give 1..65535");
+  if (config.limits.max_packet_size < 16)
+    throw ConfigError("max packet size must be at least 16 bytes", "--max-packet-size", "give a larger size");
+}
+
+} // namespace mqfleet::broker

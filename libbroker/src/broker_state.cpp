@@ -1,0 +1,185 @@
+#include "broker_state.hpp"
+
+#include "connection.hpp"
+
+#include <algorithm>
+
+namespace mqfleet::broker {
+
+BrokerState::BrokerState(const BrokerConfig& config, BrokerStats& stats)
+    : m_config(config), m_stats(stats), m_tree(config.allow_anonymous ? 0 : 1),
+      m_retained(config.allow_anonymous ? 0 : 1) {}
+
+BrokerState::~BrokerState() = default;
+
+RegistryPtr BrokerState::registry() const {
+  std::lock_guard lock(m_auth_mutex);
+  return m_registry;
+}
+
+void BrokerState::reload() {
+  if (m_config.registry_path.empty()) return;
+  auto fresh = std::make_shared<const Registry>(Registry::load(m_config.registry_path));
+  std::lock_guard lock(m_auth_mutex);
+  m_registry = std::move(fresh);
+}
+
+SessionLimits BrokerState::session_limits() const {
+  SessionLimits limits;
+  limits.max_inflight = m_config.limits.max_inflight;
+  limits.max_queued_messages = m_config.limits.max_queued;
+  return limits;
+}
+
+void BrokerState::log(const std::string& line) const {
+  if (m_config.log_sink) m_config.log_sink(line);
+}
+
+BrokerState::Attached BrokerState::attach(const std::shared_ptr<Connection>& connection, const std::string& key,
+                                          const TenantMount& mount, std::uint8_t protocol_version,
+                                          bool clean_start, std::uint32_t expiry_interval,
+                                          std::uint16_t receive_maximum, WakeList& wake) {
+  Attached result;
+  auto it = m_sessions.find(key);
+  if (it != m_sessions.end()) {
+    SessionEntry& old = *it->second;
+    if (auto previous = old.owner.lock()) {
+      // Session takeover (MQTT-3.1.4-3): the old connection goes, its will with it
+      // unless the session continues and the will was delayed.
+      previous->post_close(0x8E, "session taken over");
+      const auto now = Clock::now();
+      old.session.detach(now);
+      old.owner.reset();
+      old.owner_id = nullptr;
+      if (old.session.has_will()) {
+        auto due = old.session.will_due_at();
+        if (clean_start || !due || *due <= now) publish_will(old, wake);
+        else old.session.clear_will(); // delayed will of a session that continues
+      }
+    }
+    if (clean_start) {
+      if (old.session.has_will()) publish_will(old, wake);
+      remove_session(key);
+      it = m_sessions.end();
+    }
+  }
+  if (it == m_sessions.end()) {
+    it = m_sessions.emplace(key, std::make_shared<SessionEntry>(key, session_limits())).first;
+  } else {
+    result.session_present = true;
+  }
+  SessionEntry& entry = *it->second;
+  entry.owner = connection;
+  entry.owner_id = connection.get();
+  entry.mount = mount;
+  entry.protocol_version = protocol_version;
+  entry.session.set_expiry_interval(expiry_interval);
+  entry.session.clear_will();
+  result.resend = entry.session.attach(receive_maximum);
+  result.entry = it->second;
+  return result;
+}
+
+void BrokerState::detach(const SessionPtr& entry, const Connection* connection, bool graceful, WakeList& wake) {
+  if (!entry || entry->owner_id != connection) return; // taken over meanwhile
+  entry->owner.reset();
+  entry->owner_id = nullptr;
+  if (graceful) entry->session.clear_will();
+  const auto now = Clock::now();
+  entry->session.detach(now);
+  if (entry->session.has_will()) {
+    auto due = entry->session.will_due_at();
+    if (!due || *due <= now) publish_will(*entry, wake);
+  }
+  if (entry->session.expiry_interval() == 0) {
+    if (entry->session.has_will()) publish_will(*entry, wake);
+    remove_session(entry->session.key());
+  }
+}
+
+void BrokerState::publish_will(SessionEntry& entry, WakeList& wake) {
+  auto will = entry.session.take_due_will(Clock::time_point::max());
+  entry.session.clear_will();
+  if (will && will->message) {
+    m_stats.messages_received.fetch_add(1, std::memory_order_relaxed);
+    publish(will->message, entry.session.key(), wake);
+  }
+}
+
+void BrokerState::remove_session(std::string key) {
+  m_tree.remove_all(key);
+  m_sessions.erase(key);
+}
+
+void BrokerState::deliver(SessionEntry& entry, Delivery delivery, WakeList& wake) {
+  const auto result = entry.session.push(std::move(delivery));
+  if (result != PushResult::accepted) {
+    m_stats.messages_dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (auto connection = entry.owner.lock()) wake.push_back(std::move(connection));
+}
+
+void BrokerState::publish(const MessagePtr& message, std::string_view publisher_key, WakeList& wake) {
+  if (message->retain) m_retained.set(message);
+  m_match.clear();
+  m_tree.match(message->topic, publisher_key, m_match, [this](std::string_view subscriber) {
+    auto it = m_sessions.find(subscriber);
+    return it != m_sessions.end() && it->second->session.connected();
+  });
+  for (const auto& match : m_match.subscribers) {
+    auto it = m_sessions.find(match.subscriber);
+    if (it == m_sessions.end()) continue;
+    Delivery delivery;
+    delivery.message = message;
+    delivery.qos = std::min(match.qos, message->qos);
+    delivery.retain = match.retain_as_published && message->retain;
+    delivery.subscription_identifiers.assign(
+        m_match.identifiers.begin() + match.identifiers_begin,
+        m_match.identifiers.begin() + match.identifiers_begin + match.identifiers_count);
+    deliver(*it->second, std::move(delivery), wake);
+  }
+}
+
+bool BrokerState::subscribe(const SessionPtr& entry, const std::string& filter, const SubscriptionOptions& options) {
+  entry->session.set_subscription(filter, options);
+  return m_tree.add(entry->session.key(), filter, options);
+}
+
+bool BrokerState::unsubscribe(const SessionPtr& entry, const std::string& filter) {
+  entry->session.remove_subscription(filter);
+  return m_tree.remove(entry->session.key(), filter);
+}
+
+std::vector<MessagePtr> BrokerState::retained(std::string_view filter) {
+  std::vector<MessagePtr> out;
+  m_retained.match(filter, out);
+  return out;
+}
+
+void BrokerState::tick(Clock::time_point now, WakeList& wake) {
+  std::vector<std::string> expired;
+  for (auto& [key, entry] : m_sessions) {
+    if (entry->session.connected()) continue;
+    if (auto will = entry->session.take_due_will(now); will && will->message) {
+      m_stats.messages_received.fetch_add(1, std::memory_order_relaxed);
+      publish(will->message, key, wake);
+    }
+    if (entry->session.expired(now)) expired.push_back(key);
+  }
+  for (const auto& key : expired) remove_session(key);
+}
+
+void BrokerState::drop_all_connections() {
+  auto guard = lock();
+  for (auto& [key, entry] : m_sessions) {
+    entry->owner.reset();
+    entry->owner_id = nullptr;
+  }
+}
+
+std::size_t BrokerState::session_count() { return m_sessions.size(); }
+
+std::size_t BrokerState::retained_count() { return m_retained.count(); }
+
+} // namespace mqfleet::broker

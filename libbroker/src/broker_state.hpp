@@ -1,0 +1,119 @@
+#pragma once
+// The routing state shared by every connection: sessions by key, the subscription tree,
+// the retained store, the registry. One mutex guards all of it (see broker.hpp for the
+// threading design); every member function marked "locked" expects the caller to hold
+// lock() and never blocks on I/O.
+
+#include <mqfleet/broker/broker.hpp>
+#include <mqfleet/broker/device_registry.hpp>
+#include <mqfleet/broker/message.hpp>
+#include <mqfleet/broker/retained_store.hpp>
+#include <mqfleet/broker/session.hpp>
+#include <mqfleet/broker/subscription_tree.hpp>
+#include <mqfleet/broker/tenancy.hpp>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace mqfleet::broker {
+
+class Connection;
+
+/// One session and the connection that currently owns it.
+struct SessionEntry {
+  explicit SessionEntry(std::string key, SessionLimits limits) : session(std::move(key), limits) {}
+  Session session;
+  std::weak_ptr<Connection> owner; ///< the attached connection, if any
+  const Connection* owner_id = nullptr; ///< identity of the owner (compared, never dereferenced)
+  TenantMount mount;                    ///< the tenant, to unmount topics on delivery
+  std::uint8_t protocol_version = 4;
+};
+
+using SessionPtr = std::shared_ptr<SessionEntry>;
+
+/// Connections to wake up (post_flush) once the lock is released.
+using WakeList = std::vector<std::shared_ptr<Connection>>;
+
+/// Transparent hashing so sessions can be looked up by string_view.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+};
+
+/// The shared routing state.
+class BrokerState {
+public:
+  BrokerState(const BrokerConfig& config, BrokerStats& stats);
+  ~BrokerState();
+
+  /// The one lock over everything below.
+  std::unique_lock<std::mutex> lock() { return std::unique_lock(m_mutex); }
+
+  /// The registry snapshot (accounts, credentials, access rules); replaced by reload().
+  /// Empty (no accounts, no rules) in anonymous mode without a registry file.
+  RegistryPtr registry() const;
+  /// Loads the registry (at start and on SIGHUP). Throws ConfigError; the old one stays.
+  void reload();
+
+  /// Result of attach().
+  struct Attached {
+    SessionPtr entry;
+    bool session_present = false;
+    std::vector<Outgoing> resend; ///< retransmissions for a resumed session
+  };
+  /// locked: binds `connection` to the session `key`, taking it over from a previous
+  /// connection (which is told to close with 0x8E) and discarding it when `clean_start`.
+  Attached attach(const std::shared_ptr<Connection>& connection, const std::string& key, const TenantMount& mount,
+                  std::uint8_t protocol_version, bool clean_start, std::uint32_t expiry_interval,
+                  std::uint16_t receive_maximum, WakeList& wake);
+  /// locked: the connection that owned `entry` closed. `graceful` = normal DISCONNECT
+  /// (the will is dropped). Sessions with expiry 0 are removed (their will published).
+  void detach(const SessionPtr& entry, const Connection* connection, bool graceful, WakeList& wake);
+
+  /// locked: routes a message to every matching subscription and stores it when retained.
+  void publish(const MessagePtr& message, std::string_view publisher_key, WakeList& wake);
+  /// locked: adds a subscription (filter already mounted); true when it is new.
+  bool subscribe(const SessionPtr& entry, const std::string& filter, const SubscriptionOptions& options);
+  /// locked: removes a subscription; false when it did not exist.
+  bool unsubscribe(const SessionPtr& entry, const std::string& filter);
+  /// locked: the retained messages matching a (mounted, non-shared) filter.
+  std::vector<MessagePtr> retained(std::string_view filter);
+
+  /// locked: publishes due wills and removes expired sessions.
+  void tick(Clock::time_point now, WakeList& wake);
+  /// Forgets every connection (broker stop).
+  void drop_all_connections();
+
+  /// Number of sessions (connected or not).
+  std::size_t session_count();
+  /// Number of retained messages.
+  std::size_t retained_count();
+
+  BrokerStats& stats() noexcept { return m_stats; }
+  const BrokerConfig& config() const noexcept { return m_config; }
+  /// The session limits derived from the broker limits.
+  SessionLimits session_limits() const;
+  /// Emits one JSON log line (thread-safe; no-op without a sink).
+  void log(const std::string& line) const;
+
+private:
+  void deliver(SessionEntry& entry, Delivery delivery, WakeList& wake);
+  void remove_session(std::string key);
+  void publish_will(SessionEntry& entry, WakeList& wake);
+
+  const BrokerConfig& m_config;
+  BrokerStats& m_stats;
+  std::mutex m_mutex;
+  SubscriptionTree m_tree;
+  RetainedStore m_retained;
+  std::unordered_map<std::string, SessionPtr, StringHash, std::equal_to<>> m_sessions;
+  MatchResult m_match;
+  mutable std::mutex m_auth_mutex;
+  RegistryPtr m_registry = std::make_shared<const Registry>();
+};
+
+} // namespace mqfleet::broker

@@ -1,0 +1,200 @@
+#include "connection.hpp"
+
+#include "server.hpp"
+
+namespace mqfleet::broker {
+namespace {
+
+constexpr std::size_t k_read_chunk = 16 * 1024;
+
+std::string endpoint_text(const asio::ip::tcp::socket& socket) {
+  asio::error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return "unknown";
+  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+} // namespace
+
+Connection::Connection(Server& server, Strand strand, asio::ip::tcp::socket socket, asio::ssl::context* tls)
+    : m_server(server), m_strand(std::move(strand)), m_socket(std::move(socket)), m_keepalive_timer(m_strand),
+      m_peer(endpoint_text(m_socket)), m_last_received(Clock::now()),
+      m_client(server.config().limits.max_packet_size) {
+  if (tls != nullptr) m_tls = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(m_socket, *tls);
+  asio::error_code ec;
+  m_socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (tls == nullptr) m_socket.non_blocking(true, ec);
+}
+
+Connection::~Connection() = default;
+
+template <class F> void Connection::with_stream(F&& f) {
+  if (m_tls)
+    f(*m_tls);
+  else
+    f(m_socket);
+}
+
+void Connection::start() {
+  auto self = shared_from_this();
+  asio::dispatch(m_strand, [self] {
+    // A client must send CONNECT promptly; until then the keepalive check uses a
+    // fixed connect timeout.
+    self->m_keepalive_grace = std::chrono::seconds(30);
+    self->keepalive_check();
+    if (!self->m_tls) {
+      self->read_loop();
+      return;
+    }
+    self->m_tls->async_handshake(asio::ssl::stream_base::server, [self](const asio::error_code& ec) {
+      if (ec) {
+        self->close_now();
+        return;
+      }
+      self->read_loop();
+    });
+  });
+}
+
+void Connection::read_loop() {
+  if (m_closing) return;
+  if (m_tls)
+    read_tls();
+  else
+    read_plain();
+}
+
+// Plain TCP: wait for readability, then drain the socket into a per-thread buffer, so an
+// idle connection holds no read buffer at all.
+void Connection::read_plain() {
+  auto self = shared_from_this();
+  m_socket.async_wait(asio::socket_base::wait_read, [self](const asio::error_code& ec) {
+    if (ec) {
+      self->close_now();
+      return;
+    }
+    thread_local std::vector<char> buffer(64 * 1024);
+    for (int round = 0; round < 4 && !self->m_closing; ++round) {
+      asio::error_code read_ec;
+      const std::size_t n = self->m_socket.read_some(asio::buffer(buffer), read_ec);
+      if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) break;
+      if (read_ec || n == 0) {
+        self->close_now();
+        return;
+      }
+      self->m_last_received = Clock::now();
+      self->on_bytes(std::string_view(buffer.data(), n));
+      if (n < buffer.size()) break;
+    }
+    self->read_loop();
+  });
+}
+
+void Connection::read_tls() {
+  auto self = shared_from_this();
+  if (m_tls_read_buffer.empty()) m_tls_read_buffer.resize(k_read_chunk);
+  m_tls->async_read_some(asio::buffer(m_tls_read_buffer), [self](const asio::error_code& ec, std::size_t n) {
+    if (ec) {
+      self->close_now();
+      return;
+    }
+    self->m_last_received = Clock::now();
+    self->on_bytes(std::string_view(self->m_tls_read_buffer.data(), n));
+    self->read_loop();
+  });
+}
+
+void Connection::kick() {
+  if (!m_writing_now) write_loop();
+}
+
+void Connection::write_loop() {
+  if (m_pending.empty() || m_closed) {
+    m_writing_now = false;
+    if (m_close_after_write) close_now();
+    return;
+  }
+  m_writing_now = true;
+  m_writing.swap(m_pending);
+  m_pending.clear();
+  const std::size_t total = m_writing.size();
+  auto self = shared_from_this();
+  with_stream([&](auto& stream) {
+    asio::async_write(stream, asio::buffer(m_writing), [self, total](const asio::error_code& ec, std::size_t) {
+      self->m_writing.clear();
+      if (ec) {
+        self->close_now();
+        return;
+      }
+      self->m_server.stats().bytes_sent.fetch_add(total, std::memory_order_relaxed);
+      // Give back memory after a burst so idle connections stay small.
+      if (self->m_writing.capacity() > 64 * 1024) std::string().swap(self->m_writing);
+      self->write_loop();
+    });
+  });
+}
+
+void Connection::close_after_flush() {
+  m_closing = true;
+  m_close_after_write = true;
+  if (!m_writing_now) write_loop();
+}
+
+void Connection::close_now() {
+  if (m_closed) return;
+  m_closed = true;
+  m_closing = true;
+  asio::error_code ec;
+  m_keepalive_timer.cancel();
+  m_socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  m_socket.close(ec);
+  m_server.connection_closed();
+  on_closed();
+}
+
+void Connection::set_keepalive(std::uint16_t seconds) {
+  m_keepalive_grace = std::chrono::milliseconds(seconds * 1500);
+  m_keepalive_timer.cancel();
+  if (seconds != 0) keepalive_check();
+}
+
+void Connection::keepalive_check() {
+  if (m_closed || m_keepalive_grace.count() == 0) return;
+  const auto deadline = m_last_received + m_keepalive_grace;
+  if (Clock::now() >= deadline) {
+    // MQTT-3.1.2-24: no packet within 1.5 x keepalive -> the server disconnects.
+    close_with_reason(0x8D, "keep alive timeout");
+    return;
+  }
+  m_keepalive_timer.expires_at(deadline);
+  auto self = shared_from_this();
+  m_keepalive_timer.async_wait([self](const asio::error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;
+    self->keepalive_check();
+  });
+}
+
+void Connection::post_close(std::uint8_t reason_code, std::string reason_string) {
+  auto self = shared_from_this();
+  asio::post(m_strand, [self, reason_code, reason = std::move(reason_string)] {
+    self->close_with_reason(reason_code, reason);
+  });
+}
+
+void Connection::post_flush() {
+  {
+    std::lock_guard lock(m_flush_mutex);
+    if (m_flush_posted) return;
+    m_flush_posted = true;
+  }
+  auto self = shared_from_this();
+  asio::post(m_strand, [self] {
+    {
+      std::lock_guard lock(self->m_flush_mutex);
+      self->m_flush_posted = false;
+    }
+    self->flush_outbox();
+  });
+}
+
+} // namespace mqfleet::broker

@@ -1,0 +1,105 @@
+#pragma once
+// One client connection: the transport (plain or TLS socket on a strand), the async read
+// loop, the batched write queue, the keepalive timer, and the client's MQTT state.
+// Transport code is in connection.cpp; the MQTT side (dispatch to the handle_*.cpp
+// handlers, outbox flushing) in dispatch.cpp.
+
+#include "client_state.hpp"
+
+#include <mqfleet/mqtt/packets.hpp>
+
+#include <asio.hpp>
+#include <asio/ssl.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace mqfleet::broker {
+
+class Server;
+
+/// A client connection. Everything except the "thread-safe" members runs on strand().
+class Connection : public std::enable_shared_from_this<Connection> {
+public:
+  using Strand = asio::strand<asio::io_context::executor_type>;
+  using Clock = std::chrono::steady_clock;
+
+  Connection(Server& server, Strand strand, asio::ip::tcp::socket socket, asio::ssl::context* tls);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  /// Starts the TLS handshake (if any) and the read loop.
+  void start();
+
+  /// Thread-safe: closes the connection from its strand; with a v5 reason code (>= 0x80)
+  /// and a v5 client, a DISCONNECT with that reason is sent first.
+  void post_close(std::uint8_t reason_code, std::string reason_string = {});
+  /// Thread-safe: asks the strand to move queued session messages onto the wire.
+  void post_flush();
+
+  // ---- strand only ----
+  /// Encodes a packet for this client's version and queues it (batched writes).
+  void send(const mqtt::Packet& packet);
+  /// The buffer the next write takes; append encoded packets to it, then call kick().
+  std::string& out_buffer() noexcept { return m_pending; }
+  /// Starts writing what out_buffer() holds, unless a write is already running.
+  void kick();
+  /// Encodes session messages (PUBLISH/PUBREL) and writes them; messages too large for
+  /// the client are acknowledged locally and dropped.
+  void send_outgoing(const std::vector<Outgoing>& batch);
+  /// Sends what is queued, then closes the socket.
+  void close_after_flush();
+  /// Closes the socket now; runs on_closed() once.
+  void close_now();
+  /// Arms the keepalive check for `seconds` (0 disables); the grace is 1.5x.
+  void set_keepalive(std::uint16_t seconds);
+  bool closing() const noexcept { return m_closing; }
+  const std::string& peer() const noexcept { return m_peer; }
+  bool is_tls() const noexcept { return m_tls != nullptr; }
+  Server& server() noexcept { return m_server; }
+  Strand& strand() noexcept { return m_strand; }
+  /// The MQTT state of this client (strand only).
+  ClientState& client() noexcept { return m_client; }
+
+private:
+  void read_loop();
+  void read_plain();
+  void read_tls();
+  void write_loop();
+  void keepalive_check();
+  template <class F> void with_stream(F&& f);
+
+  // Protocol side (dispatch.cpp).
+  void on_bytes(std::string_view bytes);
+  void on_closed();
+  void flush_outbox();
+  void close_with_reason(std::uint8_t reason_code, const std::string& reason_string);
+
+  Server& m_server;
+  Strand m_strand;
+  asio::ip::tcp::socket m_socket;
+  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> m_tls;
+  asio::steady_timer m_keepalive_timer;
+  std::string m_peer;
+  std::vector<char> m_tls_read_buffer;
+  std::string m_pending; ///< encoded packets waiting for the next write
+  std::string m_writing; ///< the write in progress
+  Clock::time_point m_last_received;
+  std::chrono::milliseconds m_keepalive_grace{0};
+  bool m_writing_now = false;
+  bool m_close_after_write = false;
+  bool m_closing = false;
+  bool m_closed = false;
+  std::mutex m_flush_mutex;
+  bool m_flush_posted = false; ///< guarded by m_flush_mutex
+  ClientState m_client;
+};
+
+} // namespace mqfleet::broker

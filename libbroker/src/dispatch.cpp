@@ -1,0 +1,242 @@
+// The MQTT side of Connection: frames in, handlers called, session messages out.
+
+#include "broker_state.hpp"
+#include "connection.hpp"
+#include "handlers.hpp"
+#include "log.hpp"
+#include "server.hpp"
+
+#include <mqfleet/error.hpp>
+#include <mqfleet/mqtt/codec.hpp>
+#include <mqfleet/mqtt/publish_view.hpp>
+
+namespace mqfleet::broker {
+namespace {
+
+/// Most packets encoded per flush before yielding the strand to other work.
+constexpr std::size_t k_flush_batch = 512;
+
+using mqtt::PacketType;
+
+// A CONNECT that cannot be decoded: answer with the CONNACK its version can read, then
+// close (MQTT-3.1.2-2: unsupported version -> return code 1 / 0x84).
+void refuse_malformed_connect(Connection& connection, const mqtt::Frame& frame, const ProtocolError& error) {
+  ClientState& client = connection.client();
+  client.close_reason = error.what();
+  const auto level = mqtt::connect_protocol_level(frame);
+  mqtt::Connack connack;
+  connack.reason_code = static_cast<mqtt::ReasonCode>(error.reason_code());
+  if (error.reason_code() == 0x84 || level == 3 || level == 4) {
+    client.version = level == 3 ? mqtt::ProtocolVersion::v3_1 : mqtt::ProtocolVersion::v3_1_1;
+  } else if (level == 5) {
+    client.version = mqtt::ProtocolVersion::v5;
+    connack.properties.reason_string = error.what();
+  } else {
+    connection.close_now();
+    return;
+  }
+  if (client.version != mqtt::ProtocolVersion::v5 && error.reason_code() != 0x84) {
+    // 3.x has no CONNACK code for a malformed packet: just close.
+    connection.close_now();
+    return;
+  }
+  connection.send(connack);
+  connection.close_after_flush();
+}
+
+void dispatch(Connection& connection, const mqtt::Frame& frame) {
+  ClientState& client = connection.client();
+  if (!client.connected) {
+    if (frame.type() != PacketType::connect)
+      throw ProtocolError(0x82, "the first packet must be CONNECT");
+    if (connection.closing()) return;
+    mqtt::Connect connect;
+    try {
+      connect = mqtt::decode_connect(frame);
+    } catch (const ProtocolError& e) {
+      refuse_malformed_connect(connection, frame, e);
+      return;
+    }
+    handle_connect(connection, connect);
+    return;
+  }
+  switch (frame.type()) {
+  case PacketType::publish: {
+    auto packet = mqtt::decode_publish(frame, client.version);
+    handle_publish(connection, packet);
+    return;
+  }
+  case PacketType::puback: handle_puback(connection, mqtt::decode_puback(frame, client.version)); return;
+  case PacketType::pubrec: handle_pubrec(connection, mqtt::decode_pubrec(frame, client.version)); return;
+  case PacketType::pubrel: handle_pubrel(connection, mqtt::decode_pubrel(frame, client.version)); return;
+  case PacketType::pubcomp: handle_pubcomp(connection, mqtt::decode_pubcomp(frame, client.version)); return;
+  case PacketType::subscribe: handle_subscribe(connection, mqtt::decode_subscribe(frame, client.version)); return;
+  case PacketType::unsubscribe:
+    handle_unsubscribe(connection, mqtt::decode_unsubscribe(frame, client.version));
+    return;
+  case PacketType::pingreq:
+    mqtt::decode_pingreq(frame, client.version);
+    handle_pingreq(connection);
+    return;
+  case PacketType::disconnect: handle_disconnect(connection, mqtt::decode_disconnect(frame, client.version)); return;
+  case PacketType::auth: handle_auth(connection, mqtt::decode_auth(frame, client.version)); return;
+  case PacketType::connect: throw ProtocolError(0x82, "second CONNECT on one connection");
+  default: throw ProtocolError(0x82, "a client may not send this packet type");
+  }
+}
+
+/// The v5 property block (without its length prefix) of one outgoing PUBLISH.
+void publish_properties(const Message& message, const Delivery& delivery, Clock::time_point now, std::string& out) {
+  mqtt::Properties props;
+  props.payload_format_indicator = message.properties.payload_format_indicator;
+  props.content_type = message.properties.content_type;
+  props.response_topic = message.properties.response_topic;
+  props.correlation_data = message.properties.correlation_data;
+  props.user_properties = message.properties.user_properties;
+  props.message_expiry_interval = message.remaining_expiry(now);
+  props.subscription_identifiers = delivery.subscription_identifiers;
+  if (props.empty()) return;
+  std::string block;
+  mqtt::encode_properties(props, block);
+  // Skip the variable byte integer length prefix.
+  std::size_t prefix = 0;
+  while (prefix < block.size() && (static_cast<unsigned char>(block[prefix]) & 0x80) != 0) ++prefix;
+  out.assign(block, prefix + 1, std::string::npos);
+}
+
+} // namespace
+
+void Connection::send(const mqtt::Packet& packet) {
+  if (m_closed) return;
+  mqtt::encode(packet, m_client.version, m_pending);
+  kick();
+}
+
+void Connection::on_bytes(std::string_view bytes) {
+  if (m_closing) return;
+  m_server.stats().bytes_received.fetch_add(bytes.size(), std::memory_order_relaxed);
+  try {
+    m_client.reader.feed(bytes);
+    while (!m_closing) {
+      auto frame = m_client.reader.next();
+      if (!frame) break;
+      dispatch(*this, *frame);
+    }
+  } catch (const ProtocolError& e) {
+    m_client.close_reason = e.what();
+    if (!m_client.connected) {
+      // Before CONNACK: answer a CONNECT problem with a CONNACK, anything else by closing.
+      close_now();
+      return;
+    }
+    close_with_reason(static_cast<std::uint8_t>(e.reason_code()), e.what());
+  }
+}
+
+void Connection::close_with_reason(std::uint8_t reason_code, const std::string& reason_string) {
+  if (m_closing) return;
+  if (reason_code == 0x8D) m_client.close_reason = "keep alive timeout";
+  else if (reason_code == 0x8E) m_client.close_reason = "session taken over";
+  if (m_client.connected && m_client.v5() && reason_code >= 0x80) {
+    mqtt::Disconnect disconnect;
+    disconnect.reason_code = static_cast<mqtt::ReasonCode>(reason_code);
+    if (!reason_string.empty()) disconnect.properties.reason_string = reason_string;
+    send(disconnect);
+    close_after_flush();
+    return;
+  }
+  close_now();
+}
+
+void Connection::on_closed() {
+  ClientState& client = m_client;
+  if (!client.connected) return;
+  client.connected = false;
+  m_server.stats().clients_connected.fetch_sub(1, std::memory_order_relaxed);
+  WakeList wake;
+  {
+    auto lock = m_server.state().lock();
+    m_server.state().detach(client.session, this, client.graceful, wake);
+  }
+  wake_all(wake);
+  log_disconnect(m_server.state(), *this);
+  client.session.reset();
+}
+
+void Connection::flush_outbox() {
+  if (m_closing || !m_client.connected || !m_client.session) return;
+  std::vector<Outgoing> batch;
+  bool more = false;
+  {
+    auto lock = m_server.state().lock();
+    Session& session = m_client.session->session;
+    const auto now = Clock::now();
+    while (batch.size() < k_flush_batch) {
+      auto next = session.next(now);
+      if (!next) break;
+      batch.push_back(std::move(*next));
+    }
+    more = batch.size() == k_flush_batch;
+  }
+  send_outgoing(batch);
+  if (more) post_flush();
+}
+
+void Connection::send_outgoing(const std::vector<Outgoing>& batch) {
+  if (batch.empty() || m_closed) return;
+  const auto now = Clock::now();
+  std::string properties;
+  std::vector<std::uint16_t> too_large;
+  for (const auto& out : batch) {
+    if (out.kind == Outgoing::Kind::pubrel) {
+      mqtt::Pubrel pubrel;
+      pubrel.packet_id = out.packet_id;
+      mqtt::encode(pubrel, m_client.version, m_pending);
+      continue;
+    }
+    const Message& message = *out.delivery.message;
+    auto topic = m_client.mount.unmount_topic(message.topic);
+    if (!topic) continue;
+    mqtt::PublishView view;
+    view.topic = *topic;
+    view.payload = message.payload;
+    view.qos = static_cast<mqtt::QoS>(out.delivery.qos);
+    view.retain = out.delivery.retain;
+    view.dup = out.dup;
+    view.packet_id = out.packet_id;
+    properties.clear();
+    if (m_client.v5()) publish_properties(message, out.delivery, now, properties);
+    view.properties = properties;
+    if (m_client.client_max_packet_size != 0 &&
+        mqtt::encoded_publish_size(view, m_client.version) > m_client.client_max_packet_size) {
+      // MQTT-3.1.2-25: too large for the client: discard as if delivered.
+      if (out.packet_id != 0) too_large.push_back(out.packet_id);
+      m_server.stats().messages_dropped.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    mqtt::encode_publish(view, m_client.version, m_pending);
+    m_server.stats().messages_sent.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (!too_large.empty()) {
+    {
+      auto lock = m_server.state().lock();
+      for (auto id : too_large)
+        if (!m_client.session->session.on_puback(id)) m_client.session->session.on_pubrec(id, false);
+    }
+    post_flush();
+  }
+  kick();
+}
+
+void wake_all(WakeList& wake) {
+  for (auto& connection : wake) connection->post_flush();
+  wake.clear();
+}
+
+mqtt::Properties reason_properties(const std::string& reason) {
+  mqtt::Properties props;
+  if (!reason.empty()) props.reason_string = reason;
+  return props;
+}
+
+} // namespace mqfleet::broker

@@ -1,0 +1,70 @@
+#include "log.hpp"
+
+#include "broker_state.hpp"
+#include "connection.hpp"
+
+#include <mqfleet/mqtt/types.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+
+namespace mqfleet::broker {
+namespace {
+
+using Json = nlohmann::json;
+
+Json base(std::string_view event) {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  return Json{{"ts", static_cast<double>(ms) / 1000.0}, {"event", event}};
+}
+
+void emit(const BrokerState& state, const Json& line) {
+  // Client ids and usernames may be arbitrary bytes: never throw on invalid UTF-8.
+  state.log(line.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+} // namespace
+
+void log_connect(const BrokerState& state, Connection& connection, bool session_present) {
+  const ClientState& client = connection.client();
+  Json line = base("connect");
+  line["client_id"] = client.client_id;
+  line["account"] = client.account;
+  line["peer"] = connection.peer();
+  line["tls"] = connection.is_tls();
+  line["protocol"] = std::string(mqtt::version_name(client.version));
+  line["session_present"] = session_present;
+  emit(state, line);
+}
+
+void log_disconnect(const BrokerState& state, Connection& connection) {
+  const ClientState& client = connection.client();
+  Json line = base("disconnect");
+  line["client_id"] = client.client_id;
+  line["account"] = client.account;
+  line["peer"] = connection.peer();
+  line["reason"] = client.close_reason;
+  line["graceful"] = client.graceful;
+  emit(state, line);
+}
+
+void log_refused(const BrokerState& state, Connection& connection, std::string_view client_id,
+                 std::string_view account, int reason_code, std::string_view failed_part) {
+  Json line = base("auth_failed");
+  line["client_id"] = client_id;
+  line["account"] = account;
+  line["peer"] = connection.peer();
+  line["reason_code"] = reason_code;
+  line["failed"] = failed_part;
+  emit(state, line);
+}
+
+void log_event(const BrokerState& state, std::string_view event, std::string_view detail) {
+  Json line = base(event);
+  line["detail"] = detail;
+  emit(state, line);
+}
+
+} // namespace mqfleet::broker

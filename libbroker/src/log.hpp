@@ -1,0 +1,22 @@
+#pragma once
+// The broker's structured log: one JSON line per connect, disconnect and auth failure,
+// handed to BrokerConfig::log_sink. Never contains passwords or credential hashes.
+
+#include <string_view>
+
+namespace mqfleet::broker {
+
+class BrokerState;
+class Connection;
+
+/// A client connected (CONNACK 0 sent).
+void log_connect(const BrokerState& state, Connection& connection, bool session_present);
+/// A connected client went away; the reason comes from ClientState::close_reason.
+void log_disconnect(const BrokerState& state, Connection& connection);
+/// A CONNECT was refused; `failed_part` says which check failed ("unknown account", ...).
+void log_refused(const BrokerState& state, Connection& connection, std::string_view client_id,
+                 std::string_view account, int reason_code, std::string_view failed_part);
+/// Any other event with a message (reload, reload_failed).
+void log_event(const BrokerState& state, std::string_view event, std::string_view detail);
+
+} // namespace mqfleet::broker
