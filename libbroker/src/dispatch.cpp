@@ -169,6 +169,7 @@ void Connection::flush_outbox() {
   bool more = false;
   {
     auto lock = m_server.state().lock();
+    if (m_client.session->owner_id != this) return; // taken over by a newer connection
     Session& session = m_client.session->session;
     const auto now = Clock::now();
     while (batch.size() < k_flush_batch) {

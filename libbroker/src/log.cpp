@@ -12,7 +12,7 @@
 namespace mqfleet::broker {
 namespace {
 
-using Json = nlohmann::json;
+using Json = nlohmann::ordered_json;
 
 Json base(std::string_view event) {
   const auto now = std::chrono::system_clock::now();
