@@ -183,6 +183,28 @@ TEST_F(BrokerWithRegistry, TenantsShareTopicNamesWithoutSeeingEachOther) {
   EXPECT_EQ(acme.payloads(), std::vector<std::string>{"telemetry acme"});
 }
 
+TEST(BrokerProcess, SighupReloadsTheRegistryWithoutDroppingConnections) {
+  TempDir dir;
+  const auto hash_a = broker::hash_password("pw-a");
+  const auto hash_b = broker::hash_password("pw-b");
+  const std::string path = dir.write(
+      "registry.json", R"({"version":1,"accounts":{"acme":{"devices":{"a":{"credential":")" + hash_a + R"("}}}}})");
+  ReferenceBrokerOptions options;
+  options.allow_anonymous = false;
+  options.registry_path = path;
+  ReferenceBrokerProcess broker(options);
+  Subscriber sub(broker.port(), {"-u", "acme", "-i", "a", "-P", "pw-a", "-t", "t", "-C", "1"});
+  EXPECT_NE(publish(broker.port(), {"-u", "acme", "-i", "b", "-P", "pw-b", "-t", "t", "-m", "x"}).exit_code, 0);
+  dir.write("registry.json", R"({"version":1,"accounts":{"acme":{"devices":{"a":{"credential":")" + hash_a +
+                                 R"("},"b":{"credential":")" + hash_b + R"("}}}}})");
+  broker.process().signal(SIGHUP);
+  ASSERT_TRUE(broker.process().wait_for_stderr_line(
+      [](const std::string& line) { return line.find("\"event\":\"reload\"") != std::string::npos; }, 20s));
+  auto result = publish(broker.port(), {"-u", "acme", "-i", "b", "-P", "pw-b", "-t", "t", "-m", "after reload"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(sub.payloads(), std::vector<std::string>{"after reload"});
+}
+
 TEST(BrokerTls, DeliversOverTheTlsListener) {
   ReferenceBrokerOptions options;
   options.tls = true;
