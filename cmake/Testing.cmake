@@ -12,9 +12,12 @@ function(add_mqfleet_test name)
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main mqfleet_settings)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   set(env "MQFLEET_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  set(env_more "")
   set(labels ${ARG_LABELS})
   if(ARG_E2E)
-    list(APPEND env "MQFLEET_BIN=$<TARGET_FILE:mqfleet>")
+    # A second variable goes through ENVIRONMENT_MODIFICATION: gtest_discover_tests splits
+    # a two-element ENVIRONMENT list and only the first variable would reach the test.
+    set(env_more ENVIRONMENT_MODIFICATION "MQFLEET_BIN=set:$<TARGET_FILE:mqfleet>")
     list(APPEND labels e2e)
     add_dependencies(${name} mqfleet)
   else()
@@ -22,5 +25,5 @@ function(add_mqfleet_test name)
   endif()
   gtest_discover_tests(${name}
     DISCOVERY_TIMEOUT 30
-    PROPERTIES ENVIRONMENT "${env}" LABELS "${labels}" TIMEOUT 300)
+    PROPERTIES ENVIRONMENT "${env}" ${env_more} LABELS "${labels}" TIMEOUT 300)
 endfunction()

@@ -24,7 +24,14 @@ struct SubscriptionTree::Node {
   std::unordered_map<std::string, std::unique_ptr<Node>, StringHash, std::equal_to<>> children;
   Node* plus = nullptr;  ///< children["+"], kept for the hot path
   Node* hash = nullptr;  ///< children["#"]
-  std::unordered_map<std::string, SubscriptionOptions, StringHash, std::equal_to<>> subscribers;
+  /// Non-shared subscriptions, contiguous for the fan-out loop; `subscriber` points at
+  /// the key in `index` (unordered_map nodes do not move).
+  struct Entry {
+    const std::string* subscriber;
+    SubscriptionOptions options;
+  };
+  std::vector<Entry> subscribers;
+  std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> index;
   std::map<std::string, Shared, std::less<>> shared;
 
   bool empty() const noexcept { return children.empty() && subscribers.empty() && shared.empty(); }
@@ -101,8 +108,13 @@ bool SubscriptionTree::add(std::string_view subscriber, std::string_view filter,
     }
   } else {
     Node* node = find_or_create(filter);
-    auto [it, inserted] = node->subscribers.try_emplace(std::string(subscriber), options);
-    if (!inserted) it->second = options;
+    auto [it, inserted] =
+        node->index.try_emplace(std::string(subscriber), static_cast<std::uint32_t>(node->subscribers.size()));
+    if (inserted) {
+      node->subscribers.push_back({&it->first, options});
+    } else {
+      node->subscribers[it->second].options = options;
+    }
     added = inserted;
   }
   auto by = m_by_subscriber.find(subscriber);
@@ -132,9 +144,16 @@ bool SubscriptionTree::remove(std::string_view subscriber, std::string_view filt
   } else {
     Node* node = find(filter);
     if (node == nullptr) return false;
-    auto it = node->subscribers.find(subscriber);
-    if (it == node->subscribers.end()) return false;
-    node->subscribers.erase(it);
+    auto it = node->index.find(subscriber);
+    if (it == node->index.end()) return false;
+    // Swap-remove: move the last entry into the hole and repoint its index.
+    const auto position = it->second;
+    if (position + 1 != node->subscribers.size()) {
+      node->subscribers[position] = node->subscribers.back();
+      node->index.find(*node->subscribers[position].subscriber)->second = position;
+    }
+    node->subscribers.pop_back();
+    node->index.erase(it);
     removed = true;
     prune(node);
   }
@@ -179,9 +198,9 @@ std::size_t SubscriptionTree::node_count() const noexcept { return count_nodes(*
 
 void SubscriptionTree::collect_node(Node& node, std::string_view publisher, MatchResult& out,
                                     const SharePredicate& eligible) {
-  for (const auto& [subscriber, options] : node.subscribers) {
-    if (options.no_local && subscriber == publisher) continue;
-    out.scratch.push_back({subscriber, &options});
+  for (const auto& entry : node.subscribers) {
+    if (entry.options.no_local && *entry.subscriber == publisher) continue;
+    out.scratch.push_back({*entry.subscriber, &entry.options});
   }
   for (auto& [group_name, group] : node.shared) {
     const auto n = group.members.size();
@@ -251,9 +270,22 @@ void SubscriptionTree::match(std::string_view topic, std::string_view publisher,
   walk(walk, *m_root, topic, 0);
 
   auto& hits = out.scratch;
-  if (contributing_nodes > 1) {
-    std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) { return a.subscriber < b.subscriber; });
+  if (contributing_nodes <= 1) {
+    // One node holds each subscriber once: nothing to merge.
+    out.subscribers.reserve(out.subscribers.size() + hits.size());
+    for (const auto& hit : hits) {
+      const auto& options = *hit.options;
+      SubscriberMatch match{hit.subscriber, options.qos, options.retain_as_published, {},
+                            static_cast<std::uint32_t>(out.identifiers.size()), 0};
+      if (options.subscription_identifier != 0) {
+        out.identifiers.push_back(options.subscription_identifier);
+        match.identifiers_count = 1;
+      }
+      out.subscribers.push_back(match);
+    }
+    return;
   }
+  std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) { return a.subscriber < b.subscriber; });
   for (std::size_t i = 0; i < hits.size();) {
     SubscriberMatch match{hits[i].subscriber, 0, false, {}, static_cast<std::uint32_t>(out.identifiers.size()), 0};
     std::size_t j = i;

@@ -189,7 +189,8 @@ public:
   std::optional<Will> take_due_will(Clock::time_point now);
 
   // --- topic aliases -----------------------------------------------------------------
-  /// The client→broker topic aliases of the current connection.
+  /// The client→broker topic aliases of the current connection. detach() forgets them;
+  /// after attach() call topic_aliases().reset(maximum announced in CONNACK).
   TopicAliasMap& topic_aliases() noexcept { return m_aliases; }
 
 private:
