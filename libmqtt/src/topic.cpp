@@ -86,7 +86,11 @@ void validate_topic_filter(std::string_view filter) {
 }
 
 bool has_wildcards(std::string_view topic) noexcept {
-  return topic.find_first_of("+#") != std::string_view::npos;
+  // A plain loop: find_first_of calls memchr once per character.
+  for (const char c : topic) {
+    if (c == '+' || c == '#') return true;
+  }
+  return false;
 }
 
 bool topic_matches(std::string_view filter, std::string_view name) noexcept {

@@ -69,11 +69,12 @@ Utf8Check check_utf8(std::string_view s) noexcept {
 
 bool is_valid_utf8(std::string_view s) noexcept {
   // Fast path: pure ASCII without NUL is the common case for topics and client ids.
+  bool plain = true;
   for (const char c : s) {
     const auto u = static_cast<unsigned char>(c);
-    if (u == 0 || u >= 0x80) return check_utf8(s).status == Utf8Status::ok;
+    plain &= u != 0 && u < 0x80;
   }
-  return true;
+  return plain || check_utf8(s).status == Utf8Status::ok;
 }
 
 std::string_view describe(Utf8Status status) noexcept {

@@ -29,11 +29,8 @@ std::uint32_t Reader::varint(std::string_view field) {
 
 std::string_view Reader::utf8(std::string_view field) {
   const std::string_view s = binary(field);
-  const Utf8Check check = check_utf8(s);
-  if (check.status != Utf8Status::ok) {
-    fail(k_malformed, std::string(field) + " " + std::string(describe(check.status)), m_packet, field);
-  }
-  return s;
+  if (is_valid_utf8(s)) return s;
+  fail(k_malformed, std::string(field) + " " + std::string(describe(check_utf8(s).status)), m_packet, field);
 }
 
 void Reader::expect_end() {

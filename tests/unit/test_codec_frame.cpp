@@ -73,7 +73,8 @@ TEST(CodecFrame, IncompleteHeadersWaitForMoreBytes) {
   EXPECT_FALSE(parse_frame("\x30"s, 100));
   EXPECT_FALSE(parse_frame("\x30\x80"s, 1000));
   EXPECT_FALSE(parse_frame("\x30\x05\x00"s, 100));
-  const auto frame = parse_frame("\xD0\x00\xC0"s, 100);
+  const std::string bytes = "\xD0\x00\xC0"s;
+  const auto frame = parse_frame(bytes, 100);
   ASSERT_TRUE(frame);
   EXPECT_EQ(frame->size, 2u);
   EXPECT_EQ(frame->type(), PacketType::pingresp);

@@ -183,7 +183,8 @@ TEST(CodecMalformed, FramesOverTheLimitAreRefusedFromTheHeaderAlone) {
 
 TEST(CodecMalformed, ErrorsNameThePacketAndField) {
   try {
-    const auto frame = parse_frame(packet(0x32, str("t") + "\x00\x00"s), k_max_packet_size);
+    const std::string bytes = packet(0x32, str("t") + "\x00\x00"s);
+    const auto frame = parse_frame(bytes, k_max_packet_size);
     decode(*frame, v311);
     FAIL();
   } catch (const mqfleet::ProtocolError& e) {
@@ -193,7 +194,8 @@ TEST(CodecMalformed, ErrorsNameThePacketAndField) {
 }
 
 TEST(CodecMalformed, DecodersRefuseTheWrongPacketType) {
-  const auto frame = parse_frame("\xC0\x00"s, k_max_packet_size);
+  const std::string bytes = "\xC0\x00"s;
+  const auto frame = parse_frame(bytes, k_max_packet_size);
   ASSERT_TRUE(frame);
   EXPECT_THROW(decode_publish(*frame, v5), mqfleet::ProtocolError);
   EXPECT_THROW(decode_suback(*frame, v5), mqfleet::ProtocolError);

@@ -6,13 +6,17 @@
 // (see frame.hpp) and validates strictly; every violation throws mqfleet::ProtocolError
 // whose reason_code() is the MQTT 5.0 reason code to report (DISCONNECT or CONNACK):
 //   0x81 malformed packet: truncated or trailing bytes, reserved bits set, QoS 3, invalid
-//        UTF-8, unknown property or one not allowed in that packet, bad will flags
+//        UTF-8, unknown property or one not allowed in that packet, bad will flags,
+//        packet type 15 (AUTH) before 5.0
 //   0x82 protocol error: packet id 0, SUBSCRIBE/UNSUBSCRIBE without entries, duplicated
 //        property or value out of range, reason code not allowed for the packet,
-//        Retain Handling 3, No Local on a shared subscription, AUTH before 5.0
+//        Retain Handling 3, No Local on a shared subscription, empty PUBLISH topic
+//        without a Topic Alias, encoding AUTH before 5.0
 //   0x84 unsupported protocol version: CONNECT with an unknown protocol name or level
-//   0x8F topic filter invalid, 0x90 topic name invalid (wildcards in PUBLISH, empty topic)
+//   0x8F topic filter invalid (wildcard rules, $share syntax), 0x90 topic name invalid
+//        (wildcards in a PUBLISH or will topic)
 //   0x95 packet too large (from the frame reader, or when encoding)
+// docs/codec.md has the full table.
 // Decoding never reads outside the frame and allocates at most in proportion to it.
 
 #include <mqfleet/mqtt/frame.hpp>
