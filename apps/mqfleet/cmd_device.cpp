@@ -62,11 +62,11 @@ public:
     if (::tcgetattr(STDIN_FILENO, &m_saved) == 0) {
       termios quiet = m_saved;
       quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-      m_active = ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+      m_active = ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0;
     }
   }
   ~EchoOff() {
-    if (m_active) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &m_saved);
+    if (m_active) ::tcsetattr(STDIN_FILENO, TCSANOW, &m_saved);
   }
   EchoOff(const EchoOff&) = delete;
   EchoOff& operator=(const EchoOff&) = delete;
@@ -78,10 +78,12 @@ private:
 
 /// Reads one line from the terminal without echo, giving up on SIGINT/SIGTERM.
 std::string read_hidden_line(const char* prompt) {
-  std::cerr << prompt << std::flush;
   std::string line;
   {
+    // Echo goes off before the prompt appears and nothing typed is flushed, so input
+    // typed right after the prompt is neither echoed nor lost.
     EchoOff echo_off;
+    std::cerr << prompt << std::flush;
     for (;;) {
       if (stop_token().stop_requested()) throw InterruptedError("interrupted while reading the credential");
       pollfd fd{STDIN_FILENO, POLLIN, 0};

@@ -275,7 +275,15 @@ AuthStatus Registry::authenticate(std::string_view account, std::string_view dev
   }
   auto device = found_account->devices.find(device_id);
   if (device == found_account->devices.end()) {
-    verify_password_dummy();
+    // Cost what a device of this account costs, so timing does not tell ids apart.
+    std::uint32_t iterations = k_default_pbkdf2_iterations;
+    if (!found_account->devices.empty()) {
+      try {
+        iterations = parse_password_hash(found_account->devices.begin()->second.credential).iterations;
+      } catch (...) {
+      }
+    }
+    verify_password_dummy(iterations);
     return AuthStatus::unknown_device;
   }
   return verify_password(password, device->second.credential) ? AuthStatus::ok : AuthStatus::wrong_credential;

@@ -1,7 +1,10 @@
 #include <mqfleet/broker/retained_store.hpp>
 
+#include <mqfleet/mqtt/topic.hpp>
+
 #include <gtest/gtest.h>
 
+#include <random>
 #include <set>
 
 using namespace mqfleet::broker;
@@ -78,4 +81,40 @@ TEST(RetainedStore, ExpiredMessagesAreRemovedOnMatch) {
   store.match("#", out, now + std::chrono::seconds(11));
   EXPECT_TRUE(out.empty());
   EXPECT_EQ(store.count(), 0u);
+}
+
+// The store against the codec's single-filter matcher on random topics and filters.
+TEST(RetainedStore, AgreesWithTopicMatchesOnRandomInput) {
+  std::mt19937 random(777);
+  const std::vector<std::string> words = {"a", "b", "$x", "", "c"};
+  auto pick = [&](std::size_t n) { return static_cast<std::size_t>(random() % n); };
+  auto make = [&](bool filter) {
+    std::string text;
+    const auto levels = 1 + pick(4);
+    for (std::size_t i = 0; i < levels; ++i) {
+      if (i) text += '/';
+      const auto r = pick(10);
+      if (filter && r == 0 && i + 1 == levels) text += '#';
+      else if (filter && r < 3) text += '+';
+      else text += words[pick(words.size())];
+    }
+    return text;
+  };
+  RetainedStore store;
+  std::set<std::string> stored;
+  for (int i = 0; i < 300; ++i) {
+    auto topic = make(false);
+    if (!mqfleet::mqtt::is_valid_topic_name(topic)) continue;
+    store.set(message(topic, "p"));
+    stored.insert(topic);
+  }
+  EXPECT_EQ(store.count(), stored.size());
+  for (int i = 0; i < 1000; ++i) {
+    const auto filter = make(true);
+    if (!mqfleet::mqtt::is_valid_topic_filter(filter)) continue;
+    std::set<std::string> expected;
+    for (const auto& topic : stored)
+      if (mqfleet::mqtt::topic_matches(filter, topic)) expected.insert(topic);
+    ASSERT_EQ(topics(store, filter), expected) << "filter '" << filter << "'";
+  }
 }

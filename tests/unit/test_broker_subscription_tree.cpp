@@ -1,9 +1,12 @@
 #include <mqfleet/broker/subscription_tree.hpp>
 
+#include <mqfleet/mqtt/topic.hpp>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -194,4 +197,43 @@ TEST(SubscriptionTree, ResultIsReusedWithoutGrowing) {
   for (int i = 0; i < 10; ++i) tree.match("a/b", {}, result);
   EXPECT_EQ(result.subscribers.data(), data);
   EXPECT_EQ(result.subscribers.capacity(), capacity);
+}
+
+// The tree against the codec's single-filter matcher on random filters and topics.
+TEST(SubscriptionTree, AgreesWithTopicMatchesOnRandomInput) {
+  std::mt19937 random(12345);
+  const std::vector<std::string> words = {"a", "b", "$x", "", "c"};
+  auto pick = [&](std::size_t n) { return static_cast<std::size_t>(random() % n); };
+  auto make = [&](bool filter) {
+    std::string text;
+    const auto levels = 1 + pick(4);
+    for (std::size_t i = 0; i < levels; ++i) {
+      if (i) text += '/';
+      const auto r = pick(10);
+      if (filter && r == 0 && i + 1 == levels) text += '#';
+      else if (filter && r < 3) text += '+';
+      else text += words[pick(words.size())];
+    }
+    return text;
+  };
+  SubscriptionTree tree;
+  std::vector<std::string> filters;
+  for (int i = 0; i < 200; ++i) {
+    auto filter = make(true);
+    if (!mqfleet::mqtt::is_valid_topic_filter(filter)) continue;
+    filters.push_back(filter);
+    tree.add("s" + std::to_string(filters.size() - 1), filter, qos(0));
+  }
+  MatchResult result;
+  for (int i = 0; i < 2000; ++i) {
+    const auto topic = make(false);
+    if (!mqfleet::mqtt::is_valid_topic_name(topic)) continue;
+    std::set<std::string> expected;
+    for (std::size_t f = 0; f < filters.size(); ++f)
+      if (mqfleet::mqtt::topic_matches(filters[f], topic)) expected.insert("s" + std::to_string(f));
+    tree.match(topic, {}, result);
+    std::set<std::string> got;
+    for (const auto& m : result.subscribers) got.emplace(m.subscriber);
+    ASSERT_EQ(got, expected) << "topic '" << topic << "'";
+  }
 }

@@ -7,7 +7,7 @@
 // Evaluation: the first rule whose principal (account/device; empty = any) and action
 // match and whose topic applies decides. When no rule applies the default decides:
 // allow when the list is empty (an open broker), deny otherwise (mosquitto's acl_file
-// behaviour); the registry's "default" key overrides it.
+// behaviour); the registry's "default_access" key overrides it.
 //
 // When a topic applies:
 // - PUBLISH of topic t: the rule's filter matches t.
