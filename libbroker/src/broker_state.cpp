@@ -27,7 +27,9 @@ void BrokerState::reload() {
 SessionLimits BrokerState::session_limits() const {
   SessionLimits limits;
   limits.max_inflight = m_config.limits.max_inflight;
-  limits.max_queued_messages = m_config.limits.max_queued;
+  // The queue bound is applied in deliver(): QoS 0 to a connected client is not limited
+  // by max_queued (mosquitto's policy), so it cannot be a per-session constant.
+  limits.max_queued_messages = 0;
   return limits;
 }
 
@@ -112,6 +114,17 @@ void BrokerState::remove_session(std::string key) {
 }
 
 void BrokerState::deliver(SessionEntry& entry, Delivery delivery, WakeList& wake) {
+  // max_queued bounds QoS 1/2 messages waiting (window full or offline). QoS 0 for a
+  // connected client only waits for the next flush of its connection; a hard cap
+  // protects memory from a subscriber that stopped reading.
+  const std::size_t max_queued = m_config.limits.max_queued;
+  const std::size_t qos0_cap = std::max<std::size_t>(max_queued * 100, 100000);
+  const std::size_t queued = entry.session.queued_count();
+  const bool online_qos0 = delivery.qos == 0 && entry.session.connected();
+  if ((!online_qos0 && max_queued != 0 && queued >= max_queued) || (online_qos0 && queued >= qos0_cap)) {
+    m_stats.messages_dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   const auto result = entry.session.push(std::move(delivery));
   if (result != PushResult::accepted) {
     m_stats.messages_dropped.fetch_add(1, std::memory_order_relaxed);

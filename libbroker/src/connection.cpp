@@ -130,6 +130,10 @@ void Connection::write_loop() {
       // Give back memory after a burst so idle connections stay small.
       if (self->m_writing.capacity() > 64 * 1024) std::string().swap(self->m_writing);
       self->write_loop();
+      if (self->m_flush_after_write) {
+        self->m_flush_after_write = false;
+        self->flush_outbox();
+      }
     });
   });
 }

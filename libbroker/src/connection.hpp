@@ -94,6 +94,7 @@ private:
   Clock::time_point m_last_received;
   std::chrono::milliseconds m_keepalive_grace{0};
   bool m_writing_now = false;
+  bool m_flush_after_write = false; ///< outbox flush deferred until the socket drains
   bool m_close_after_write = false;
   bool m_closing = false;
   bool m_closed = false;

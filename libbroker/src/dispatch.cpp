@@ -15,6 +15,8 @@ namespace {
 
 /// Most packets encoded per flush before yielding the strand to other work.
 constexpr std::size_t k_flush_batch = 512;
+/// Encoded bytes waiting for the socket beyond which the outbox is not drained further.
+constexpr std::size_t k_max_pending_bytes = 1024 * 1024;
 
 using mqtt::PacketType;
 
@@ -165,10 +167,17 @@ void Connection::on_closed() {
 
 void Connection::flush_outbox() {
   if (m_closing || !m_client.connected || !m_client.session) return;
+  if (m_writing_now && m_pending.size() >= k_max_pending_bytes) {
+    // Backpressure: leave messages in the session queue (bounded there) until the
+    // socket takes what is already encoded.
+    m_flush_after_write = true;
+    return;
+  }
   std::vector<Outgoing> batch;
   bool more = false;
   {
     auto lock = m_server.state().lock();
+    if (m_client.session->owner_id != this) return; // taken over by a newer connection
     Session& session = m_client.session->session;
     const auto now = Clock::now();
     while (batch.size() < k_flush_batch) {

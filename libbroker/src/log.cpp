@@ -12,12 +12,12 @@
 namespace mqfleet::broker {
 namespace {
 
-using Json = nlohmann::json;
+using Json = nlohmann::ordered_json;
 
 Json base(std::string_view event) {
   const auto now = std::chrono::system_clock::now();
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  return Json{{"ts", static_cast<double>(ms) / 1000.0}, {"event", event}};
+  return Json{{"event", event}, {"ts", static_cast<double>(ms) / 1000.0}};
 }
 
 void emit(const BrokerState& state, const Json& line) {

@@ -114,11 +114,6 @@ void Server::housekeeping() {
 void Server::stop() {
   if (!m_running) return;
   m_running = false;
-  asio::post(m_io, [this] {
-    asio::error_code ec;
-    m_acceptor.close(ec);
-    m_tls_acceptor.close(ec);
-  });
   m_work.reset();
   m_io.stop();
   for (auto& thread : m_threads) thread.join();
@@ -126,8 +121,7 @@ void Server::stop() {
   asio::error_code ec;
   m_acceptor.close(ec);
   m_tls_acceptor.close(ec);
-  // Destroying the pending handlers releases the connections (and closes their sockets).
-  m_io.restart();
+  // The pending handlers (and with them the connections) go with the io_context.
   m_state.drop_all_connections();
 }
 

@@ -47,12 +47,13 @@ private:
   void accept(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls);
   void housekeeping();
 
-  // Declared first: destroyed last, after everything that holds its handlers.
+  // The TLS context outlives the io_context: pending handlers own TLS streams.
+  std::optional<asio::ssl::context> m_tls_context;
+  // Destroyed after everything below, which holds its handlers.
   asio::io_context m_io;
   const BrokerConfig& m_config;
   BrokerState& m_state;
   BrokerStats& m_stats;
-  std::optional<asio::ssl::context> m_tls_context;
   asio::ip::tcp::acceptor m_acceptor;
   asio::ip::tcp::acceptor m_tls_acceptor;
   asio::steady_timer m_housekeeping_timer;

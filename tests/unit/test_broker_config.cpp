@@ -1,0 +1,70 @@
+// The broker's JSON configuration file and whole-config validation (no sockets).
+#include "support/temp_dir.hpp"
+
+#include <mqfleet/broker/broker_config.hpp>
+#include <mqfleet/error.hpp>
+
+#include <gtest/gtest.h>
+
+namespace mqfleet::broker {
+namespace {
+
+using test::TempDir;
+
+TEST(BrokerConfigFile, AppliesEveryKey) {
+  TempDir dir;
+  const auto path = dir.write("broker.json", R"({"bind":"127.0.0.1","port":0,"tls_port":8884,"cert":"c.pem",
+    "key":"k.pem","cafile":"ca.pem","registry":"r.json","allow_anonymous":false,"max_connections":5,
+    "max_packet_size":4096,"max_inflight":7,"max_queued":9,"threads":1,"sys_interval":3})");
+  BrokerConfig config;
+  apply_config_file(config, path);
+  EXPECT_EQ(config.mqtt.host, "127.0.0.1");
+  EXPECT_EQ(config.mqtts.host, "127.0.0.1");
+  EXPECT_EQ(config.mqtt.port, 0);
+  EXPECT_TRUE(config.mqtts.enabled);
+  EXPECT_EQ(config.mqtts.port, 8884);
+  EXPECT_EQ(config.mqtts.cert_file, "c.pem");
+  EXPECT_EQ(config.mqtts.key_file, "k.pem");
+  EXPECT_EQ(config.mqtts.ca_file, "ca.pem");
+  EXPECT_EQ(config.registry_path, "r.json");
+  EXPECT_EQ(config.limits.max_connections, 5u);
+  EXPECT_EQ(config.limits.max_packet_size, 4096u);
+  EXPECT_EQ(config.limits.max_inflight, 7u);
+  EXPECT_EQ(config.limits.max_queued, 9u);
+  EXPECT_EQ(config.io_threads, 1u);
+  EXPECT_EQ(config.sys_interval_seconds, 3u);
+  EXPECT_NO_THROW(validate_config(config));
+}
+
+TEST(BrokerConfigFile, NamesTheFileAndKeyOnErrors) {
+  TempDir dir;
+  BrokerConfig config;
+  try {
+    apply_config_file(config, dir.write("bad.json", R"({"prot": 1})"));
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("'prot'"), std::string::npos);
+    EXPECT_NE(e.where().find("bad.json"), std::string::npos);
+  }
+  EXPECT_THROW(apply_config_file(config, dir.write("t.json", R"({"port": "1883"})")), ConfigError);
+  EXPECT_THROW(apply_config_file(config, dir.write("r.json", R"({"max_inflight": 70000})")), ConfigError);
+  EXPECT_THROW(apply_config_file(config, dir.write("j.json", "{")), ConfigError);
+  EXPECT_THROW(apply_config_file(config, dir.file("missing.json")), ConfigError);
+}
+
+TEST(BrokerConfigValidation, NeedsRegistryOrAnonymousAndTlsFiles) {
+  BrokerConfig config;
+  EXPECT_THROW(validate_config(config), ConfigError);
+  config.allow_anonymous = true;
+  EXPECT_NO_THROW(validate_config(config));
+  config.mqtts.enabled = true;
+  EXPECT_THROW(validate_config(config), ConfigError);
+  config.mqtts.cert_file = "c";
+  config.mqtts.key_file = "k";
+  EXPECT_NO_THROW(validate_config(config));
+  config.limits.max_inflight = 0;
+  EXPECT_THROW(validate_config(config), ConfigError);
+}
+
+} // namespace
+} // namespace mqfleet::broker
