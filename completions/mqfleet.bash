@@ -7,25 +7,74 @@ _mqfleet() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     case "$path $word" in
-      "mqfleet completion") path="$path $word" ;;
+      "mqfleet pub") path="$path $word" ;;
+      "mqfleet sub") path="$path $word" ;;
+      "mqfleet profile") path="$path $word" ;;
+      "mqfleet profile add") path="$path $word" ;;
+      "mqfleet profile list") path="$path $word" ;;
+      "mqfleet profile show") path="$path $word" ;;
+      "mqfleet profile rm") path="$path $word" ;;
+      "mqfleet profile test") path="$path $word" ;;
+      "mqfleet broker") path="$path $word" ;;
       "mqfleet device") path="$path $word" ;;
       "mqfleet device add") path="$path $word" ;;
       "mqfleet device list") path="$path $word" ;;
       "mqfleet device rm") path="$path $word" ;;
       "mqfleet device set-credential") path="$path $word" ;;
+      "mqfleet completion") path="$path $word" ;;
     esac
   done
   case "$path" in
     "mqfleet")
-      subcommands="completion device"
+      subcommands="pub sub profile broker device completion"
       options="--version"
       value_options=""
       file_options="" ;;
-    "mqfleet completion")
+    "mqfleet pub")
+      subcommands=""
+      options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --disable-clean-session -c --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --will-retain --tls --cafile --capath --cert --key --key-password-env --insecure --tls-version --alpn --topic -t --message -m --file -f --null-message -n --stdin-file -s --stdin-line -l --jsonl --qos -q --retain -r --json --property -D --repeat --repeat-delay --max-inflight --drain-timeout --debug -d --quiet"
+      value_options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --cafile --capath --cert --key --key-password-env --tls-version --alpn --topic -t --message -m --file -f --qos -q --property -D --repeat --repeat-delay --max-inflight --drain-timeout"
+      file_options="--profile --password-file --cafile --capath --cert --key --file -f" ;;
+    "mqfleet sub")
+      subcommands=""
+      options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --disable-clean-session -c --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --will-retain --tls --cafile --capath --cert --key --key-password-env --insecure --tls-version --alpn --qos -q --count -C --timeout -W -R --retained-only -E --filter-out -T --remove-retained --no-local --retain-as-published --retain-handling -F --format --verbose -v -N --pretty --debug -d --topic -t --unsubscribe -U"
+      value_options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --cafile --capath --cert --key --key-password-env --tls-version --alpn --qos -q --count -C --timeout -W --filter-out -T --retain-handling -F --format --topic -t --unsubscribe -U"
+      file_options="--profile --password-file --cafile --capath --cert --key" ;;
+    "mqfleet profile")
+      subcommands="add list show rm test"
+      options=""
+      value_options=""
+      file_options="" ;;
+    "mqfleet profile add")
+      subcommands=""
+      options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --disable-clean-session -c --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --will-retain --tls --cafile --capath --cert --key --key-password-env --insecure --tls-version --alpn --preset --force"
+      value_options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --cafile --capath --cert --key --key-password-env --tls-version --alpn --preset"
+      file_options="--profile --password-file --cafile --capath --cert --key" ;;
+    "mqfleet profile list")
+      subcommands=""
+      options="--format"
+      value_options="--format"
+      file_options="" ;;
+    "mqfleet profile show")
+      subcommands=""
+      options="--format"
+      value_options="--format"
+      file_options="" ;;
+    "mqfleet profile rm")
       subcommands=""
       options=""
       value_options=""
       file_options="" ;;
+    "mqfleet profile test")
+      subcommands=""
+      options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --disable-clean-session -c --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --will-retain --tls --cafile --capath --cert --key --key-password-env --insecure --tls-version --alpn --format --timeout"
+      value_options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --cafile --capath --cert --key --key-password-env --tls-version --alpn --format --timeout"
+      file_options="--profile --password-file --cafile --capath --cert --key" ;;
+    "mqfleet broker")
+      subcommands=""
+      options="--port --tls-port --cert --key --cafile --bind --registry --allow-anonymous --config --max-connections --max-packet-size --max-inflight --max-queued --threads --sys-interval"
+      value_options="--port --tls-port --cert --key --cafile --bind --registry --config --max-connections --max-packet-size --max-inflight --max-queued --threads --sys-interval"
+      file_options="--cert --key --cafile --registry --config" ;;
     "mqfleet device")
       subcommands="add list rm set-credential"
       options=""
@@ -51,6 +100,11 @@ _mqfleet() {
       options="--registry --generate --credential-env --credential-file --iterations"
       value_options="--registry --credential-env --credential-file --iterations"
       file_options="--registry --credential-file" ;;
+    "mqfleet completion")
+      subcommands=""
+      options=""
+      value_options=""
+      file_options="" ;;
   esac
   if [[ " $file_options " == *" $prev "* ]]; then
     COMPREPLY=($(compgen -f -- "$cur"))
