@@ -105,7 +105,6 @@ struct Connection::Impl : mqtt::iaction_listener {
   std::string lost_cause;
   bool receiving = false;
   std::deque<ReceivedMessage> inbox;
-  std::string tls_error;
 
   // Declared last: destroyed first, so no callback runs into a half-destroyed Impl.
   std::unique_ptr<mqtt::async_client> client;
@@ -167,11 +166,7 @@ struct Connection::Impl : mqtt::iaction_listener {
                           auth ? "check the user name (-u) and the password (-P, --password-env or --password-file)"
                                : "check the MQTT version (-V), the client id (-i) and the broker's configuration");
     }
-    std::string detail_text = e.get_error_str().empty() ? e.what() : e.get_error_str();
-    {
-      std::lock_guard lock(mutex);
-      if (!tls_error.empty()) detail_text += ": " + tls_error;
-    }
+    const std::string detail_text = e.get_error_str().empty() ? e.what() : e.get_error_str();
     const std::string hint =
         profile.tls.enabled
             ? "check the host and port, and the TLS settings (--cafile/--capath must hold the broker's CA; "
@@ -233,11 +228,9 @@ Connection::Connection(ConnectionProfile profile) : m_impl(std::make_unique<Impl
     ssl.set_verify(!t.insecure);
     ssl.set_ssl_version(ssl_version(t.version));
     if (!t.alpn.empty()) ssl.set_alpn_protos(t.alpn);
-    Impl* self = &d;
-    ssl.set_error_handler([self](const std::string& message) {
-      std::lock_guard lock(self->mutex);
-      if (self->tls_error.empty()) self->tls_error = message;
-    });
+    // No ssl.set_error_handler(): Paho C++ 1.2 gives OpenSSL a pointer to the ssl_options
+    // object, and async_client::connect() copies the options by value, so the callback
+    // would run on a destroyed copy (found by ASan).
     o.set_ssl(std::move(ssl));
   }
 
@@ -303,7 +296,6 @@ ConnectResult Connection::connect() {
   {
     std::lock_guard lock(d.mutex);
     d.lost = false;
-    d.tls_error.clear();
   }
   const auto start = Clock::now();
   mqtt::token_ptr token;
