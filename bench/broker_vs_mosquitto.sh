@@ -5,7 +5,7 @@
 #   payloads: delivered msg/s, p50/p99 latency (send time in the payload), broker CPU per
 #   delivery; and broker RSS per idle connection (10,000 connections).
 #
-# Usage: bench/broker_vs_mosquitto.sh [--build DIR] [--runs N] [--messages N] [--idle N] [--window N]
+# Usage: bench/broker_vs_mosquitto.sh [--build DIR] [--runs N] [--messages N] [--idle N] [--window N] [--idle-only]
 #   --build     CMake build directory holding bench/broker_load/broker_load and apps/mqfleet/mqfleet
 #               (default build/ci; build with `cmake --build DIR --target broker_load mqfleet`)
 #   --runs      repetitions per scenario and broker; the median is reported (default 3)
@@ -13,6 +13,7 @@
 #               (default 2000, i.e. 100,000 deliveries per run)
 #   --idle      idle connections for the memory figure (default 10000)
 #   --window    end-to-end in-flight messages per publisher (default 16)
+#   --idle-only measure only the idle-connection memory (skips the load scenarios)
 #
 # mosquitto runs with max_inflight_messages 0: with its default of 20, mosquitto 2.0.11
 # leaves QoS 1 messages stuck in a subscriber's queue under this load (measured: the run
@@ -24,6 +25,7 @@ runs=3
 messages=2000
 idle=10000
 window=16
+idle_only=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
@@ -31,7 +33,8 @@ while [[ $# -gt 0 ]]; do
     --messages) messages=$2; shift 2 ;;
     --idle) idle=$2; shift 2 ;;
     --window) window=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --idle-only) idle_only=1; shift ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -142,6 +145,7 @@ run_idle() {
 
 fanout_messages=$(( messages * 50 ))
 echo "broker_vs_mosquitto: $runs run(s) per scenario, brokers: ${brokers[*]}, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+(( idle_only )) && runs=0
 for run in $(seq "$runs"); do
   for broker in "${brokers[@]}"; do
     echo "run $run: $broker" >&2

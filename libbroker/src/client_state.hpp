@@ -31,7 +31,7 @@ struct ClientState {
   std::string session_key;                      ///< mounted client id
   std::uint32_t client_max_packet_size = 0;     ///< v5 Maximum Packet Size of the client; 0 = none
   bool graceful = false;                        ///< normal DISCONNECT seen: drop the will
-  std::string close_reason = "connection closed"; ///< for the disconnect log line
+  std::string close_reason;                     ///< for the disconnect log line; "" = "connection closed"
   std::chrono::steady_clock::time_point connected_at{};
 
   /// True for MQTT 5.0 clients.

@@ -17,7 +17,7 @@ std::string endpoint_text(const asio::ip::tcp::socket& socket) {
 } // namespace
 
 Connection::Connection(Server& server, Strand strand, asio::ip::tcp::socket socket, asio::ssl::context* tls)
-    : m_server(server), m_strand(std::move(strand)), m_socket(std::move(socket)), m_keepalive_timer(m_strand),
+    : m_server(server), m_strand(std::move(strand)), m_socket(std::move(socket)),
       m_peer(endpoint_text(m_socket)), m_last_received(Clock::now()),
       m_client(server.config().limits.max_packet_size) {
   if (tls != nullptr) m_tls = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(m_socket, *tls);
@@ -149,7 +149,7 @@ void Connection::close_now() {
   m_closed = true;
   m_closing = true;
   asio::error_code ec;
-  m_keepalive_timer.cancel();
+  m_keepalive_timer.reset();
   m_socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   m_socket.close(ec);
   m_server.connection_closed();
@@ -158,7 +158,8 @@ void Connection::close_now() {
 
 void Connection::set_keepalive(std::uint16_t seconds) {
   m_keepalive_grace = std::chrono::milliseconds(seconds * 1500);
-  m_keepalive_timer.cancel();
+  // Destroying the timer cancels its wait; an idle connection without keepalive holds none.
+  m_keepalive_timer.reset();
   if (seconds != 0) keepalive_check();
 }
 
@@ -170,9 +171,10 @@ void Connection::keepalive_check() {
     close_with_reason(0x8D, "keep alive timeout");
     return;
   }
-  m_keepalive_timer.expires_at(deadline);
+  if (!m_keepalive_timer) m_keepalive_timer = std::make_unique<asio::steady_timer>(m_strand);
+  m_keepalive_timer->expires_at(deadline);
   auto self = shared_from_this();
-  m_keepalive_timer.async_wait([self](const asio::error_code& ec) {
+  m_keepalive_timer->async_wait([self](const asio::error_code& ec) {
     if (ec == asio::error::operation_aborted) return;
     self->keepalive_check();
   });
@@ -186,17 +188,10 @@ void Connection::post_close(std::uint8_t reason_code, std::string reason_string)
 }
 
 void Connection::post_flush() {
-  {
-    std::lock_guard lock(m_flush_mutex);
-    if (m_flush_posted) return;
-    m_flush_posted = true;
-  }
+  if (m_flush_posted.exchange(true, std::memory_order_acq_rel)) return;
   auto self = shared_from_this();
   asio::post(m_strand, [self] {
-    {
-      std::lock_guard lock(self->m_flush_mutex);
-      self->m_flush_posted = false;
-    }
+    self->m_flush_posted.store(false, std::memory_order_release);
     self->flush_outbox();
   });
 }

@@ -11,6 +11,7 @@
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -86,7 +87,7 @@ private:
   Strand m_strand;
   asio::ip::tcp::socket m_socket;
   std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> m_tls;
-  asio::steady_timer m_keepalive_timer;
+  std::unique_ptr<asio::steady_timer> m_keepalive_timer; ///< created while a keepalive check is armed
   std::string m_peer;
   std::vector<char> m_tls_read_buffer;
   std::string m_pending; ///< encoded packets waiting for the next write
@@ -98,8 +99,7 @@ private:
   bool m_close_after_write = false;
   bool m_closing = false;
   bool m_closed = false;
-  std::mutex m_flush_mutex;
-  bool m_flush_posted = false; ///< guarded by m_flush_mutex
+  std::atomic<bool> m_flush_posted{false}; ///< a flush is posted and has not started yet
   ClientState m_client;
 };
 

@@ -118,12 +118,26 @@ void Connection::on_bytes(std::string_view bytes) {
   if (m_closing) return;
   m_server.stats().bytes_received.fetch_add(bytes.size(), std::memory_order_relaxed);
   try {
-    m_client.reader.feed(bytes);
+    mqtt::FrameReader& reader = m_client.reader;
+    if (reader.buffered() == 0) {
+      // Nothing left over: cut frames straight from the read buffer and copy only an
+      // incomplete tail into the reader, so an idle connection keeps no bytes.
+      while (!m_closing && !bytes.empty()) {
+        auto frame = mqtt::parse_frame(bytes, reader.max_packet_size());
+        if (!frame) break;
+        bytes.remove_prefix(frame->size);
+        dispatch(*this, *frame);
+      }
+      if (m_closing || bytes.empty()) return;
+    }
+    reader.feed(bytes);
     while (!m_closing) {
-      auto frame = m_client.reader.next();
+      auto frame = reader.next();
       if (!frame) break;
       dispatch(*this, *frame);
     }
+    // Drained: give the reader's buffer back.
+    if (reader.buffered() == 0) reader = mqtt::FrameReader(reader.max_packet_size());
   } catch (const ProtocolError& e) {
     m_client.close_reason = e.what();
     if (!m_client.connected) {

@@ -45,7 +45,7 @@ void log_disconnect(const BrokerState& state, Connection& connection) {
   line["client_id"] = client.client_id;
   line["account"] = client.account;
   line["peer"] = connection.peer();
-  line["reason"] = client.close_reason;
+  line["reason"] = client.close_reason.empty() ? std::string("connection closed") : client.close_reason;
   line["graceful"] = client.graceful;
   emit(state, line);
 }

@@ -16,7 +16,7 @@ std::size_t delivery_bytes(const Delivery& delivery) noexcept {
 
 void TopicAliasMap::reset(std::uint16_t maximum) {
   m_maximum = maximum;
-  m_aliases.clear();
+  m_aliases.reset();
 }
 
 std::string_view TopicAliasMap::resolve(std::uint16_t alias, std::string_view topic) {
@@ -24,15 +24,17 @@ std::string_view TopicAliasMap::resolve(std::uint16_t alias, std::string_view to
     throw ProtocolError(0x94, "topic alias " + std::to_string(alias) + " is outside 1.." + std::to_string(m_maximum),
                         "PUBLISH", "use topic aliases up to the Topic Alias Maximum announced in CONNACK");
   if (!topic.empty()) {
-    auto& bound = m_aliases[alias];
+    if (!m_aliases) m_aliases = std::make_unique<std::unordered_map<std::uint16_t, std::string>>();
+    auto& bound = (*m_aliases)[alias];
     bound.assign(topic);
     return bound;
   }
-  auto it = m_aliases.find(alias);
-  if (it == m_aliases.end())
-    throw ProtocolError(0x82, "topic alias " + std::to_string(alias) + " is not bound", "PUBLISH",
-                        "send the topic name with the alias first");
-  return it->second;
+  if (m_aliases) {
+    const auto it = m_aliases->find(alias);
+    if (it != m_aliases->end()) return it->second;
+  }
+  throw ProtocolError(0x82, "topic alias " + std::to_string(alias) + " is not bound", "PUBLISH",
+                      "send the topic name with the alias first");
 }
 
 Session::Session(std::string key, SessionLimits limits)
@@ -88,14 +90,15 @@ PushResult Session::push(Delivery delivery) {
     return PushResult::dropped_qos0_offline;
   }
   const auto bytes = delivery_bytes(delivery);
-  const bool full_count = m_limits.max_queued_messages != 0 && m_queue.size() >= m_limits.max_queued_messages;
+  const bool full_count = m_limits.max_queued_messages != 0 && queued_count() >= m_limits.max_queued_messages;
   const bool full_bytes = m_limits.max_queued_bytes != 0 && m_queued_bytes + bytes > m_limits.max_queued_bytes;
   if (full_count || full_bytes) {
     ++m_dropped_full;
     return PushResult::dropped_queue_full;
   }
   m_queued_bytes += bytes;
-  m_queue.push_back(std::move(delivery));
+  if (!m_queue) m_queue = std::make_unique<std::deque<Delivery>>();
+  m_queue->push_back(std::move(delivery));
   return PushResult::accepted;
 }
 
@@ -111,11 +114,11 @@ std::optional<std::uint16_t> Session::allocate_packet_id() {
 
 std::optional<Outgoing> Session::next(Clock::time_point now) {
   if (!m_connected) return std::nullopt;
-  while (!m_queue.empty()) {
-    Delivery& head = m_queue.front();
+  while (m_queue && !m_queue->empty()) {
+    Delivery& head = m_queue->front();
     if (head.message && head.message->expired(now)) {
       m_queued_bytes -= delivery_bytes(head);
-      m_queue.pop_front();
+      m_queue->pop_front();
       ++m_dropped_expired;
       continue;
     }
@@ -123,11 +126,11 @@ std::optional<Outgoing> Session::next(Clock::time_point now) {
     Outgoing out;
     out.delivery = std::move(head);
     m_queued_bytes -= delivery_bytes(out.delivery);
-    m_queue.pop_front();
+    m_queue->pop_front();
     if (out.delivery.qos > 0) {
       const auto id = allocate_packet_id();
       if (!id) { // unreachable while the window is at most 65535
-        m_queue.push_front(std::move(out.delivery));
+        m_queue->push_front(std::move(out.delivery));
         return std::nullopt;
       }
       out.packet_id = *id;
@@ -139,6 +142,7 @@ std::optional<Outgoing> Session::next(Clock::time_point now) {
     }
     return out;
   }
+  m_queue.reset();
   return std::nullopt;
 }
 
@@ -171,9 +175,14 @@ bool Session::on_pubcomp(std::uint16_t packet_id) {
   return true;
 }
 
-bool Session::incoming_qos2_begin(std::uint16_t packet_id) { return m_incoming_qos2.insert(packet_id).second; }
+bool Session::incoming_qos2_begin(std::uint16_t packet_id) {
+  if (!m_incoming_qos2) m_incoming_qos2 = std::make_unique<std::unordered_set<std::uint16_t>>();
+  return m_incoming_qos2->insert(packet_id).second;
+}
 
-bool Session::incoming_qos2_release(std::uint16_t packet_id) { return m_incoming_qos2.erase(packet_id) != 0; }
+bool Session::incoming_qos2_release(std::uint16_t packet_id) {
+  return m_incoming_qos2 && m_incoming_qos2->erase(packet_id) != 0;
+}
 
 std::optional<Clock::time_point> Session::expires_at() const noexcept {
   if (m_connected || !m_detached_at || m_expiry_interval == 0xFFFFFFFFu) return std::nullopt;

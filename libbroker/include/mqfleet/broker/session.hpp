@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -89,7 +90,8 @@ public:
 
 private:
   std::uint16_t m_maximum;
-  std::unordered_map<std::uint16_t, std::string> m_aliases;
+  /// Created on the first alias: most connections never use one.
+  std::unique_ptr<std::unordered_map<std::uint16_t, std::string>> m_aliases;
 };
 
 /// One client session.
@@ -145,7 +147,7 @@ public:
   /// The effective in-flight window.
   std::uint16_t window() const noexcept { return m_window; }
   /// Number of queued (not yet in-flight) messages.
-  std::size_t queued_count() const noexcept { return m_queue.size(); }
+  std::size_t queued_count() const noexcept { return m_queue ? m_queue->size() : 0; }
   /// Bytes (topic + payload) in the queue.
   std::size_t queued_bytes() const noexcept { return m_queued_bytes; }
   /// Messages dropped because the queue was full.
@@ -162,7 +164,7 @@ public:
   /// PUBREL arrived: forgets the id; false when it was unknown (v5 PUBCOMP 0x92).
   bool incoming_qos2_release(std::uint16_t packet_id);
   /// Number of QoS 2 messages received and awaiting PUBREL.
-  std::size_t incoming_qos2_count() const noexcept { return m_incoming_qos2.size(); }
+  std::size_t incoming_qos2_count() const noexcept { return m_incoming_qos2 ? m_incoming_qos2->size() : 0; }
 
   // --- session expiry ------------------------------------------------------------------
   /// Sets the v5 session expiry interval in seconds (0 = ends with the connection,
@@ -206,14 +208,17 @@ private:
   bool m_connected = false;
   std::uint16_t m_window;
   std::map<std::string, SubscriptionOptions, std::less<>> m_subscriptions;
-  std::deque<Delivery> m_queue;
+  /// Created on the first push and released when drained: an empty std::deque still
+  /// allocates a block, which idle sessions should not pay for.
+  std::unique_ptr<std::deque<Delivery>> m_queue;
   std::size_t m_queued_bytes = 0;
   /// In-flight messages in send order (ids are unique; order matters for redelivery).
   std::map<std::uint64_t, std::uint16_t> m_inflight_order;
   std::unordered_map<std::uint16_t, std::pair<std::uint64_t, Inflight>> m_inflight;
   std::uint64_t m_send_sequence = 0;
   std::uint16_t m_next_packet_id = 1;
-  std::unordered_set<std::uint16_t> m_incoming_qos2;
+  /// Created on the first incoming QoS 2 PUBLISH.
+  std::unique_ptr<std::unordered_set<std::uint16_t>> m_incoming_qos2;
   std::uint64_t m_dropped_full = 0;
   std::uint64_t m_dropped_qos0 = 0;
   std::uint64_t m_dropped_expired = 0;
