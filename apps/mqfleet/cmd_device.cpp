@@ -181,13 +181,18 @@ int run_add(const DeviceOptions& options) {
   return exit_code::k_success;
 }
 
+// Throws when the registry has no such device in that account.
+void require_device(const Registry& registry, const DeviceOptions& options, const fs::path& path) {
+  if (registry.find_device(options.account, options.device) == nullptr)
+    throw ConfigError(fmt::format("no device '{}' in account '{}'", options.device, options.account), path.string(),
+                      "list the devices with `mqfleet device list`");
+}
+
 int run_set_credential(const DeviceOptions& options) {
   const fs::path path = options.registry;
   DirectoryLock lock(path);
   Registry registry = load_existing(path);
-  if (registry.find_device(options.account, options.device) == nullptr)
-    throw ConfigError(fmt::format("no device '{}' in account '{}'", options.device, options.account), path.string(),
-                      "list the devices with `mqfleet device list`");
+  require_device(registry, options, path);
   bool generated = false;
   const auto credential = obtain_credential(options, generated);
   registry.set_credential(options.account, options.device, broker::hash_password(credential, iterations_of(options)));
@@ -202,9 +207,7 @@ int run_remove(const DeviceOptions& options) {
   const fs::path path = options.registry;
   DirectoryLock lock(path);
   Registry registry = load_existing(path);
-  if (registry.find_device(options.account, options.device) == nullptr)
-    throw ConfigError(fmt::format("no device '{}' in account '{}'", options.device, options.account), path.string(),
-                      "list the devices with `mqfleet device list`");
+  require_device(registry, options, path);
   registry.remove_device(options.account, options.device);
   registry.save(path);
   std::cerr << fmt::format("mqfleet: removed device '{}' from account '{}'\n", options.device, options.account);
