@@ -18,9 +18,12 @@ add_library(mqfleet_broker_server STATIC
   src/handle_pingreq.cpp
   src/handle_disconnect.cpp
   src/handle_auth.cpp
+  src/persistence.cpp
+  src/persistence_store.cpp
+  src/broker_state_persistence.cpp
 )
 target_include_directories(mqfleet_broker_server PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
                                                  PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
 target_link_libraries(mqfleet_broker_server
   PUBLIC mqfleet_broker mqfleet_mqtt
-  PRIVATE Asio::asio OpenSSL::SSL OpenSSL::Crypto nlohmann_json::nlohmann_json mqfleet_settings)
+  PRIVATE SQLite::SQLite3 Asio::asio OpenSSL::SSL OpenSSL::Crypto nlohmann_json::nlohmann_json mqfleet_settings)

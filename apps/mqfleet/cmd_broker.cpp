@@ -50,6 +50,8 @@ broker::BrokerConfig make_config(const BrokerOptions& o) {
   if (o.max_queued) config.limits.max_queued = *o.max_queued;
   if (o.threads) config.io_threads = *o.threads;
   if (o.sys_interval) config.sys_interval_seconds = *o.sys_interval;
+  if (!o.data_dir.empty()) config.data_dir = o.data_dir;
+  if (o.durable_ack) config.durable_ack = true;
   config.log_sink = log_line;
   broker::validate_config(config);
   return config;
@@ -75,6 +77,8 @@ void setup_broker(CLI::App& app) {
   sub->add_option("--max-queued", options->max_queued, "Queued messages per session before dropping");
   sub->add_option("--threads", options->threads, "io threads (default 2; 0 = one per core)");
   sub->add_option("--sys-interval", options->sys_interval, "Seconds between $SYS publications (0 = off)");
+  sub->add_option("--data-dir", options->data_dir, "Directory for durable state (retained messages, sessions)");
+  sub->add_flag("--durable-ack", options->durable_ack, "Acknowledge QoS 1/2 PUBLISHes only once stored on disk");
   set_action(sub, [options] { return run_broker(*options); });
 }
 

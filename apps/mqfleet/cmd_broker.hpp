@@ -24,6 +24,8 @@ struct BrokerOptions {
   std::optional<std::size_t> max_queued;
   std::optional<unsigned> threads;
   std::optional<unsigned> sys_interval;
+  std::string data_dir;
+  bool durable_ack = false;
 };
 
 /// Adds the `broker` subcommand.

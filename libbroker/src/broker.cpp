@@ -15,6 +15,7 @@ Broker::~Broker() { stop(); }
 void Broker::start() {
   if (m_server) return;
   m_state->reload();
+  m_state->open_persistence();
   auto server = std::make_unique<Server>(m_config, *m_state, *m_stats);
   server->start();
   m_server = std::move(server);
@@ -23,6 +24,8 @@ void Broker::start() {
 void Broker::stop() {
   if (!m_server) return;
   m_server->stop();
+  // Before the server goes: the last commit's --durable-ack callbacks post to strands.
+  m_state->close_persistence();
   m_server.reset();
 }
 

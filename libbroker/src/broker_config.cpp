@@ -75,6 +75,10 @@ void apply_config_file(BrokerConfig& config, const std::string& path) {
       config.limits.max_queued = number<std::size_t>(value, key, path, 0);
     } else if (key == "threads") {
       config.io_threads = number<unsigned>(value, key, path, 0);
+    } else if (key == "data_dir") {
+      config.data_dir = text(value, key, path);
+    } else if (key == "durable_ack") {
+      config.durable_ack = boolean(value, key, path);
     } else if (key == "sys_interval") {
       config.sys_interval_seconds = number<unsigned>(value, key, path, 0);
     } else {
@@ -99,6 +103,8 @@ void validate_config(const BrokerConfig& config) {
   if (!config.allow_anonymous && config.registry_path.empty())
     throw ConfigError("the broker needs a device registry", "--registry",
                       "pass --registry FILE (see `mqfleet device add`) or --allow-anonymous");
+  if (config.durable_ack && config.data_dir.empty())
+    throw ConfigError("--durable-ack needs a data directory", "--durable-ack", "pass --data-dir DIR as well");
   if (config.limits.max_connections == 0)
     throw ConfigError("max connections must be at least 1", "--max-connections", "give a positive number");
   if (config.limits.max_inflight == 0)

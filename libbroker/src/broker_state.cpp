@@ -1,6 +1,7 @@
 #include "broker_state.hpp"
 
 #include "connection.hpp"
+#include "persistence.hpp"
 
 #include <algorithm>
 
@@ -76,6 +77,7 @@ BrokerState::Attached BrokerState::attach(const std::shared_ptr<Connection>& con
   entry.mount = mount;
   entry.protocol_version = protocol_version;
   entry.session.set_expiry_interval(expiry_interval);
+  if (m_persistence) m_persistence->session_saved(key, mount.account(), protocol_version, expiry_interval);
   entry.session.clear_will();
   result.resend = entry.session.attach(receive_maximum);
   result.entry = it->second;
@@ -93,6 +95,9 @@ void BrokerState::detach(const SessionPtr& entry, const Connection* connection, 
     auto due = entry->session.will_due_at();
     if (!due || *due <= now) publish_will(*entry, wake);
   }
+  if (m_persistence && entry->session.expiry_interval() != 0) // a v5 DISCONNECT may have changed it
+    m_persistence->session_saved(entry->session.key(), entry->mount.account(), entry->protocol_version,
+                                 entry->session.expiry_interval());
   if (entry->session.expiry_interval() == 0) {
     if (entry->session.has_will()) publish_will(*entry, wake);
     remove_session(entry->session.key());
@@ -109,6 +114,7 @@ void BrokerState::publish_will(SessionEntry& entry, WakeList& wake) {
 }
 
 void BrokerState::remove_session(std::string key) {
+  if (m_persistence) m_persistence->session_removed(key);
   m_tree.remove_all(key);
   m_sessions.erase(key);
 }
@@ -125,6 +131,9 @@ void BrokerState::deliver(SessionEntry& entry, Delivery delivery, WakeList& wake
     m_stats.messages_dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  // Recorded before push(), which accepts every QoS 1/2 delivery that passed the bound
+  // above (the session itself has no queue limit, see session_limits()).
+  if (m_persistence && delivery.qos > 0) m_persistence->queued(entry.session.key(), delivery);
   const auto result = entry.session.push(std::move(delivery));
   if (result != PushResult::accepted) {
     m_stats.messages_dropped.fetch_add(1, std::memory_order_relaxed);
@@ -134,7 +143,10 @@ void BrokerState::deliver(SessionEntry& entry, Delivery delivery, WakeList& wake
 }
 
 void BrokerState::publish(const MessagePtr& message, std::string_view publisher_key, WakeList& wake) {
-  if (message->retain) m_retained.set(message);
+  if (message->retain) {
+    m_retained.set(message);
+    if (m_persistence) m_persistence->retained(message);
+  }
   m_match.clear();
   m_tree.match(message->topic, publisher_key, m_match, [this](std::string_view subscriber) {
     auto it = m_sessions.find(subscriber);
@@ -156,11 +168,13 @@ void BrokerState::publish(const MessagePtr& message, std::string_view publisher_
 
 bool BrokerState::subscribe(const SessionPtr& entry, const std::string& filter, const SubscriptionOptions& options) {
   entry->session.set_subscription(filter, options);
+  if (m_persistence) m_persistence->subscribed(entry->session.key(), filter, options);
   return m_tree.add(entry->session.key(), filter, options);
 }
 
 bool BrokerState::unsubscribe(const SessionPtr& entry, const std::string& filter) {
   entry->session.remove_subscription(filter);
+  if (m_persistence) m_persistence->unsubscribed(entry->session.key(), filter);
   return m_tree.remove(entry->session.key(), filter);
 }
 

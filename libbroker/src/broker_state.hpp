@@ -22,6 +22,7 @@
 namespace mqfleet::broker {
 
 class Connection;
+class Persistence;
 
 /// One session and the connection that currently owns it.
 struct SessionEntry {
@@ -97,6 +98,13 @@ public:
   const BrokerConfig& config() const noexcept { return m_config; }
   /// The session limits derived from the broker limits.
   SessionLimits session_limits() const;
+  /// Opens data_dir/state.db (when configured) and loads its retained messages and
+  /// sessions; from then on their changes are written there. Throws ConfigError.
+  void open_persistence();
+  /// Commits what is queued for the disk and closes state.db (broker stop).
+  void close_persistence();
+  /// The durable state, or null without a data directory (thread-safe to read).
+  Persistence* persistence() noexcept { return m_persistence.get(); }
   /// Emits one JSON log line (thread-safe; no-op without a sink).
   void log(const std::string& line) const;
 
@@ -114,6 +122,7 @@ private:
   MatchResult m_match;
   mutable std::mutex m_auth_mutex;
   RegistryPtr m_registry = std::make_shared<const Registry>();
+  std::unique_ptr<Persistence> m_persistence;
 };
 
 } // namespace mqfleet::broker

@@ -4,6 +4,7 @@
 #include "connection.hpp"
 #include "handlers.hpp"
 #include "log.hpp"
+#include "persistence.hpp"
 #include "server.hpp"
 
 #include <mqfleet/error.hpp>
@@ -193,10 +194,13 @@ void Connection::flush_outbox() {
     auto lock = m_server.state().lock();
     if (m_client.session->owner_id != this) return; // taken over by a newer connection
     Session& session = m_client.session->session;
+    Persistence* persistence = m_server.state().persistence();
     const auto now = Clock::now();
     while (batch.size() < k_flush_batch) {
       auto next = session.next(now);
       if (!next) break;
+      if (persistence && next->packet_id != 0 && next->kind == Outgoing::Kind::publish)
+        persistence->sent(session.key(), next->delivery.message.get(), next->packet_id, next->delivery.qos);
       batch.push_back(std::move(*next));
     }
     more = batch.size() == k_flush_batch;
@@ -243,8 +247,11 @@ void Connection::send_outgoing(const std::vector<Outgoing>& batch) {
   if (!too_large.empty()) {
     {
       auto lock = m_server.state().lock();
-      for (auto id : too_large)
+      Persistence* persistence = m_server.state().persistence();
+      for (auto id : too_large) {
         if (!m_client.session->session.on_puback(id)) m_client.session->session.on_pubrec(id, false);
+        if (persistence) persistence->finished(m_client.session_key, id);
+      }
     }
     post_flush();
   }

@@ -3,6 +3,7 @@
 #include "broker_state.hpp"
 #include "connection.hpp"
 #include "handlers.hpp"
+#include "persistence.hpp"
 #include "server.hpp"
 
 namespace mqfleet::broker {
@@ -10,7 +11,9 @@ namespace mqfleet::broker {
 void handle_puback(Connection& connection, const mqtt::Puback& packet) {
   {
     auto lock = connection.server().state().lock();
-    connection.client().session->session.on_puback(packet.packet_id);
+    if (connection.client().session->session.on_puback(packet.packet_id))
+      if (auto* persistence = connection.server().state().persistence())
+        persistence->finished(connection.client().session_key, packet.packet_id);
   }
   connection.post_flush(); // the window has room again
 }
@@ -21,6 +24,11 @@ void handle_pubrec(Connection& connection, const mqtt::Pubrec& packet) {
   {
     auto lock = connection.server().state().lock();
     known = connection.client().session->session.on_pubrec(packet.packet_id, accepted);
+    auto* persistence = connection.server().state().persistence();
+    if (known && persistence) {
+      if (accepted) persistence->released(connection.client().session_key, packet.packet_id);
+      else persistence->finished(connection.client().session_key, packet.packet_id);
+    }
   }
   if (!accepted) {
     connection.post_flush(); // the message is released; its slot is free
@@ -47,7 +55,9 @@ void handle_pubrel(Connection& connection, const mqtt::Pubrel& packet) {
 void handle_pubcomp(Connection& connection, const mqtt::Pubcomp& packet) {
   {
     auto lock = connection.server().state().lock();
-    connection.client().session->session.on_pubcomp(packet.packet_id);
+    if (connection.client().session->session.on_pubcomp(packet.packet_id))
+      if (auto* persistence = connection.server().state().persistence())
+        persistence->finished(connection.client().session_key, packet.packet_id);
   }
   connection.post_flush();
 }

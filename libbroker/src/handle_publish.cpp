@@ -4,6 +4,7 @@
 #include "broker_state.hpp"
 #include "connection.hpp"
 #include "handlers.hpp"
+#include "persistence.hpp"
 #include "server.hpp"
 
 #include <mqfleet/error.hpp>
@@ -27,6 +28,25 @@ void acknowledge(Connection& connection, const mqtt::Publish& packet, mqtt::Reas
                  const std::string& reason = {}) {
   if (packet.qos == mqtt::QoS::at_least_once) acknowledge<mqtt::Puback>(connection, packet.packet_id, code, reason);
   if (packet.qos == mqtt::QoS::exactly_once) acknowledge<mqtt::Pubrec>(connection, packet.packet_id, code, reason);
+}
+
+/// --durable-ack: the PUBACK / PUBREC goes out once everything this PUBLISH changed is
+/// committed. Callbacks run in commit order, so acknowledgements keep the PUBLISH order.
+void acknowledge_when_durable(Connection& connection, Persistence& persistence, mqtt::QoS qos,
+                              std::uint16_t packet_id) {
+  persistence.after_durable([self = connection.shared_from_this(), qos, packet_id](bool durable) {
+    asio::post(self->strand(), [self, qos, packet_id, durable] {
+      if (!durable && !self->client().v5()) {
+        // 3.x has no negative acknowledgement: without one the client sends it again.
+        self->close_now();
+        return;
+      }
+      const auto code = durable ? mqtt::ReasonCode::success : mqtt::ReasonCode::unspecified_error;
+      const std::string reason = durable ? std::string() : "not stored";
+      if (qos == mqtt::QoS::at_least_once) acknowledge<mqtt::Puback>(*self, packet_id, code, reason);
+      else acknowledge<mqtt::Pubrec>(*self, packet_id, code, reason);
+    });
+  });
 }
 
 MessagePtr make_message(const ClientState& client, mqtt::Publish& packet, std::string_view topic) {
@@ -91,6 +111,10 @@ void handle_publish(Connection& connection, mqtt::Publish& packet) {
     if (fresh) state.publish(make_message(client, packet, topic), client.session_key, wake);
   }
   wake_all(wake);
+  if (packet.qos != mqtt::QoS::at_most_once && state.config().durable_ack && state.persistence()) {
+    acknowledge_when_durable(connection, *state.persistence(), packet.qos, packet.packet_id);
+    return;
+  }
   acknowledge(connection, packet, mqtt::ReasonCode::success);
 }
 

@@ -175,6 +175,14 @@ bool Session::on_pubcomp(std::uint16_t packet_id) {
   return true;
 }
 
+void Session::restore_inflight(std::uint16_t packet_id, bool released, Delivery delivery) {
+  const State state = released ? State::awaiting_pubcomp
+                               : (delivery.qos == 1 ? State::awaiting_puback : State::awaiting_pubrec);
+  const auto sequence = m_send_sequence++;
+  m_inflight_order.emplace(sequence, packet_id);
+  m_inflight.insert_or_assign(packet_id, std::make_pair(sequence, Inflight{state, std::move(delivery)}));
+}
+
 bool Session::incoming_qos2_begin(std::uint16_t packet_id) {
   if (!m_incoming_qos2) m_incoming_qos2 = std::make_unique<std::unordered_set<std::uint16_t>>();
   return m_incoming_qos2->insert(packet_id).second;

@@ -66,6 +66,11 @@ struct BrokerConfig {
   unsigned io_threads = 2;
   /// Interval of the $SYS/broker/... publications; 0 disables them.
   unsigned sys_interval_seconds = 10;
+  /// Directory for durable state (state.db: retained messages, persistent sessions);
+  /// empty = memory only.
+  std::string data_dir;
+  /// Acknowledge QoS 1/2 PUBLISHes only once their effects are committed to data_dir.
+  bool durable_ack = false;
   /// Receives one JSON log line per event (connect, disconnect, auth failure, reload).
   /// Called from io threads, possibly concurrently; empty = no logging.
   std::function<void(std::string_view line)> log_sink;

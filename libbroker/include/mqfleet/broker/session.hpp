@@ -142,6 +142,9 @@ public:
   bool on_pubrec(std::uint16_t packet_id, bool accepted = true);
   /// PUBCOMP for a released QoS 2 message; false when `packet_id` is not awaiting it.
   bool on_pubcomp(std::uint16_t packet_id);
+  /// Puts back an in-flight message read from durable state (broker restart): with
+  /// `released` only its PUBREL is pending. attach() then retransmits it as usual.
+  void restore_inflight(std::uint16_t packet_id, bool released, Delivery delivery);
   /// Number of in-flight (unacknowledged) QoS 1/2 messages.
   std::size_t inflight_count() const noexcept { return m_inflight.size(); }
   /// The effective in-flight window.

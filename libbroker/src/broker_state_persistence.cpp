@@ -1,0 +1,49 @@
+// BrokerState and durable state: loading state.db into the routing state at start-up.
+
+#include "broker_state.hpp"
+#include "persistence.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace mqfleet::broker {
+
+void BrokerState::open_persistence() {
+  if (m_config.data_dir.empty() || m_persistence) return;
+  auto persistence = std::make_unique<Persistence>(m_config.data_dir, m_config.durable_ack,
+                                                   [this](const std::string& line) { log(line); });
+  auto loaded = persistence->load();
+  auto guard = lock();
+  for (auto& message : loaded.retained) m_retained.set(std::move(message));
+  std::size_t messages = 0;
+  const auto now = Clock::now();
+  for (auto& stored : loaded.sessions) {
+    auto entry = std::make_shared<SessionEntry>(stored.key, session_limits());
+    entry->mount = TenantMount(stored.account);
+    entry->protocol_version = stored.protocol_version;
+    Session& session = entry->session;
+    session.set_expiry_interval(stored.expiry_interval);
+    for (auto& [filter, options] : stored.subscriptions) {
+      session.set_subscription(filter, options);
+      m_tree.add(stored.key, filter, options);
+    }
+    for (auto& e : stored.entries) {
+      if (e.state == EntryState::queued) session.push(std::move(e.delivery));
+      else session.restore_inflight(e.packet_id, e.state == EntryState::awaiting_pubcomp, std::move(e.delivery));
+      ++messages;
+    }
+    // Detached as of now: the expiry clock starts again at the restart.
+    session.detach(now);
+    m_sessions.insert_or_assign(stored.key, std::move(entry));
+  }
+  log(nlohmann::json{{"event", "state_loaded"},
+                     {"path", m_config.data_dir},
+                     {"retained", m_retained.count()},
+                     {"sessions", loaded.sessions.size()},
+                     {"session_messages", messages}}
+          .dump());
+  m_persistence = std::move(persistence);
+}
+
+void BrokerState::close_persistence() { m_persistence.reset(); }
+
+} // namespace mqfleet::broker

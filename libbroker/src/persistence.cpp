@@ -1,0 +1,259 @@
+// Persistence: tracking of stored sessions (under BrokerState's lock) and the writer
+// thread that commits their changes in batches.
+
+#include "persistence.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+
+namespace mqfleet::broker {
+namespace {
+
+bool is_sys(std::string_view topic) { return topic.starts_with("$SYS"); }
+
+StoreOp make_op(StoreOp::Kind kind) {
+  StoreOp op;
+  op.kind = kind;
+  return op;
+}
+
+} // namespace
+
+Persistence::Persistence(const std::string& data_dir, bool full_sync, std::function<void(const std::string&)> log)
+    : m_store(data_dir, full_sync), m_log(std::move(log)) {}
+
+Persistence::~Persistence() {
+  {
+    std::lock_guard lock(m_queue_mutex);
+    m_stopping = true;
+  }
+  m_wake.notify_all();
+  if (m_writer.joinable()) m_writer.join();
+}
+
+LoadedState Persistence::load() {
+  auto state = m_store.load();
+  m_next_entry_id = state.max_entry_id + 1;
+  m_next_message_id = state.max_message_id + 1;
+  for (const auto& session : state.sessions) {
+    Track& track = m_tracks[session.key];
+    for (const auto& entry : session.entries) {
+      Record record{entry.id, entry.delivery.message};
+      if (record.message) {
+        auto [it, fresh] = m_messages.try_emplace(record.message.get(), entry.message_id, 0);
+        ++it->second.second;
+      }
+      if (entry.state == EntryState::queued) track.queued.push_back(std::move(record));
+      else track.inflight.emplace(entry.packet_id, std::move(record));
+    }
+  }
+  m_writer = std::thread([this] { writer_loop(); });
+  return state;
+}
+
+void Persistence::push(StoreOp op) {
+  bool first = false;
+  {
+    std::lock_guard lock(m_queue_mutex);
+    first = m_ops.empty() && m_callbacks.empty();
+    m_ops.push_back(std::move(op));
+  }
+  if (first) m_wake.notify_one();
+}
+
+void Persistence::session_saved(const std::string& key, const std::string& account, std::uint8_t protocol_version,
+                                std::uint32_t expiry) {
+  if (expiry == 0) {
+    if (tracks(key)) session_removed(key);
+    return;
+  }
+  m_tracks.try_emplace(key);
+  auto op = make_op(StoreOp::Kind::put_session);
+  op.key = key;
+  op.text = account;
+  op.qos = protocol_version;
+  op.number = expiry;
+  push(std::move(op));
+}
+
+void Persistence::session_removed(const std::string& key) {
+  auto it = m_tracks.find(key);
+  if (it == m_tracks.end()) return;
+  for (auto& record : it->second.queued) drop_record(record);
+  for (auto& [id, record] : it->second.inflight) drop_record(record);
+  m_tracks.erase(it);
+  auto op = make_op(StoreOp::Kind::delete_session);
+  op.key = key;
+  push(std::move(op));
+}
+
+bool Persistence::tracks(std::string_view key) const { return m_tracks.find(key) != m_tracks.end(); }
+
+void Persistence::subscribed(const std::string& key, const std::string& filter, const SubscriptionOptions& options) {
+  if (!tracks(key)) return;
+  auto op = make_op(StoreOp::Kind::put_subscription);
+  op.key = key;
+  op.text = filter;
+  op.options = options;
+  push(std::move(op));
+}
+
+void Persistence::unsubscribed(const std::string& key, const std::string& filter) {
+  if (!tracks(key)) return;
+  auto op = make_op(StoreOp::Kind::delete_subscription);
+  op.key = key;
+  op.text = filter;
+  push(std::move(op));
+}
+
+void Persistence::retained(const MessagePtr& message) {
+  if (!message || is_sys(message->topic)) return;
+  if (message->payload.empty()) {
+    auto op = make_op(StoreOp::Kind::delete_retained);
+    op.text = message->topic;
+    push(std::move(op));
+    return;
+  }
+  auto op = make_op(StoreOp::Kind::put_retained);
+  op.message = message;
+  push(std::move(op));
+}
+
+void Persistence::queued(const std::string& key, const Delivery& delivery) {
+  if (delivery.qos == 0 || !delivery.message) return;
+  auto track = m_tracks.find(key);
+  if (track == m_tracks.end()) return;
+  auto [it, fresh] = m_messages.try_emplace(delivery.message.get(), m_next_message_id, 0);
+  if (fresh) {
+    ++m_next_message_id;
+    auto op = make_op(StoreOp::Kind::put_message);
+    op.id = it->second.first;
+    op.message = delivery.message;
+    push(std::move(op));
+  }
+  ++it->second.second;
+  auto op = make_op(StoreOp::Kind::put_entry);
+  op.id = m_next_entry_id++;
+  op.key = key;
+  op.number = it->second.first;
+  op.qos = delivery.qos;
+  op.retain = delivery.retain;
+  op.subscription_identifiers = delivery.subscription_identifiers;
+  track->second.queued.push_back(Record{op.id, delivery.message});
+  push(std::move(op));
+}
+
+void Persistence::sent(const std::string& key, const Message* message, std::uint16_t packet_id, std::uint8_t qos) {
+  auto track = m_tracks.find(key);
+  if (track == m_tracks.end()) return;
+  auto& queue = track->second.queued;
+  const auto at = std::find_if(queue.begin(), queue.end(), [message](const Record& r) { return r.message.get() == message; });
+  if (at == queue.end()) return; // not a stored delivery (a retained message sent on SUBSCRIBE)
+  // The session's queue is FIFO: records before the sent message were dropped (expired).
+  while (queue.front().message.get() != message) {
+    drop_record(queue.front());
+    queue.pop_front();
+  }
+  Record record = std::move(queue.front());
+  queue.pop_front();
+  auto op = make_op(StoreOp::Kind::update_entry);
+  op.id = record.id;
+  op.entry_state = qos == 1 ? EntryState::awaiting_puback : EntryState::awaiting_pubrec;
+  op.packet_id = packet_id;
+  push(std::move(op));
+  track->second.inflight.insert_or_assign(packet_id, std::move(record));
+}
+
+void Persistence::finished(const std::string& key, std::uint16_t packet_id) {
+  auto track = m_tracks.find(key);
+  if (track == m_tracks.end()) return;
+  auto it = track->second.inflight.find(packet_id);
+  if (it == track->second.inflight.end()) return;
+  drop_record(it->second);
+  track->second.inflight.erase(it);
+}
+
+void Persistence::released(const std::string& key, std::uint16_t packet_id) {
+  auto track = m_tracks.find(key);
+  if (track == m_tracks.end()) return;
+  auto it = track->second.inflight.find(packet_id);
+  if (it == track->second.inflight.end() || !it->second.message) return;
+  Record& record = it->second;
+  auto op = make_op(StoreOp::Kind::update_entry);
+  op.id = record.id;
+  op.entry_state = EntryState::awaiting_pubcomp;
+  op.packet_id = packet_id;
+  push(std::move(op));
+  // The entry keeps only its packet id: release the message.
+  Record message_only{0, std::move(record.message)};
+  drop_record(message_only);
+}
+
+void Persistence::drop_record(Record& record) {
+  if (record.id != 0) {
+    auto op = make_op(StoreOp::Kind::delete_entry);
+    op.id = record.id;
+    push(std::move(op));
+    record.id = 0;
+  }
+  if (!record.message) return;
+  auto it = m_messages.find(record.message.get());
+  if (it != m_messages.end() && --it->second.second == 0) {
+    auto op = make_op(StoreOp::Kind::delete_message);
+    op.id = it->second.first;
+    push(std::move(op));
+    m_messages.erase(it);
+  }
+  record.message.reset();
+}
+
+void Persistence::after_durable(std::function<void(bool)> callback) {
+  bool first = false;
+  {
+    std::lock_guard lock(m_queue_mutex);
+    first = m_ops.empty() && m_callbacks.empty();
+    m_callbacks.push_back(std::move(callback));
+  }
+  if (first) m_wake.notify_one();
+}
+
+std::uint64_t Persistence::committed_ops() const {
+  std::lock_guard lock(m_queue_mutex);
+  return m_committed;
+}
+
+void Persistence::writer_loop() {
+  std::vector<StoreOp> ops;
+  std::vector<std::function<void(bool)>> callbacks;
+  for (;;) {
+    {
+      std::unique_lock lock(m_queue_mutex);
+      m_wake.wait(lock, [this] { return m_stopping || !m_ops.empty() || !m_callbacks.empty(); });
+      if (m_ops.empty() && m_callbacks.empty()) return; // stopping with nothing left
+      ops.swap(m_ops);
+      callbacks.swap(m_callbacks);
+    }
+    // Everything recorded before a callback was registered is in this batch or an
+    // earlier one, so the callbacks may run once the batch is committed.
+    bool durable = true;
+    try {
+      m_store.apply(ops);
+    } catch (const std::exception& e) {
+      durable = false;
+      if (m_log)
+        m_log(nlohmann::json{{"event", "persistence_error"}, {"error", e.what()}, {"lost_changes", ops.size()}}
+                  .dump());
+    }
+    {
+      std::lock_guard lock(m_queue_mutex);
+      if (durable) m_committed += ops.size();
+    }
+    for (auto& callback : callbacks) callback(durable);
+    ops.clear();
+    callbacks.clear();
+  }
+}
+
+} // namespace mqfleet::broker
