@@ -62,7 +62,12 @@ TEST(BrokerDurable, RetainedMessagesAndPersistentSessionsSurviveARestart) {
 
   broker.reset(); // SIGTERM: clean shutdown
   broker = start_broker(data, false);
-  EXPECT_NE(broker->log().find("\"state_loaded\""), std::string::npos);
+  const auto loaded = broker->process().wait_for_stderr_line(
+      [](const std::string& line) { return line.find("\"state_loaded\"") != std::string::npos; }, 30s);
+  ASSERT_TRUE(loaded);
+  EXPECT_NE(loaded->find("\"retained\":2"), std::string::npos) << *loaded;
+  EXPECT_NE(loaded->find("\"sessions\":2"), std::string::npos) << *loaded;
+  EXPECT_NE(loaded->find("\"session_messages\":120"), std::string::npos) << *loaded;
 
   const auto retained = nlohmann::json::parse(client(broker->port(), {"retained", "--topic", "keep/#", "--idle", "2"}));
   EXPECT_EQ(retained, (nlohmann::json{{"keep/a", "A"}, {"keep/b", "B"}}));

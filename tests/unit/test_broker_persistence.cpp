@@ -5,6 +5,8 @@
 
 #include "support/temp_dir.hpp"
 
+#include <mqfleet/error.hpp>
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -22,6 +24,12 @@ MessagePtr make(std::string topic, std::string payload, std::uint8_t qos = 1, bo
   m->qos = qos;
   m->retain = retain;
   return m;
+}
+
+SubscriptionOptions qos1() {
+  SubscriptionOptions options;
+  options.qos = 1;
+  return options;
 }
 
 StoreOp op(StoreOp::Kind kind) {
@@ -228,10 +236,10 @@ TEST(Persistence, TracksASessionThroughQueueInflightAndAcknowledgements) {
     p.load();
     p.session_saved("s", "", 4, 0xFFFFFFFF);
     p.session_saved("gone", "", 4, 10);
-    p.subscribed("s", "t", SubscriptionOptions{1});
-    p.subscribed("s", "u", SubscriptionOptions{1});
+    p.subscribed("s", "t", qos1());
+    p.subscribed("s", "u", qos1());
     p.unsubscribed("s", "u");
-    p.subscribed("not-stored", "t", SubscriptionOptions{1});
+    p.subscribed("not-stored", "t", qos1());
     p.queued("s", delivery(m1, 1));
     p.queued("s", delivery(m2, 2));
     p.queued("s", delivery(m3, 1));
@@ -305,7 +313,7 @@ TEST(Persistence, ACopyTakenWithoutCleanCloseHoldsEveryCommittedChange) {
   Persistence p(dir.file("data"), false, {});
   p.load();
   p.session_saved("s", "", 4, 0xFFFFFFFF);
-  p.subscribed("s", "t/#", SubscriptionOptions{1});
+  p.subscribed("s", "t/#", qos1());
   std::vector<MessagePtr> messages;
   for (int i = 0; i < 500; ++i) {
     messages.push_back(make("t/x", std::to_string(i)));

@@ -23,7 +23,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 
-def make_client(args, client_id, clean):
+def make_client(args, client_id, clean, on_message=None):
     version = mqtt.MQTTv5 if args.version == 5 else mqtt.MQTTv311
     if version == mqtt.MQTTv5:
         client = mqtt.Client(client_id=client_id, protocol=version)
@@ -37,6 +37,8 @@ def make_client(args, client_id, clean):
         connected.set()
 
     client.on_connect = on_connect
+    if on_message:
+        client.on_message = on_message  # before CONNECT: queued messages follow CONNACK at once
     if version == mqtt.MQTTv5:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = 0 if clean else 3600
@@ -122,8 +124,7 @@ def drain(args):
             payloads.append(message.payload.decode())
             last[0] = time.monotonic()
 
-    client, state = make_client(args, args.client_id, clean=False)
-    client.on_message = on_message
+    client, state = make_client(args, args.client_id, clean=False, on_message=on_message)
     while True:
         time.sleep(0.2)
         with lock:
@@ -144,8 +145,7 @@ def retained(args):
         with lock:
             got[message.topic] = message.payload.decode()
 
-    client, _ = make_client(args, args.client_id, clean=True)
-    client.on_message = on_message
+    client, _ = make_client(args, args.client_id, clean=True, on_message=on_message)
     client.subscribe(args.topic, qos=1)
     time.sleep(args.idle)
     client.disconnect()
