@@ -17,7 +17,7 @@ namespace {
 
 using test::TempDir;
 
-MessagePtr make(std::string topic, std::string payload, std::uint8_t qos = 1, bool retain = false) {
+std::shared_ptr<Message> make(std::string topic, std::string payload, std::uint8_t qos = 1, bool retain = false) {
   auto m = std::make_shared<Message>();
   m->topic = std::move(topic);
   m->payload = std::move(payload);
