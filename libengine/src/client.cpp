@@ -211,11 +211,12 @@ void Client::on_io(std::uint32_t events) {
     on_tcp_connected();
     return;
   }
-  if (m_ssl != nullptr && !m_tls_up) {
-    drive_tls_handshake();
-    return;
-  }
   const std::uint32_t generation = m_generation;
+  if (m_ssl != nullptr && !m_tls_up) {
+    // Records after the server's Finished may already be in the socket: fall through and
+    // read them, edge triggering would not report them again.
+    if (!drive_tls_handshake() || !same_connection(generation)) return;
+  }
   if ((events & EPOLLOUT) != 0 && pending_output() > 0) {
     flush();
     if (!same_connection(generation)) return;

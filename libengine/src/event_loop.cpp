@@ -151,9 +151,17 @@ const sockaddr_storage& EventLoop::resolve(const std::string& host, std::uint16_
       throw ConnectError(-1, std::string("cannot resolve the host: ") + ::gai_strerror(rc), host,
                          "check the host name");
     }
+    // Prefer IPv4: "localhost" often lists ::1 first while brokers listen on 127.0.0.1.
+    const addrinfo* chosen = result;
+    for (const addrinfo* entry = result; entry != nullptr; entry = entry->ai_next) {
+      if (entry->ai_family == AF_INET) {
+        chosen = entry;
+        break;
+      }
+    }
     auto resolved = std::make_unique<Resolved>();
-    std::memcpy(&resolved->address, result->ai_addr, result->ai_addrlen);
-    resolved->length = static_cast<unsigned>(result->ai_addrlen);
+    std::memcpy(&resolved->address, chosen->ai_addr, chosen->ai_addrlen);
+    resolved->length = static_cast<unsigned>(chosen->ai_addrlen);
     ::freeaddrinfo(result);
     found = m_resolved.emplace(std::move(key), std::move(resolved)).first;
   }
