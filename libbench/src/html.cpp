@@ -87,7 +87,7 @@ std::string chart(const std::string& title, const std::string& x_label, const st
   }
   svg += fmt::format(R"(<text x="{:.1f}" y="{}" font-size="11" text-anchor="middle">{}</text>)", k_left + plot_w / 2,
                      k_height - 4, escape(x_label));
-  svg += fmt::format(R"(<text x="12" y="{:.1f}" font-size="11" transform="rotate(-90 12 {:.1f})" text-anchor="middle">{}</text>)",
+  svg += fmt::format(R"svg(<text x="12" y="{:.1f}" font-size="11" transform="rotate(-90 12 {:.1f})" text-anchor="middle">{}</text>)svg",
                      k_top + plot_h / 2, k_top + plot_h / 2, escape(y_label));
   double legend_x = k_left + 8;
   for (const Series& s : series) {

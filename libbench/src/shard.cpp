@@ -2,6 +2,7 @@
 
 #include <mqfleet/error.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 namespace mqfleet::bench {
@@ -35,9 +36,11 @@ ClientRange shard_range(std::uint64_t clients, Shard shard) noexcept {
   if (shard.count == 0) {
     return {0, clients};
   }
-  // 128-bit products: clients * K never overflows.
-  const auto begin = static_cast<std::uint64_t>(static_cast<unsigned __int128>(clients) * shard.index / shard.count);
-  const auto end = static_cast<std::uint64_t>(static_cast<unsigned __int128>(clients) * (shard.index + 1) / shard.count);
+  // The first clients % N shards take one client more.
+  const std::uint64_t share = clients / shard.count;
+  const std::uint64_t extra = clients % shard.count;
+  const std::uint64_t begin = share * shard.index + std::min<std::uint64_t>(shard.index, extra);
+  const std::uint64_t end = begin + share + (shard.index < extra ? 1 : 0);
   return {begin, end};
 }
 

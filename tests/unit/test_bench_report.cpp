@@ -163,7 +163,7 @@ TEST(BenchShard, SlicesCoverEveryClientOnce) {
       EXPECT_LE(largest - smallest, 1U);
     }
   }
-  EXPECT_EQ(shard_range(10, Shard{1, 4}), (ClientRange{2, 5}));
+  EXPECT_EQ(shard_range(10, Shard{1, 4}), (ClientRange{3, 6}));
 }
 
 TEST(BenchShard, ParseAcceptsKOfNAndRejectsTheRest) {
