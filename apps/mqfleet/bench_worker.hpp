@@ -164,8 +164,7 @@ public:
     }
   }
 
-  void on_suback(Client& client, std::uint16_t, std::span<const mqtt::ReasonCode> codes) override {
-    Member& m = member(client);
+  void on_suback(Client&, std::uint16_t, std::span<const mqtt::ReasonCode> codes) override {
     for (const mqtt::ReasonCode code : codes) {
       if (mqtt::is_error(code)) {
         m_report.connect.failures[fmt::format("suback {:#04x} {}", static_cast<int>(code), mqtt::reason_name(code))]++;
