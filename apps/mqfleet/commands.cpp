@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include "cmd_bench.hpp"
 #include "cmd_broker.hpp"
 #include "cmd_completion.hpp"
 #include "cmd_device.hpp"
@@ -16,6 +17,7 @@ std::vector<std::function<void(CLI::App&)>> command_setups() {
       setup_profile,
       setup_broker,
       setup_device,
+      setup_bench,
       setup_completion,
   };
 }
