@@ -21,12 +21,13 @@ _mqfleet() {
       "mqfleet device list") path="$path $word" ;;
       "mqfleet device rm") path="$path $word" ;;
       "mqfleet device set-credential") path="$path $word" ;;
+      "mqfleet sim") path="$path $word" ;;
       "mqfleet completion") path="$path $word" ;;
     esac
   done
   case "$path" in
     "mqfleet")
-      subcommands="pub sub profile broker device completion"
+      subcommands="pub sub profile broker device sim completion"
       options="--version"
       value_options=""
       file_options="" ;;
@@ -100,6 +101,11 @@ _mqfleet() {
       options="--registry --generate --credential-env --credential-file --iterations"
       value_options="--registry --credential-env --credential-file --iterations"
       file_options="--registry --credential-file" ;;
+    "mqfleet sim")
+      subcommands=""
+      options="--check --report --duration --messages --seed --threads --host -h --port -p --profile --no-progress"
+      value_options="--report --duration --messages --seed --threads --host -h --port -p --profile"
+      file_options="--profile" ;;
     "mqfleet completion")
       subcommands=""
       options=""

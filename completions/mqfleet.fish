@@ -2,7 +2,7 @@
 function __mqfleet_path
     set -l path mqfleet
     for token in (commandline -opc)[2..-1]
-        if contains -- "$path $token"  'mqfleet pub' 'mqfleet sub' 'mqfleet profile' 'mqfleet profile add' 'mqfleet profile list' 'mqfleet profile show' 'mqfleet profile rm' 'mqfleet profile test' 'mqfleet broker' 'mqfleet device' 'mqfleet device add' 'mqfleet device list' 'mqfleet device rm' 'mqfleet device set-credential' 'mqfleet completion'
+        if contains -- "$path $token"  'mqfleet pub' 'mqfleet sub' 'mqfleet profile' 'mqfleet profile add' 'mqfleet profile list' 'mqfleet profile show' 'mqfleet profile rm' 'mqfleet profile test' 'mqfleet broker' 'mqfleet device' 'mqfleet device add' 'mqfleet device list' 'mqfleet device rm' 'mqfleet device set-credential' 'mqfleet sim' 'mqfleet completion'
             set path "$path $token"
         end
     end
@@ -19,6 +19,7 @@ complete -c mqfleet -n '__mqfleet_at "mqfleet"' -a sub -d 'Subscribe to topics a
 complete -c mqfleet -n '__mqfleet_at "mqfleet"' -a profile -d 'Manage named connection profiles and test them'
 complete -c mqfleet -n '__mqfleet_at "mqfleet"' -a broker -d 'Run the reference MQTT broker (3.1, 3.1.1, 5.0) in the foreground'
 complete -c mqfleet -n '__mqfleet_at "mqfleet"' -a device -d 'Manage the broker\'s device registry (accounts, devices, credentials)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet"' -a sim -d 'Run a fleet simulation scenario (scenarios/README.md)'
 complete -c mqfleet -n '__mqfleet_at "mqfleet"' -a completion -d 'Print the shell completion script (bash, zsh or fish)'
 complete -c mqfleet -n '__mqfleet_at "mqfleet"' -l version -d 'Display program version information and exit'
 complete -c mqfleet -n '__mqfleet_at "mqfleet pub"' -l profile -r -F -d 'Connection profile to start from (see `mqfleet profile`)'
@@ -213,3 +214,13 @@ complete -c mqfleet -n '__mqfleet_at "mqfleet device set-credential"' -l generat
 complete -c mqfleet -n '__mqfleet_at "mqfleet device set-credential"' -l credential-env -r -d 'Read the credential from this environment variable'
 complete -c mqfleet -n '__mqfleet_at "mqfleet device set-credential"' -l credential-file -r -F -d 'Read the credential from this file (first line)'
 complete -c mqfleet -n '__mqfleet_at "mqfleet device set-credential"' -l iterations -r -d 'PBKDF2-SHA512 iterations for the stored hash (default 101)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet sim"' -l check -d 'Validate the scenario, report every problem, do not run'
+complete -c mqfleet -n '__mqfleet_at "mqfleet sim"' -l report -r -d 'Write the run\'s report as JSON to this file'
+complete -c mqfleet -n '__mqfleet_at "mqfleet sim"' -l duration -r -d 'Run for this long ("30s", "2m"), overriding run.duration'
+complete -c mqfleet -n '__mqfleet_at "mqfleet sim"' -l messages -r -d 'Stop after this many telemetry messages, overriding run.messages'
+complete -c mqfleet -n '__mqfleet_at "mqfleet sim"' -l seed -r -d 'Random seed, overriding run.seed'
+complete -c mqfleet -n '__mqfleet_at "mqfleet sim"' -l threads -r -d 'Event loop threads carrying the devices'
+complete -c mqfleet -n '__mqfleet_at "mqfleet sim"' -s h -l host -r -d 'Broker host, overriding the scenario\'s connection'
+complete -c mqfleet -n '__mqfleet_at "mqfleet sim"' -s p -l port -r -d 'Broker port, overriding the scenario\'s connection'
+complete -c mqfleet -n '__mqfleet_at "mqfleet sim"' -l profile -r -F -d 'Connect with this stored profile instead of the scenario\'s connection'
+complete -c mqfleet -n '__mqfleet_at "mqfleet sim"' -l no-progress -d 'No live status line, even on a terminal'
