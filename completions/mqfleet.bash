@@ -21,18 +21,13 @@ _mqfleet() {
       "mqfleet device list") path="$path $word" ;;
       "mqfleet device rm") path="$path $word" ;;
       "mqfleet device set-credential") path="$path $word" ;;
-      "mqfleet bench") path="$path $word" ;;
-      "mqfleet bench conn") path="$path $word" ;;
-      "mqfleet bench pub") path="$path $word" ;;
-      "mqfleet bench sub") path="$path $word" ;;
-      "mqfleet bench pubsub") path="$path $word" ;;
-      "mqfleet bench merge") path="$path $word" ;;
+      "mqfleet sim") path="$path $word" ;;
       "mqfleet completion") path="$path $word" ;;
     esac
   done
   case "$path" in
     "mqfleet")
-      subcommands="pub sub profile broker device bench completion"
+      subcommands="pub sub profile broker device sim completion"
       options="--version"
       value_options=""
       file_options="" ;;
@@ -106,36 +101,11 @@ _mqfleet() {
       options="--registry --generate --credential-env --credential-file --iterations"
       value_options="--registry --credential-env --credential-file --iterations"
       file_options="--registry --credential-file" ;;
-    "mqfleet bench")
-      subcommands="conn pub sub pubsub merge"
-      options=""
-      value_options=""
-      file_options="" ;;
-    "mqfleet bench conn")
+    "mqfleet sim")
       subcommands=""
-      options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --cert --key --insecure --clients -c --connect-rate -R --client-id --duration --bind --shard --threads --engine --report --html --quiet"
-      value_options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --cert --key --clients -c --connect-rate -R --client-id --duration --bind --shard --threads --engine --report --html"
-      file_options="--profile --password-file --cafile --cert --key" ;;
-    "mqfleet bench pub")
-      subcommands=""
-      options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --cert --key --insecure --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --duration --bind --shard --threads --engine --report --html --quiet"
-      value_options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --cert --key --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --duration --bind --shard --threads --engine --report --html"
-      file_options="--profile --password-file --cafile --cert --key" ;;
-    "mqfleet bench sub")
-      subcommands=""
-      options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --cert --key --insecure --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --duration --bind --shard --threads --engine --report --html --quiet"
-      value_options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --cert --key --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --duration --bind --shard --threads --engine --report --html"
-      file_options="--profile --password-file --cafile --cert --key" ;;
-    "mqfleet bench pubsub")
-      subcommands=""
-      options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --cert --key --insecure --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --subscribers --sub-topic --duration --bind --shard --threads --engine --report --html --quiet"
-      value_options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --cert --key --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --subscribers --sub-topic --duration --bind --shard --threads --engine --report --html"
-      file_options="--profile --password-file --cafile --cert --key" ;;
-    "mqfleet bench merge")
-      subcommands=""
-      options="--report --html --quiet"
-      value_options="--report --html"
-      file_options="" ;;
+      options="--check --report --duration --messages --seed --threads --host -h --port -p --profile --no-progress"
+      value_options="--report --duration --messages --seed --threads --host -h --port -p --profile"
+      file_options="--profile" ;;
     "mqfleet completion")
       subcommands=""
       options=""
