@@ -97,8 +97,20 @@ std::vector<std::string> render_braille(const ChartSeries& series, std::size_t w
   };
   const auto& bins = series.bins();
   std::optional<std::size_t> previous;
-  for (std::size_t x = 0; x < dots_x && x < bins.size(); ++x) {
-    const auto& bin = bins[x];
+  for (std::size_t x = 0; x < dots_x; ++x) {
+    // Merge the bins that fall on this dot column (identity when there are 2 x width).
+    const std::size_t first = x * bins.size() / dots_x;
+    const std::size_t last = std::max(first + 1, (x + 1) * bins.size() / dots_x);
+    ChartBin bin;
+    for (std::size_t b = first; b < last && b < bins.size(); ++b) {
+      const auto& part = bins[b];
+      if (part.count == 0) continue;
+      if (bin.count == 0) bin.min = part.min, bin.max = part.max;
+      bin.min = std::min(bin.min, part.min);
+      bin.max = std::max(bin.max, part.max);
+      bin.sum += part.sum;
+      bin.count += part.count;
+    }
     if (bin.count == 0) continue;
     std::size_t top = dot_row(bin.max);
     std::size_t bottom = dot_row(bin.min);
