@@ -6,6 +6,7 @@
 
 #include <mqfleet/broker/broker.hpp>
 #include <mqfleet/broker/bucket_ingest.hpp>
+#include <mqfleet/store/bucket_writer.hpp>
 #include <mqfleet/broker/device_registry.hpp>
 #include <mqfleet/broker/message.hpp>
 #include <mqfleet/broker/retained_store.hpp>

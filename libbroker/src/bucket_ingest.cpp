@@ -1,6 +1,7 @@
 #include <mqfleet/broker/bucket_ingest.hpp>
 
 #include <mqfleet/mqtt/topic.hpp>
+#include <mqfleet/store/bucket_writer.hpp>
 
 namespace mqfleet::broker {
 

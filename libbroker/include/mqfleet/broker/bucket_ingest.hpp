@@ -6,7 +6,6 @@
 // topics and copies the payload into the bounded queue, and never throws.
 
 #include <mqfleet/broker/device_registry.hpp>
-#include <mqfleet/store/bucket_writer.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -16,6 +15,10 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace mqfleet::store {
+class BucketWriter;
+} // namespace mqfleet::store
 
 namespace mqfleet::broker {
 
