@@ -129,7 +129,7 @@ TEST(BucketsE2E, TwoAccountsExportExactlyWhatTheySent) {
   auto result = run_mqfleet({"bucket", "export", "acme-data", "--data-dir", data_dir, "--output", csv});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto original = read_file(csv);
-  EXPECT_EQ(original.rfind("ts,device,temp,pos.lat,pos.lon,label\r\n", 0), 0u) << original.substr(0, 200);
+  EXPECT_EQ(original.rfind("ts,device,label,pos.lat,pos.lon,temp\r\n", 0), 0u) << original.substr(0, 200);
   result = run_mqfleet({"bucket", "import", "acme-copy", csv, "--data-dir", data_dir});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   result = run_mqfleet({"bucket", "export", "acme-copy", "--data-dir", data_dir});
