@@ -2,6 +2,7 @@
 
 #include "cmd_bench.hpp"
 #include "cmd_broker.hpp"
+#include "cmd_bucket.hpp"
 #include "cmd_completion.hpp"
 #include "cmd_device.hpp"
 #include "cmd_profile.hpp"
@@ -21,6 +22,7 @@ std::vector<std::function<void(CLI::App&)>> command_setups() {
       setup_bench,
       setup_sim,
       setup_completion,
+      setup_bucket,
   };
 }
 
