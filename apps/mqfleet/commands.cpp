@@ -1,6 +1,7 @@
 #include "commands.hpp"
 
 #include "cmd_broker.hpp"
+#include "cmd_bucket.hpp"
 #include "cmd_completion.hpp"
 #include "cmd_device.hpp"
 #include "cmd_profile.hpp"
@@ -17,6 +18,7 @@ std::vector<std::function<void(CLI::App&)>> command_setups() {
       setup_broker,
       setup_device,
       setup_completion,
+      setup_bucket,
   };
 }
 

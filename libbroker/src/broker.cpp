@@ -14,6 +14,7 @@ Broker::~Broker() { stop(); }
 
 void Broker::start() {
   if (m_server) return;
+  m_state->open_buckets();
   m_state->reload();
   auto server = std::make_unique<Server>(m_config, *m_state, *m_stats);
   server->start();
@@ -24,6 +25,7 @@ void Broker::stop() {
   if (!m_server) return;
   m_server->stop();
   m_server.reset();
+  m_state->close_buckets();
 }
 
 int Broker::bound_port() const { return m_server ? m_server->bound_port() : 0; }

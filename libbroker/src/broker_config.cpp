@@ -63,6 +63,8 @@ void apply_config_file(BrokerConfig& config, const std::string& path) {
       config.mqtts.ca_file = text(value, key, path);
     } else if (key == "registry") {
       config.registry_path = text(value, key, path);
+    } else if (key == "data_dir") {
+      config.data_dir = text(value, key, path);
     } else if (key == "allow_anonymous") {
       config.allow_anonymous = boolean(value, key, path);
     } else if (key == "max_connections") {

@@ -17,9 +17,22 @@ RegistryPtr BrokerState::registry() const {
   return m_registry;
 }
 
+void BrokerState::open_buckets() {
+  if (m_config.data_dir.empty() || m_bucket_writer) return;
+  store::WriterOptions options;
+  options.log_sink = m_config.log_sink;
+  m_bucket_writer = std::make_unique<store::BucketWriter>(m_config.data_dir, std::move(options));
+  m_ingest = std::make_unique<BucketIngest>(*m_bucket_writer);
+}
+
+void BrokerState::close_buckets() {
+  if (m_bucket_writer) m_bucket_writer->stop();
+}
+
 void BrokerState::reload() {
   if (m_config.registry_path.empty()) return;
   auto fresh = std::make_shared<const Registry>(Registry::load(m_config.registry_path));
+  if (m_ingest) m_ingest->set_buckets(*fresh);
   std::lock_guard lock(m_auth_mutex);
   m_registry = std::move(fresh);
 }

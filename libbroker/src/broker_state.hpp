@@ -5,6 +5,7 @@
 // lock() and never blocks on I/O.
 
 #include <mqfleet/broker/broker.hpp>
+#include <mqfleet/broker/bucket_ingest.hpp>
 #include <mqfleet/broker/device_registry.hpp>
 #include <mqfleet/broker/message.hpp>
 #include <mqfleet/broker/retained_store.hpp>
@@ -58,6 +59,13 @@ public:
   RegistryPtr registry() const;
   /// Loads the registry (at start and on SIGHUP). Throws ConfigError; the old one stays.
   void reload();
+
+  /// Opens the bucket store of `data_dir` (no-op without one). Throws ConfigError.
+  void open_buckets();
+  /// Commits everything queued for buckets and closes the store (broker stop).
+  void close_buckets();
+  /// The bucket ingest, or null without a data directory. Thread-safe, lock-free of lock().
+  BucketIngest* bucket_ingest() noexcept { return m_ingest.get(); }
 
   /// Result of attach().
   struct Attached {
@@ -114,6 +122,8 @@ private:
   MatchResult m_match;
   mutable std::mutex m_auth_mutex;
   RegistryPtr m_registry = std::make_shared<const Registry>();
+  std::unique_ptr<store::BucketWriter> m_bucket_writer;
+  std::unique_ptr<BucketIngest> m_ingest;
 };
 
 } // namespace mqfleet::broker

@@ -84,13 +84,20 @@ void handle_publish(Connection& connection, mqtt::Publish& packet) {
 
   // 4. Route (a QoS 2 duplicate awaiting PUBREL is only acknowledged again).
   WakeList wake;
+  MessagePtr routed;
   {
     auto lock = state.lock();
     const bool fresh = packet.qos != mqtt::QoS::exactly_once ||
                        client.session->session.incoming_qos2_begin(packet.packet_id);
-    if (fresh) state.publish(make_message(client, packet, topic), client.session_key, wake);
+    if (fresh) {
+      routed = make_message(client, packet, topic);
+      state.publish(routed, client.session_key, wake);
+    }
   }
   wake_all(wake);
+  // 5. Data buckets (outside the lock; only queues the payload for the writer thread).
+  if (routed && state.bucket_ingest() != nullptr)
+    state.bucket_ingest()->on_publish(client.mount.account(), client.client_id, topic, routed->payload);
   acknowledge(connection, packet, mqtt::ReasonCode::success);
 }
 

@@ -60,6 +60,9 @@ struct BrokerConfig {
   BrokerLimits limits;
   /// Device registry (JSON) for tenancy and credentials; empty with allow_anonymous.
   std::string registry_path;
+  /// Directory of the broker's data (bucket points in buckets.sqlite, durable state);
+  /// empty = nothing is stored.
+  std::string data_dir;
   /// Open single-tenant broker: no credentials required.
   bool allow_anonymous = false;
   /// io threads; 0 = one per core.
