@@ -5,6 +5,7 @@
 #include "cmd_completion.hpp"
 #include "cmd_device.hpp"
 #include "cmd_profile.hpp"
+#include "cmd_sim.hpp"
 #include "cmd_pub.hpp"
 #include "cmd_sub.hpp"
 
@@ -17,6 +18,7 @@ std::vector<std::function<void(CLI::App&)>> command_setups() {
       setup_profile,
       setup_broker,
       setup_device,
+      setup_sim,
       setup_completion,
       setup_bucket,
   };
