@@ -7,16 +7,20 @@
 #include <mqfleet/error.hpp>
 #include <mqfleet/profile_resolve.hpp>
 #include <mqfleet/profile_store.hpp>
+#include <mqfleet/sim/credentials_file.hpp>
 #include <mqfleet/sim/engine_transport.hpp>
+#include <mqfleet/sim/overrides.hpp>
 #include <mqfleet/sim/runner.hpp>
 #include <mqfleet/sim/scenario_loader.hpp>
 #include <mqfleet/sim/units.hpp>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <unistd.h>
 
@@ -44,7 +48,8 @@ void overlay(ConnectionProfile& profile, const sim::ConnectionSpec& spec) {
 }
 
 /// Each device's password, from the fleet's credential setting or the connection's.
-sim::CredentialFn make_credentials(const sim::Scenario& scenario, const ConnectionProfile& connection) {
+sim::CredentialFn make_credentials(const sim::Scenario& scenario, const ConnectionProfile& connection,
+                                   const std::string& credentials_file) {
   const std::string shared =
       resolve_secret(connection.credential, "connection.credential", "", SecretPrompt{});
   std::vector<std::string> from_env(scenario.fleets.size());
@@ -60,19 +65,22 @@ sim::CredentialFn make_credentials(const sim::Scenario& scenario, const Connecti
       from_env[f] = value;
       break;
     }
-    case sim::CredentialKind::provisioned:
-      throw ConfigError(fmt::format("fleet '{}' uses provisioned credentials", fleet.name), where,
-                        "run `mqfleet sim --provision --registry FILE` to register the devices, or give a credential");
     default: break;
     }
   }
-  return [&scenario, shared, from_env = std::move(from_env)](const sim::FleetSpec& fleet,
-                                                             const sim::DeviceState& device) {
+  const bool any_provisioned = std::any_of(scenario.fleets.begin(), scenario.fleets.end(), [](const auto& fleet) {
+    return fleet.credential.kind == sim::CredentialKind::provisioned;
+  });
+  auto provisioned = any_provisioned ? std::make_shared<const sim::ProvisionedCredentials>(scenario, credentials_file)
+                                     : nullptr;
+  return [&scenario, shared, from_env = std::move(from_env), provisioned](const sim::FleetSpec& fleet,
+                                                                          const sim::DeviceState& device) {
     const auto f = static_cast<std::size_t>(&fleet - scenario.fleets.data());
     switch (fleet.credential.kind) {
     case sim::CredentialKind::literal:
     case sim::CredentialKind::templated: return fleet.credential.value.expand(device.vars());
     case sim::CredentialKind::env: return from_env[f];
+    case sim::CredentialKind::provisioned: return provisioned->secret(f, device.account, device.device_id);
     default: return shared;
     }
   };
@@ -155,7 +163,7 @@ int verdict(const sim::RunReport& report) {
 }
 
 int run(const SimOptions& options) {
-  const sim::Scenario scenario = sim::load_scenario_file(options.file);
+  sim::Scenario scenario = load_scaled_scenario(options.file, options.provisioning);
   const ConnectionProfile connection = sim_connection(scenario.connection, options);
   validate(connection);
 
@@ -163,11 +171,12 @@ int run(const SimOptions& options) {
   run_options.threads = options.threads;
   run_options.seed = pick_seed(options, scenario);
   run_options.transport = sim::make_engine_transport;
-  run_options.credential = make_credentials(scenario, connection);
+  run_options.credential = make_credentials(scenario, connection, options.provisioning.credentials);
   run_options.stop = stop_token();
   if (!options.duration.empty()) {
     try {
       run_options.duration = sim::parse_duration(options.duration);
+      sim::override_duration(scenario, *run_options.duration); // reconnect storms move into the shorter run
     } catch (const ConfigError& e) {
       throw ConfigError(e.what(), "--duration", e.hint());
     }
@@ -222,6 +231,7 @@ CLI::App* add_sim_command(CLI::App& app, SimOptions& options) {
       ->check(CLI::Range(1, 65535));
   sub->add_option("--profile", options.profile, "Connect with this stored profile instead of the scenario's connection");
   sub->add_flag("--no-progress", options.no_progress, "No live status line, even on a terminal");
+  add_sim_provision_options(*sub, options.provisioning);
   return sub;
 }
 
@@ -231,6 +241,9 @@ void setup_sim(CLI::App& app) {
   set_action(sub, [options] { return run_sim(*options); });
 }
 
-int run_sim(const SimOptions& options) { return options.check ? check(options) : run(options); }
+int run_sim(const SimOptions& options) {
+  if (options.provisioning.provision) return run_sim_provision(options.file, options.provisioning);
+  return options.check ? check(options) : run(options);
+}
 
 } // namespace mqfleet::cli

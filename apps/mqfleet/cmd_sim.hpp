@@ -2,6 +2,8 @@
 // `mqfleet sim FILE`: runs a fleet scenario (scenarios/README.md) with a live status line,
 // a summary table and an optional JSON report; `sim --check FILE` only validates it.
 
+#include "sim_provision.hpp"
+
 #include <mqfleet/profile.hpp>
 #include <mqfleet/sim/scenario.hpp>
 
@@ -26,6 +28,7 @@ struct SimOptions {
   std::optional<int> port;                ///< -p: overrides the connection's port
   std::string profile;                    ///< --profile: use this stored profile as the connection
   bool no_progress = false;               ///< --no-progress: no live status line even on a TTY
+  SimProvisionOptions provisioning;       ///< --provision and friends, --credentials, --scale
 };
 
 /// Adds the `sim` subcommand and its flags, bound to `options`; returns it.
