@@ -121,21 +121,24 @@ def line_mode(publisher, qos, topic):
     count = received.count(b"\n")
     end = min(last_change, time.perf_counter()) if count < lines else last_change
     elapsed = max(end - start, pub_done - start)
-    return count, received == payload, count / elapsed, pub.returncode, pub_cpu
+    return count, received == payload, count / elapsed, pub.returncode, pub_cpu, pub_done - start
 
 def cpu_per_msg(cpu):
     return f"{cpu / lines * 1e6:.2f} us CPU/msg"
 
+def publisher(seconds):
+    return f"publisher exited after {seconds:.2f} s ({lines / seconds:,.0f} lines/s)"
+
 print(f"\npub -l, QoS 0, {lines} lines (rate = messages the subscriber received / elapsed):")
-c1, _, r1, rc1, u1 = line_mode([mqfleet, "pub"], 0, "bench/l0m")
-c2, _, r2, rc2, u2 = line_mode(["mosquitto_pub"], 0, "bench/l0p")
-print(f"  mqfleet       received {c1}/{lines}  {r1:,.0f} msg/s  exit {rc1}  {cpu_per_msg(u1)}")
-print(f"  mosquitto_pub received {c2}/{lines}  {r2:,.0f} msg/s  exit {rc2}  {cpu_per_msg(u2)}")
+c1, _, r1, rc1, u1, p1 = line_mode([mqfleet, "pub"], 0, "bench/l0m")
+c2, _, r2, rc2, u2, p2 = line_mode(["mosquitto_pub"], 0, "bench/l0p")
+print(f"  mqfleet       received {c1}/{lines}  {r1:,.0f} msg/s  exit {rc1}  {cpu_per_msg(u1)}  {publisher(p1)}")
+print(f"  mosquitto_pub received {c2}/{lines}  {r2:,.0f} msg/s  exit {rc2}  {cpu_per_msg(u2)}  {publisher(p2)}")
 print(f"  ratio {r1 / r2:.2f}x (target >= 1.5)")
 
 print(f"\npub -l -q 1, {lines} lines:")
-c3, in_order3, r3, rc3, u3 = line_mode([mqfleet, "pub"], 1, "bench/l1m")
-c4, in_order4, r4, rc4, u4 = line_mode(["mosquitto_pub"], 1, "bench/l1p")
+c3, in_order3, r3, rc3, u3, _ = line_mode([mqfleet, "pub"], 1, "bench/l1m")
+c4, in_order4, r4, rc4, u4, _ = line_mode(["mosquitto_pub"], 1, "bench/l1p")
 print(f"  mqfleet       received {c3}/{lines} (all, in order: {in_order3})  {r3:,.0f} msg/s  exit {rc3}  {cpu_per_msg(u3)}")
 print(f"  mosquitto_pub received {c4}/{lines} (all, in order: {in_order4})  {r4:,.0f} msg/s  exit {rc4}  {cpu_per_msg(u4)}")
 PYTHON
