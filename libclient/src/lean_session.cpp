@@ -36,9 +36,20 @@ Ack ack_for(std::uint16_t packet_id) {
   return ack;
 }
 
-std::string lower_first(std::string_view text) {
+// "Unsupported Protocol Version" -> "unsupported protocol version"; words with more
+// capitals ("QoS") stay as they are.
+std::string lower_words(std::string_view text) {
   std::string result(text);
-  if (!result.empty()) result[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(result[0])));
+  for (std::size_t start = 0; start < result.size();) {
+    std::size_t end = result.find(' ', start);
+    if (end == std::string::npos) end = result.size();
+    const bool more_capitals = std::any_of(result.begin() + static_cast<std::ptrdiff_t>(start) + 1,
+                                           result.begin() + static_cast<std::ptrdiff_t>(end),
+                                           [](unsigned char c) { return std::isupper(c) != 0; });
+    if (!more_capitals)
+      result[start] = static_cast<char>(std::tolower(static_cast<unsigned char>(result[start])));
+    start = end + 1;
+  }
   return result;
 }
 
@@ -87,7 +98,7 @@ std::string describe_connack_code(int code, bool v5) {
   }
   const std::string_view name = mqtt::reason_name(static_cast<mqtt::ReasonCode>(code));
   if (name == "Unknown reason code") return fmt::format("reason code 0x{:02X}", code);
-  return lower_first(name);
+  return lower_words(name);
 }
 
 ConnectError connack_refusal(int code, bool v5, const std::string& where) {
