@@ -349,11 +349,12 @@ void LeanConnection::publish(const OutgoingMessage& message) {
   } else if (!d.connected) {
     throw DeliveryError(-1, "not connected", d.where, "connect before publishing");
   }
-  if (message.qos > 0 && d.state.window_full()) {
+  if (d.state.window_full(message.qos)) {
     // Resume at half the window: one wake-up per window/2 acknowledgements, and the
     // next batch is large enough to be written in one go.
     const std::size_t resume_at = d.state.window() / 2;
-    d.run_until([&] { return d.state.awaiting() <= resume_at; }, Clock::time_point::max(), true);
+    d.run_until([&] { return d.state.awaiting() <= resume_at && !d.state.window_full(message.qos); },
+                Clock::time_point::max(), true);
     if (d.lost) throw d.lost_error();
   }
   d.state.publish(message, d.out);

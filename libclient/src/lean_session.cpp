@@ -194,6 +194,7 @@ void PublishState::publish(const OutgoingMessage& message, OutBuffer& out) {
     view.packet_id = next_packet_id();
     m_slots[view.packet_id] = message.qos == 1 ? Slot::puback : Slot::pubrec;
     ++m_awaiting;
+    if (message.qos == 2) ++m_awaiting_qos2;
   }
   std::string& data = out.data();
   const std::size_t old_size = data.size();
@@ -221,6 +222,7 @@ void PublishState::on_written(std::uint64_t written) noexcept {
 }
 
 void PublishState::complete(std::uint16_t packet_id, int reason_code) {
+  if (m_slots[packet_id] != Slot::puback) --m_awaiting_qos2;
   m_slots[packet_id] = Slot::free;
   --m_awaiting;
   if (reason_code < 0x80) {

@@ -72,6 +72,15 @@ public:
   void apply_connack(const mqtt::Connack& connack);
   /// True when a QoS >= 1 message would exceed the window.
   bool window_full() const noexcept { return m_awaiting >= m_window; }
+  /// True when a message of this QoS would exceed the window. Before MQTT 5 a broker
+  /// cannot announce how many QoS 2 messages it takes at once, and mosquitto closes the
+  /// connection beyond its default of 20, so at most k_v3_qos2_window are in flight then.
+  bool window_full(int qos) const noexcept {
+    return qos > 0 && (window_full() || (qos == 2 && m_version != mqtt::ProtocolVersion::v5 &&
+                                         m_awaiting_qos2 >= k_v3_qos2_window));
+  }
+  /// The QoS 2 window before MQTT 5 (mosquitto's default max_inflight_messages).
+  static constexpr std::size_t k_v3_qos2_window = 20;
   /// QoS >= 1 messages sent and not acknowledged (positively or not) yet.
   std::size_t awaiting() const noexcept { return m_awaiting; }
 
@@ -103,6 +112,7 @@ private:
   std::vector<Slot> m_slots;               ///< by packet identifier
   std::uint16_t m_last_id = 0;
   std::size_t m_awaiting = 0;
+  std::size_t m_awaiting_qos2 = 0;
   DeliveryReport m_report;
   /// QoS 0 messages not yet written: (stream offset of their end, count), oldest first.
   std::deque<std::pair<std::uint64_t, std::size_t>> m_unwritten_qos0;

@@ -201,6 +201,24 @@ TEST(LeanSession, Qos2HandshakeAndRefusals) {
   EXPECT_EQ(state.report().in_flight(), 0u);
 }
 
+TEST(LeanSession, Qos2WindowBefore5IsMosquittosDefault) {
+  PublishState v311(ProtocolVersion::v3_1_1, 1000);
+  PublishState v5(ProtocolVersion::v5, 1000);
+  OutBuffer out;
+  for (std::size_t i = 0; i < PublishState::k_v3_qos2_window; ++i) {
+    v311.publish(message("q2", "x", 2), out);
+    v5.publish(message("q2", "x", 2), out);
+  }
+  EXPECT_TRUE(v311.window_full(2));
+  EXPECT_FALSE(v311.window_full(1)); // QoS 1 is not limited by it
+  EXPECT_FALSE(v5.window_full(2));   // a v5 broker announces Receive Maximum instead
+  take(out, v311);
+  receive(v311, ack<mqtt::Pubrec>(1), ProtocolVersion::v3_1_1, out);
+  EXPECT_TRUE(v311.window_full(2)); // still in flight until PUBCOMP
+  receive(v311, ack<mqtt::Pubcomp>(1), ProtocolVersion::v3_1_1, out);
+  EXPECT_FALSE(v311.window_full(2));
+}
+
 TEST(LeanSession, NegativePubackIsAFailure) {
   PublishState state(ProtocolVersion::v5);
   OutBuffer out;
