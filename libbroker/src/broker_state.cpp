@@ -51,7 +51,7 @@ void BrokerState::log(const std::string& line) const {
 }
 
 BrokerState::Attached BrokerState::attach(const std::shared_ptr<Connection>& connection, const std::string& key,
-                                          const TenantMount& mount, std::uint8_t protocol_version,
+                                          std::uint8_t protocol_version,
                                           bool clean_start, std::uint32_t expiry_interval,
                                           std::uint16_t receive_maximum, WakeList& wake) {
   Attached result;
@@ -65,7 +65,6 @@ BrokerState::Attached BrokerState::attach(const std::shared_ptr<Connection>& con
       const auto now = Clock::now();
       old.session.detach(now);
       old.owner.reset();
-      old.owner_id = nullptr;
       if (old.session.has_will()) {
         auto due = old.session.will_due_at();
         if (clean_start || !due || *due <= now) publish_will(old, wake);
@@ -79,14 +78,14 @@ BrokerState::Attached BrokerState::attach(const std::shared_ptr<Connection>& con
     }
   }
   if (it == m_sessions.end()) {
-    it = m_sessions.emplace(key, std::make_shared<SessionEntry>(key, session_limits())).first;
+    auto entry = std::make_shared<SessionEntry>(key, session_limits());
+    const std::string_view stored_key = entry->session.key();
+    it = m_sessions.emplace(stored_key, std::move(entry)).first;
   } else {
     result.session_present = true;
   }
   SessionEntry& entry = *it->second;
   entry.owner = connection;
-  entry.owner_id = connection.get();
-  entry.mount = mount;
   entry.protocol_version = protocol_version;
   entry.session.set_expiry_interval(expiry_interval);
   entry.session.clear_will();
@@ -96,9 +95,8 @@ BrokerState::Attached BrokerState::attach(const std::shared_ptr<Connection>& con
 }
 
 void BrokerState::detach(const SessionPtr& entry, const Connection* connection, bool graceful, WakeList& wake) {
-  if (!entry || entry->owner_id != connection) return; // taken over meanwhile
+  if (!entry || !entry->owned_by(connection)) return; // taken over meanwhile
   entry->owner.reset();
-  entry->owner_id = nullptr;
   if (graceful) entry->session.clear_will();
   const auto now = Clock::now();
   entry->session.detach(now);
@@ -117,13 +115,17 @@ void BrokerState::publish_will(SessionEntry& entry, WakeList& wake) {
   entry.session.clear_will();
   if (will && will->message) {
     m_stats.messages_received.fetch_add(1, std::memory_order_relaxed);
-    publish(will->message, entry.session.key(), wake);
+    publish(will->message_at(Clock::now()), entry.session.key(), wake);
   }
 }
 
-void BrokerState::remove_session(std::string key) {
-  m_tree.remove_all(key);
-  m_sessions.erase(key);
+void BrokerState::remove_session(std::string_view key) {
+  // `key` may view the session's own key: erase the entry last.
+  auto it = m_sessions.find(key);
+  if (it == m_sessions.end()) return;
+  const SessionPtr keep = it->second;
+  m_tree.remove_all(keep->session.key());
+  m_sessions.erase(it);
 }
 
 void BrokerState::deliver(SessionEntry& entry, Delivery delivery, WakeList& wake) {
@@ -184,12 +186,12 @@ std::vector<MessagePtr> BrokerState::retained(std::string_view filter) {
 }
 
 void BrokerState::tick(Clock::time_point now, WakeList& wake) {
-  std::vector<std::string> expired;
+  std::vector<std::string_view> expired;
   for (auto& [key, entry] : m_sessions) {
     if (entry->session.connected()) continue;
     if (auto will = entry->session.take_due_will(now); will && will->message) {
       m_stats.messages_received.fetch_add(1, std::memory_order_relaxed);
-      publish(will->message, key, wake);
+      publish(will->message_at(now), key, wake);
     }
     if (entry->session.expired(now)) expired.push_back(key);
   }
@@ -198,10 +200,15 @@ void BrokerState::tick(Clock::time_point now, WakeList& wake) {
 
 void BrokerState::drop_all_connections() {
   auto guard = lock();
-  for (auto& [key, entry] : m_sessions) {
-    entry->owner.reset();
-    entry->owner_id = nullptr;
-  }
+  for (auto& [key, entry] : m_sessions) entry->owner.reset();
+}
+
+std::vector<std::shared_ptr<Connection>> BrokerState::attached_connections() {
+  auto guard = lock();
+  std::vector<std::shared_ptr<Connection>> out;
+  for (auto& [key, entry] : m_sessions)
+    if (auto connection = entry->owner.lock()) out.push_back(std::move(connection));
+  return out;
 }
 
 std::size_t BrokerState::session_count() { return m_sessions.size(); }

@@ -30,9 +30,10 @@ struct SessionEntry {
   explicit SessionEntry(std::string key, SessionLimits limits) : session(std::move(key), limits) {}
   Session session;
   std::weak_ptr<Connection> owner; ///< the attached connection, if any
-  const Connection* owner_id = nullptr; ///< identity of the owner (compared, never dereferenced)
-  TenantMount mount;                    ///< the tenant, to unmount topics on delivery
   std::uint8_t protocol_version = 4;
+
+  /// True when `connection` is the attached connection (it must be alive).
+  bool owned_by(const Connection* connection) const noexcept { return owner.lock().get() == connection; }
 };
 
 using SessionPtr = std::shared_ptr<SessionEntry>;
@@ -76,7 +77,7 @@ public:
   };
   /// locked: binds `connection` to the session `key`, taking it over from a previous
   /// connection (which is told to close with 0x8E) and discarding it when `clean_start`.
-  Attached attach(const std::shared_ptr<Connection>& connection, const std::string& key, const TenantMount& mount,
+  Attached attach(const std::shared_ptr<Connection>& connection, const std::string& key,
                   std::uint8_t protocol_version, bool clean_start, std::uint32_t expiry_interval,
                   std::uint16_t receive_maximum, WakeList& wake);
   /// locked: the connection that owned `entry` closed. `graceful` = normal DISCONNECT
@@ -96,6 +97,8 @@ public:
   void tick(Clock::time_point now, WakeList& wake);
   /// Forgets every connection (broker stop).
   void drop_all_connections();
+  /// The connections attached to a session now (to tell them the server shuts down).
+  std::vector<std::shared_ptr<Connection>> attached_connections();
 
   /// Number of sessions (connected or not).
   std::size_t session_count();
@@ -111,7 +114,7 @@ public:
 
 private:
   void deliver(SessionEntry& entry, Delivery delivery, WakeList& wake);
-  void remove_session(std::string key);
+  void remove_session(std::string_view key);
   void publish_will(SessionEntry& entry, WakeList& wake);
 
   const BrokerConfig& m_config;
@@ -119,7 +122,8 @@ private:
   std::mutex m_mutex;
   SubscriptionTree m_tree;
   RetainedStore m_retained;
-  std::unordered_map<std::string, SessionPtr, StringHash, std::equal_to<>> m_sessions;
+  /// Keyed by a view of the session's own key (the key is stored once, in the Session).
+  std::unordered_map<std::string_view, SessionPtr, StringHash> m_sessions;
   MatchResult m_match;
   mutable std::mutex m_auth_mutex;
   RegistryPtr m_registry = std::make_shared<const Registry>();
