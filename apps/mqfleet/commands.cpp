@@ -6,8 +6,8 @@
 #include "cmd_completion.hpp"
 #include "cmd_device.hpp"
 #include "cmd_profile.hpp"
-#include "cmd_sim.hpp"
 #include "cmd_pub.hpp"
+#include "cmd_sim.hpp"
 #include "cmd_sub.hpp"
 
 namespace mqfleet::cli {
@@ -19,10 +19,10 @@ std::vector<std::function<void(CLI::App&)>> command_setups() {
       setup_profile,
       setup_broker,
       setup_device,
-      setup_bench,
-      setup_sim,
-      setup_completion,
       setup_bucket,
+      setup_sim,
+      setup_bench,
+      setup_completion,
   };
 }
 
