@@ -21,7 +21,6 @@ _mqfleet() {
       "mqfleet device list") path="$path $word" ;;
       "mqfleet device rm") path="$path $word" ;;
       "mqfleet device set-credential") path="$path $word" ;;
-      "mqfleet completion") path="$path $word" ;;
       "mqfleet bucket") path="$path $word" ;;
       "mqfleet bucket add") path="$path $word" ;;
       "mqfleet bucket list") path="$path $word" ;;
@@ -33,11 +32,19 @@ _mqfleet() {
       "mqfleet bucket import") path="$path $word" ;;
       "mqfleet bucket stats") path="$path $word" ;;
       "mqfleet bucket chart") path="$path $word" ;;
+      "mqfleet sim") path="$path $word" ;;
+      "mqfleet bench") path="$path $word" ;;
+      "mqfleet bench conn") path="$path $word" ;;
+      "mqfleet bench pub") path="$path $word" ;;
+      "mqfleet bench sub") path="$path $word" ;;
+      "mqfleet bench pubsub") path="$path $word" ;;
+      "mqfleet bench merge") path="$path $word" ;;
+      "mqfleet completion") path="$path $word" ;;
     esac
   done
   case "$path" in
     "mqfleet")
-      subcommands="pub sub profile broker device completion bucket"
+      subcommands="pub sub profile broker device bucket sim bench completion"
       options="--version"
       value_options=""
       file_options="" ;;
@@ -111,11 +118,6 @@ _mqfleet() {
       options="--registry --generate --credential-env --credential-file --iterations"
       value_options="--registry --credential-env --credential-file --iterations"
       file_options="--registry --credential-file" ;;
-    "mqfleet completion")
-      subcommands=""
-      options=""
-      value_options=""
-      file_options="" ;;
     "mqfleet bucket")
       subcommands="add list show enable disable rm export import stats chart"
       options=""
@@ -171,6 +173,46 @@ _mqfleet() {
       options="--data-dir --field --from --to --device --width --height --svg"
       value_options="--data-dir --field --from --to --device --width --height --svg"
       file_options="--data-dir" ;;
+    "mqfleet sim")
+      subcommands=""
+      options="--check --report --duration --messages --seed --threads --host -h --port -p --profile --no-progress --provision --registry --credentials --rotate --iterations --scale"
+      value_options="--report --duration --messages --seed --threads --host -h --port -p --profile --registry --credentials --iterations --scale"
+      file_options="--profile --registry" ;;
+    "mqfleet bench")
+      subcommands="conn pub sub pubsub merge"
+      options=""
+      value_options=""
+      file_options="" ;;
+    "mqfleet bench conn")
+      subcommands=""
+      options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --cert --key --insecure --clients -c --connect-rate -R --client-id --duration --bind --shard --threads --engine --report --html --quiet"
+      value_options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --cert --key --clients -c --connect-rate -R --client-id --duration --bind --shard --threads --engine --report --html"
+      file_options="--profile --password-file --cafile --cert --key" ;;
+    "mqfleet bench pub")
+      subcommands=""
+      options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --cert --key --insecure --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --duration --bind --shard --threads --engine --report --html --quiet"
+      value_options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --cert --key --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --duration --bind --shard --threads --engine --report --html"
+      file_options="--profile --password-file --cafile --cert --key" ;;
+    "mqfleet bench sub")
+      subcommands=""
+      options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --cert --key --insecure --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --duration --bind --shard --threads --engine --report --html --quiet"
+      value_options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --cert --key --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --duration --bind --shard --threads --engine --report --html"
+      file_options="--profile --password-file --cafile --cert --key" ;;
+    "mqfleet bench pubsub")
+      subcommands=""
+      options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --cert --key --insecure --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --subscribers --sub-topic --duration --bind --shard --threads --engine --report --html --quiet"
+      value_options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --cert --key --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --subscribers --sub-topic --duration --bind --shard --threads --engine --report --html"
+      file_options="--profile --password-file --cafile --cert --key" ;;
+    "mqfleet bench merge")
+      subcommands=""
+      options="--report --html --quiet"
+      value_options="--report --html"
+      file_options="" ;;
+    "mqfleet completion")
+      subcommands=""
+      options=""
+      value_options=""
+      file_options="" ;;
   esac
   if [[ " $file_options " == *" $prev "* ]]; then
     COMPREPLY=($(compgen -f -- "$cur"))
