@@ -4,10 +4,12 @@
 #
 #   bench/pub_vs_mosquitto.sh [path/to/mqfleet] [runs=30] [lines=200000]
 #
-# 1. one-shot `pub -q 1 -m hi` wall time, median of N runs each (interleaved);
+# 1. one-shot `pub -q 1 -m hi` wall time, median of N runs each (interleaved), and the
+#    publisher's mean CPU time (user + system) per run;
 # 2. `pub -l` QoS 0 with 200k lines: messages a subscriber actually received per second
-#    (mosquitto_pub drops messages, so only received ones count);
-# 3. `pub -l -q 1` with 200k lines: all delivered? and messages per second.
+#    (mosquitto_pub drops messages, so only received ones count), publisher CPU per message;
+# 3. `pub -l -q 1` with 200k lines: all delivered? messages per second, CPU per message.
+# MQFLEET_PUB_CLIENT=paho in the environment measures mqfleet's Paho-backed client instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,25 +58,34 @@ echo "broker:  mosquitto $(mosquitto -h 2>/dev/null | head -1 | awk '{print $3}'
 echo
 
 /usr/bin/python3 - "$mqfleet" "$port" "$runs" "$lines" "$work" <<'PYTHON'
-import os, statistics, subprocess, sys, time
+import os, resource, statistics, subprocess, sys, time
 
 mqfleet, port, runs, lines, work = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 devnull = subprocess.DEVNULL
 
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
 def one_shot(cmd):
+    cpu = children_cpu()
     start = time.perf_counter()
     rc = subprocess.run(cmd, stdout=devnull, stderr=devnull).returncode
-    return time.perf_counter() - start, rc
+    return time.perf_counter() - start, children_cpu() - cpu, rc
 
 # 1. one-shot
-ours, theirs, failures = [], [], 0
+ours, theirs, ours_cpu, theirs_cpu, failures = [], [], [], [], 0
 for i in range(runs):
-    t, rc = one_shot([mqfleet, "pub", "-p", port, "-t", "bench/one", "-q", "1", "-m", "hi"]); ours.append(t); failures += rc != 0
-    t, rc = one_shot(["mosquitto_pub", "-p", port, "-t", "bench/one", "-q", "1", "-m", "hi"]); theirs.append(t)
+    t, c, rc = one_shot([mqfleet, "pub", "-p", port, "-t", "bench/one", "-q", "1", "-m", "hi"])
+    ours.append(t); ours_cpu.append(c); failures += rc != 0
+    t, c, rc = one_shot(["mosquitto_pub", "-p", port, "-t", "bench/one", "-q", "1", "-m", "hi"])
+    theirs.append(t); theirs_cpu.append(c)
 m_ours, m_theirs = statistics.median(ours) * 1000, statistics.median(theirs) * 1000
+c_ours, c_theirs = statistics.mean(ours_cpu) * 1000, statistics.mean(theirs_cpu) * 1000
 print(f"one-shot pub -q 1 -m hi, median of {runs}:")
 print(f"  mqfleet {m_ours:.1f} ms   mosquitto_pub {m_theirs:.1f} ms   ratio {m_ours / m_theirs:.2f}x (target <= 1.0)"
       + (f"   ({failures} mqfleet runs failed!)" if failures else ""))
+print(f"  CPU per run (user + system, mean): mqfleet {c_ours:.1f} ms   mosquitto_pub {c_theirs:.1f} ms")
 
 # 2./3. line mode: count what a subscriber really receives.
 payload = "".join(f"line-{i}\n" for i in range(1, lines + 1)).encode()
@@ -88,11 +99,13 @@ def line_mode(publisher, qos, topic):
     sub = subprocess.Popen(["mosquitto_sub", "-p", port, "-t", topic, "-q", str(qos), "-C", str(lines)],
                            stdout=out, stderr=devnull)
     time.sleep(0.5)  # let the subscription settle
+    cpu = children_cpu()
     start = time.perf_counter()
     with open(input_path, "rb") as stdin:
         pub = subprocess.run(publisher + ["-p", port, "-t", topic, "-q", str(qos), "-l"], stdin=stdin,
                              stdout=devnull, stderr=devnull)
     pub_done = time.perf_counter()
+    pub_cpu = children_cpu() - cpu
     last_size, last_change = -1, time.perf_counter()
     while sub.poll() is None and time.perf_counter() - last_change < 3.0:
         size = os.path.getsize(out_path)
@@ -108,18 +121,24 @@ def line_mode(publisher, qos, topic):
     count = received.count(b"\n")
     end = min(last_change, time.perf_counter()) if count < lines else last_change
     elapsed = max(end - start, pub_done - start)
-    return count, received == payload, count / elapsed, pub.returncode, pub_done - start
+    return count, received == payload, count / elapsed, pub.returncode, pub_cpu, pub_done - start
+
+def cpu_per_msg(cpu):
+    return f"{cpu / lines * 1e6:.2f} us CPU/msg"
+
+def publisher(seconds):
+    return f"publisher exited after {seconds:.2f} s ({lines / seconds:,.0f} lines/s)"
 
 print(f"\npub -l, QoS 0, {lines} lines (rate = messages the subscriber received / elapsed):")
-c1, _, r1, rc1, _ = line_mode([mqfleet, "pub"], 0, "bench/l0m")
-c2, _, r2, rc2, _ = line_mode(["mosquitto_pub"], 0, "bench/l0p")
-print(f"  mqfleet       received {c1}/{lines}  {r1:,.0f} msg/s  exit {rc1}")
-print(f"  mosquitto_pub received {c2}/{lines}  {r2:,.0f} msg/s  exit {rc2}")
+c1, _, r1, rc1, u1, p1 = line_mode([mqfleet, "pub"], 0, "bench/l0m")
+c2, _, r2, rc2, u2, p2 = line_mode(["mosquitto_pub"], 0, "bench/l0p")
+print(f"  mqfleet       received {c1}/{lines}  {r1:,.0f} msg/s  exit {rc1}  {cpu_per_msg(u1)}  {publisher(p1)}")
+print(f"  mosquitto_pub received {c2}/{lines}  {r2:,.0f} msg/s  exit {rc2}  {cpu_per_msg(u2)}  {publisher(p2)}")
 print(f"  ratio {r1 / r2:.2f}x (target >= 1.5)")
 
 print(f"\npub -l -q 1, {lines} lines:")
-c3, in_order3, r3, rc3, t3 = line_mode([mqfleet, "pub"], 1, "bench/l1m")
-c4, in_order4, r4, rc4, t4 = line_mode(["mosquitto_pub"], 1, "bench/l1p")
-print(f"  mqfleet       received {c3}/{lines} (all, in order: {in_order3})  {r3:,.0f} msg/s  exit {rc3}")
-print(f"  mosquitto_pub received {c4}/{lines} (all, in order: {in_order4})  {r4:,.0f} msg/s  exit {rc4}")
+c3, in_order3, r3, rc3, u3, _ = line_mode([mqfleet, "pub"], 1, "bench/l1m")
+c4, in_order4, r4, rc4, u4, _ = line_mode(["mosquitto_pub"], 1, "bench/l1p")
+print(f"  mqfleet       received {c3}/{lines} (all, in order: {in_order3})  {r3:,.0f} msg/s  exit {rc3}  {cpu_per_msg(u3)}")
+print(f"  mosquitto_pub received {c4}/{lines} (all, in order: {in_order4})  {r4:,.0f} msg/s  exit {rc4}  {cpu_per_msg(u4)}")
 PYTHON

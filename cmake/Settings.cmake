@@ -21,6 +21,13 @@ if(MQFLEET_SANITIZE)
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   target_link_options(mqfleet_sanitizers INTERFACE -fsanitize=address,undefined)
 endif()
+if(MQFLEET_TSAN)
+  if(MQFLEET_SANITIZE)
+    message(FATAL_ERROR "MQFLEET_TSAN and MQFLEET_SANITIZE cannot be combined (ThreadSanitizer excludes ASan)")
+  endif()
+  target_compile_options(mqfleet_sanitizers INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(mqfleet_sanitizers INTERFACE -fsanitize=thread)
+endif()
 
 # Everything of ours links this one target to get both.
 add_library(mqfleet_settings INTERFACE)

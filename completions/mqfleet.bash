@@ -21,12 +21,30 @@ _mqfleet() {
       "mqfleet device list") path="$path $word" ;;
       "mqfleet device rm") path="$path $word" ;;
       "mqfleet device set-credential") path="$path $word" ;;
+      "mqfleet bucket") path="$path $word" ;;
+      "mqfleet bucket add") path="$path $word" ;;
+      "mqfleet bucket list") path="$path $word" ;;
+      "mqfleet bucket show") path="$path $word" ;;
+      "mqfleet bucket enable") path="$path $word" ;;
+      "mqfleet bucket disable") path="$path $word" ;;
+      "mqfleet bucket rm") path="$path $word" ;;
+      "mqfleet bucket export") path="$path $word" ;;
+      "mqfleet bucket import") path="$path $word" ;;
+      "mqfleet bucket stats") path="$path $word" ;;
+      "mqfleet bucket chart") path="$path $word" ;;
+      "mqfleet sim") path="$path $word" ;;
+      "mqfleet bench") path="$path $word" ;;
+      "mqfleet bench conn") path="$path $word" ;;
+      "mqfleet bench pub") path="$path $word" ;;
+      "mqfleet bench sub") path="$path $word" ;;
+      "mqfleet bench pubsub") path="$path $word" ;;
+      "mqfleet bench merge") path="$path $word" ;;
       "mqfleet completion") path="$path $word" ;;
     esac
   done
   case "$path" in
     "mqfleet")
-      subcommands="pub sub profile broker device completion"
+      subcommands="pub sub profile broker device bucket sim bench completion"
       options="--version"
       value_options=""
       file_options="" ;;
@@ -72,9 +90,9 @@ _mqfleet() {
       file_options="--profile --password-file --cafile --capath --cert --key" ;;
     "mqfleet broker")
       subcommands=""
-      options="--port --tls-port --cert --key --cafile --bind --registry --allow-anonymous --config --max-connections --max-packet-size --max-inflight --max-queued --threads --sys-interval"
-      value_options="--port --tls-port --cert --key --cafile --bind --registry --config --max-connections --max-packet-size --max-inflight --max-queued --threads --sys-interval"
-      file_options="--cert --key --cafile --registry --config" ;;
+      options="--port --tls-port --cert --key --cafile --bind --registry --data-dir --allow-anonymous --config --max-connections --max-packet-size --max-inflight --max-queued --threads --sys-interval"
+      value_options="--port --tls-port --cert --key --cafile --bind --registry --data-dir --config --max-connections --max-packet-size --max-inflight --max-queued --threads --sys-interval"
+      file_options="--cert --key --cafile --registry --data-dir --config" ;;
     "mqfleet device")
       subcommands="add list rm set-credential"
       options=""
@@ -100,6 +118,96 @@ _mqfleet() {
       options="--registry --generate --credential-env --credential-file --iterations"
       value_options="--registry --credential-env --credential-file --iterations"
       file_options="--registry --credential-file" ;;
+    "mqfleet bucket")
+      subcommands="add list show enable disable rm export import stats chart"
+      options=""
+      value_options=""
+      file_options="" ;;
+    "mqfleet bucket add")
+      subcommands=""
+      options="--topic --name --description --disabled --registry"
+      value_options="--topic --name --description --registry"
+      file_options="--registry" ;;
+    "mqfleet bucket list")
+      subcommands=""
+      options="--registry --format"
+      value_options="--registry --format"
+      file_options="--registry" ;;
+    "mqfleet bucket show")
+      subcommands=""
+      options="--registry --format"
+      value_options="--registry --format"
+      file_options="--registry" ;;
+    "mqfleet bucket enable")
+      subcommands=""
+      options="--registry"
+      value_options="--registry"
+      file_options="--registry" ;;
+    "mqfleet bucket disable")
+      subcommands=""
+      options="--registry"
+      value_options="--registry"
+      file_options="--registry" ;;
+    "mqfleet bucket rm")
+      subcommands=""
+      options="--registry --data-dir"
+      value_options="--registry --data-dir"
+      file_options="--registry --data-dir" ;;
+    "mqfleet bucket export")
+      subcommands=""
+      options="--data-dir --format --from --to --device --fields --time --separator --output -o"
+      value_options="--data-dir --format --from --to --device --fields --time --separator --output -o"
+      file_options="--data-dir --output -o" ;;
+    "mqfleet bucket import")
+      subcommands=""
+      options="--data-dir --device --separator"
+      value_options="--data-dir --device --separator"
+      file_options="--data-dir" ;;
+    "mqfleet bucket stats")
+      subcommands=""
+      options="--data-dir --format"
+      value_options="--data-dir --format"
+      file_options="--data-dir" ;;
+    "mqfleet bucket chart")
+      subcommands=""
+      options="--data-dir --field --from --to --device --width --height --svg"
+      value_options="--data-dir --field --from --to --device --width --height --svg"
+      file_options="--data-dir" ;;
+    "mqfleet sim")
+      subcommands=""
+      options="--check --report --duration --messages --seed --threads --host -h --port -p --profile --no-progress --provision --registry --credentials --rotate --iterations --scale"
+      value_options="--report --duration --messages --seed --threads --host -h --port -p --profile --registry --credentials --iterations --scale"
+      file_options="--profile --registry" ;;
+    "mqfleet bench")
+      subcommands="conn pub sub pubsub merge"
+      options=""
+      value_options=""
+      file_options="" ;;
+    "mqfleet bench conn")
+      subcommands=""
+      options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --cert --key --insecure --clients -c --connect-rate -R --client-id --duration --bind --shard --threads --engine --report --html --quiet"
+      value_options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --cert --key --clients -c --connect-rate -R --client-id --duration --bind --shard --threads --engine --report --html"
+      file_options="--profile --password-file --cafile --cert --key" ;;
+    "mqfleet bench pub")
+      subcommands=""
+      options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --cert --key --insecure --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --duration --bind --shard --threads --engine --report --html --quiet"
+      value_options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --cert --key --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --duration --bind --shard --threads --engine --report --html"
+      file_options="--profile --password-file --cafile --cert --key" ;;
+    "mqfleet bench sub")
+      subcommands=""
+      options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --cert --key --insecure --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --duration --bind --shard --threads --engine --report --html --quiet"
+      value_options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --cert --key --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --duration --bind --shard --threads --engine --report --html"
+      file_options="--profile --password-file --cafile --cert --key" ;;
+    "mqfleet bench pubsub")
+      subcommands=""
+      options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --cert --key --insecure --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --subscribers --sub-topic --duration --bind --shard --threads --engine --report --html --quiet"
+      value_options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --cert --key --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --subscribers --sub-topic --duration --bind --shard --threads --engine --report --html"
+      file_options="--profile --password-file --cafile --cert --key" ;;
+    "mqfleet bench merge")
+      subcommands=""
+      options="--report --html --quiet"
+      value_options="--report --html"
+      file_options="" ;;
     "mqfleet completion")
       subcommands=""
       options=""

@@ -26,4 +26,4 @@ target_include_directories(mqfleet_broker_server PUBLIC ${CMAKE_CURRENT_SOURCE_D
                                                  PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
 target_link_libraries(mqfleet_broker_server
   PUBLIC mqfleet_broker mqfleet_mqtt
-  PRIVATE SQLite::SQLite3 Asio::asio OpenSSL::SSL OpenSSL::Crypto nlohmann_json::nlohmann_json mqfleet_settings)
+  PRIVATE mqfleet_store SQLite::SQLite3 Asio::asio OpenSSL::SSL OpenSSL::Crypto nlohmann_json::nlohmann_json mqfleet_settings)

@@ -43,6 +43,7 @@ broker::BrokerConfig make_config(const BrokerOptions& o) {
   if (!o.key.empty()) config.mqtts.key_file = o.key;
   if (!o.cafile.empty()) config.mqtts.ca_file = o.cafile;
   if (!o.registry.empty()) config.registry_path = o.registry;
+  if (!o.data_dir.empty()) config.data_dir = o.data_dir;
   if (o.allow_anonymous) config.allow_anonymous = true;
   if (o.max_connections) config.limits.max_connections = *o.max_connections;
   if (o.max_packet_size) config.limits.max_packet_size = *o.max_packet_size;
@@ -50,7 +51,6 @@ broker::BrokerConfig make_config(const BrokerOptions& o) {
   if (o.max_queued) config.limits.max_queued = *o.max_queued;
   if (o.threads) config.io_threads = *o.threads;
   if (o.sys_interval) config.sys_interval_seconds = *o.sys_interval;
-  if (!o.data_dir.empty()) config.data_dir = o.data_dir;
   if (o.durable_ack) config.durable_ack = true;
   config.log_sink = log_line;
   broker::validate_config(config);
@@ -69,6 +69,7 @@ void setup_broker(CLI::App& app) {
   sub->add_option("--cafile", options->cafile, "Require TLS client certificates signed by this CA");
   sub->add_option("--bind", options->bind, "Address to listen on (default 0.0.0.0)");
   sub->add_option("--registry", options->registry, "Device registry (accounts, devices, credentials, rules)");
+  sub->add_option("--data-dir", options->data_dir, "Directory of the broker's data (bucket points, durable state)");
   sub->add_flag("--allow-anonymous", options->allow_anonymous, "Open single-tenant broker: no credentials");
   sub->add_option("--config", options->config_file, "JSON configuration file (flags override it)");
   sub->add_option("--max-connections", options->max_connections, "Connections beyond this are closed at once");
@@ -77,7 +78,6 @@ void setup_broker(CLI::App& app) {
   sub->add_option("--max-queued", options->max_queued, "Queued messages per session before dropping");
   sub->add_option("--threads", options->threads, "io threads (default 2; 0 = one per core)");
   sub->add_option("--sys-interval", options->sys_interval, "Seconds between $SYS publications (0 = off)");
-  sub->add_option("--data-dir", options->data_dir, "Directory for durable state (retained messages, sessions)");
   sub->add_flag("--durable-ack", options->durable_ack, "Acknowledge QoS 1/2 PUBLISHes only once stored on disk");
   set_action(sub, [options] { return run_broker(*options); });
 }

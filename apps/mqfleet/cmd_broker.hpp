@@ -16,6 +16,7 @@ struct BrokerOptions {
   std::string cert, key, cafile;
   std::string bind;
   std::string registry;
+  std::string data_dir;
   bool allow_anonymous = false;
   std::string config_file;
   std::optional<std::size_t> max_connections;
@@ -24,7 +25,6 @@ struct BrokerOptions {
   std::optional<std::size_t> max_queued;
   std::optional<unsigned> threads;
   std::optional<unsigned> sys_interval;
-  std::string data_dir;
   bool durable_ack = false;
 };
 

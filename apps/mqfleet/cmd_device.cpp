@@ -2,6 +2,7 @@
 
 #include "cli.hpp"
 #include "exit_codes.hpp"
+#include "registry_lock.hpp"
 #include "signals.hpp"
 
 #include <mqfleet/broker/credentials.hpp>
@@ -31,29 +32,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using broker::Registry;
-
-/// Serialises concurrent read-modify-write edits of registries in one directory: an
-/// flock on the directory (the file itself is replaced by rename, so it cannot carry
-/// the lock). Released on destruction.
-class DirectoryLock {
-public:
-  explicit DirectoryLock(const fs::path& registry) {
-    const auto directory = registry.has_parent_path() ? registry.parent_path() : fs::path(".");
-    m_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (m_fd < 0)
-      throw ConfigError(fmt::format("cannot open the registry's directory: {}", std::strerror(errno)), registry.string(),
-                        "create the directory first");
-    while (::flock(m_fd, LOCK_EX) != 0) {
-      if (errno != EINTR) break;
-    }
-  }
-  ~DirectoryLock() { ::close(m_fd); }
-  DirectoryLock(const DirectoryLock&) = delete;
-  DirectoryLock& operator=(const DirectoryLock&) = delete;
-
-private:
-  int m_fd = -1;
-};
 
 /// Restores the terminal's echo setting however the prompt ends.
 class EchoOff {

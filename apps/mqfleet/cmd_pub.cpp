@@ -7,14 +7,17 @@
 
 #include <mqfleet/connection.hpp>
 #include <mqfleet/error.hpp>
+#include <mqfleet/lean_connection.hpp>
 
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
+#include <type_traits>
 #include <unistd.h>
 
 namespace mqfleet::cli {
@@ -45,6 +48,26 @@ bool sleep_unless_stopped(std::chrono::milliseconds delay) {
   return !stop_token().stop_requested();
 }
 
+// Waits between repeated messages. The Paho client keeps its connection alive on its own
+// threads; the lean client is served while waiting.
+bool pause_unless_stopped(Connection&, std::chrono::milliseconds delay) { return sleep_unless_stopped(delay); }
+
+bool pause_unless_stopped(LeanConnection& connection, std::chrono::milliseconds delay) {
+  const auto deadline = std::chrono::steady_clock::now() + delay;
+  for (auto now = std::chrono::steady_clock::now(); now < deadline; now = std::chrono::steady_clock::now()) {
+    if (stop_token().stop_requested()) return false;
+    connection.serve(-1, std::chrono::ceil<std::chrono::milliseconds>(deadline - now));
+  }
+  return !stop_token().stop_requested();
+}
+
+LineReader stdin_reader(Connection&) { return LineReader(STDIN_FILENO, stop_token()); }
+
+LineReader stdin_reader(LeanConnection& connection) {
+  return LineReader(STDIN_FILENO, stop_token(),
+                    [&connection](int fd, std::chrono::milliseconds timeout) { return connection.serve(fd, timeout); });
+}
+
 void debug_line(const PubOptions& options, const std::string& text) {
   if (options.debug) std::cerr << "mqfleet: " << text << '\n';
 }
@@ -65,7 +88,8 @@ std::optional<SinglePayload> single_payload(const PubOptions& options) {
 
 // Publishes everything the options ask for. Stops early (InterruptedError) on SIGINT;
 // input errors propagate after the caller drained what was already sent.
-void publish_all(const PubOptions& options, Connection& connection, const std::optional<SinglePayload>& single,
+template <typename Client>
+void publish_all(const PubOptions& options, Client& connection, const std::optional<SinglePayload>& single,
                  const PublishProperties& properties) {
   OutgoingMessage message;
   message.topic = options.topic;
@@ -75,7 +99,7 @@ void publish_all(const PubOptions& options, Connection& connection, const std::o
   if (single) {
     message.payload = single->payload;
     for (int i = 0; i < options.repeat; ++i) {
-      if (i > 0 && options.repeat_delay > 0 && !sleep_unless_stopped(to_ms(options.repeat_delay)))
+      if (i > 0 && options.repeat_delay > 0 && !pause_unless_stopped(connection, to_ms(options.repeat_delay)))
         throw InterruptedError("interrupted");
       connection.publish(message);
       debug_line(options, fmt::format("published {} bytes to '{}' (QoS {})", message.payload.size(), message.topic,
@@ -83,7 +107,7 @@ void publish_all(const PubOptions& options, Connection& connection, const std::o
     }
     return;
   }
-  LineReader reader(STDIN_FILENO, stop_token());
+  LineReader reader = stdin_reader(connection);
   while (auto line = reader.next()) {
     if (options.jsonl) {
       if (line->find_first_not_of(" \t") == std::string_view::npos) continue;
@@ -164,34 +188,48 @@ CLI::App* add_pub_command(CLI::App& app, std::shared_ptr<PubOptions> options) {
   return pub;
 }
 
-int run_pub(const PubOptions& options) {
-  ConnectionProfile profile = resolve_connection(options.connection);
-  const PublishProperties properties = parse_publish_properties(options.properties);
-  if (!options.properties.empty()) {
-    // As mosquitto_pub: -D makes the client speak MQTT 5 unless -V says otherwise.
-    if (options.connection.version.empty()) profile.version = MqttVersion::v5;
-    if (profile.version != MqttVersion::v5)
-      throw ConfigError("-D properties need MQTT 5", "-D", "add -V 5, or drop -D");
-  }
-  const std::optional<SinglePayload> single = single_payload(options);
-  if (single && options.json && !options.null_message) require_json(single->payload, single->where);
+namespace {
 
-  Connection connection(profile);
+// The client `pub` uses: the lean one unless the profile needs a Paho feature, or
+// MQFLEET_PUB_CLIENT=paho asks for Paho (for comparisons and as an escape hatch).
+bool use_lean_client(const ConnectionProfile& profile, std::string& why_not) {
+  const char* forced = std::getenv("MQFLEET_PUB_CLIENT");
+  if (forced != nullptr && std::string_view(forced) == "paho") {
+    why_not = "MQFLEET_PUB_CLIENT=paho";
+    return false;
+  }
+  return LeanConnection::supports(profile, &why_not);
+}
+
+// Connects, publishes, drains and disconnects; returns the exit code or throws.
+template <typename Client>
+int publish_with(const PubOptions& options, const ConnectionProfile& profile, Client& connection,
+                 const std::optional<SinglePayload>& single, const PublishProperties& properties) {
   connection.set_stop_token(stop_token());
   connection.set_max_inflight(options.max_inflight);
-  const ConnectResult connected = connection.connect();
-  debug_line(options, fmt::format("connected to {}:{} in {:.1f} ms (session present: {})", profile.host,
-                                  profile.effective_port(), connected.connect_time.count() / 1000.0,
-                                  connected.session_present));
+  if constexpr (std::is_same_v<Client, LeanConnection>) {
+    // The first message travels with CONNECT; the CONNACK is checked at the first wait.
+    // -d waits for it, to report the connect time.
+    if (!options.debug) connection.start_connect();
+  }
+  if (options.debug || !std::is_same_v<Client, LeanConnection>) {
+    const ConnectResult connected = connection.connect();
+    debug_line(options, fmt::format("connected to {}:{} in {:.1f} ms (session present: {})", profile.host,
+                                    profile.effective_port(), connected.connect_time.count() / 1000.0,
+                                    connected.session_present));
+  }
 
   bool interrupted = false;
   std::exception_ptr input_error;
+  std::optional<DeliveryError> send_error;
   try {
     publish_all(options, connection, single, properties);
   } catch (const InterruptedError&) {
     interrupted = true;
   } catch (const ConfigError&) {
     input_error = std::current_exception();
+  } catch (const DeliveryError& e) {
+    send_error = e; // the connection was lost, or a message could not be carried
   }
   interrupted = interrupted || stop_token().stop_requested();
 
@@ -217,7 +255,32 @@ int run_pub(const PubOptions& options) {
     return exit_code::k_interrupted;
   }
   if (undelivered) throw *undelivered;
+  if (send_error) throw *send_error;
   return exit_code::k_success;
+}
+
+} // namespace
+
+int run_pub(const PubOptions& options) {
+  ConnectionProfile profile = resolve_connection(options.connection);
+  const PublishProperties properties = parse_publish_properties(options.properties);
+  if (!options.properties.empty()) {
+    // As mosquitto_pub: -D makes the client speak MQTT 5 unless -V says otherwise.
+    if (options.connection.version.empty()) profile.version = MqttVersion::v5;
+    if (profile.version != MqttVersion::v5)
+      throw ConfigError("-D properties need MQTT 5", "-D", "add -V 5, or drop -D");
+  }
+  const std::optional<SinglePayload> single = single_payload(options);
+  if (single && options.json && !options.null_message) require_json(single->payload, single->where);
+
+  std::string why_not_lean;
+  if (use_lean_client(profile, why_not_lean)) {
+    LeanConnection connection(profile);
+    return publish_with(options, profile, connection, single, properties);
+  }
+  debug_line(options, fmt::format("using the Paho client ({})", why_not_lean));
+  Connection connection(profile);
+  return publish_with(options, profile, connection, single, properties);
 }
 
 } // namespace mqfleet::cli

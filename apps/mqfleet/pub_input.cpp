@@ -41,7 +41,8 @@ std::uint32_t parse_u32(const std::string& text, const std::string& name) {
 
 } // namespace
 
-LineReader::LineReader(int fd, std::stop_token stop) : m_fd(fd), m_stop(std::move(stop)) {}
+LineReader::LineReader(int fd, std::stop_token stop, InputWait wait)
+    : m_fd(fd), m_stop(std::move(stop)), m_wait(std::move(wait)) {}
 
 bool LineReader::fill() {
   if (m_eof) return false;
@@ -52,7 +53,11 @@ bool LineReader::fill() {
   for (;;) {
     if (m_stop.stop_requested()) return false;
     pollfd p{m_fd, POLLIN, 0};
-    const int ready = poll(&p, 1, 100);
+    const int ready = poll(&p, 1, m_wait ? 0 : 100);
+    if (ready == 0 && m_wait) {
+      m_wait(m_fd, std::chrono::milliseconds(100));
+      continue;
+    }
     if (ready == 0 || (ready < 0 && errno == EINTR)) continue;
     const std::size_t old_size = m_buffer.size();
     m_buffer.resize(old_size + k_chunk);

@@ -4,6 +4,8 @@
 
 #include <mqfleet/connection.hpp>
 
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -12,11 +14,17 @@
 
 namespace mqfleet::cli {
 
+/// Waits until `fd` is readable or the time passes (true: readable), doing other work
+/// meanwhile, e.g. keeping a connection alive.
+using InputWait = std::function<bool(int fd, std::chrono::milliseconds timeout)>;
+
 /// Reads lines from a descriptor in large chunks; notices a stop request within
 /// ~100 ms even when no input arrives (signals are handled on another thread).
 class LineReader {
 public:
-  LineReader(int fd, std::stop_token stop);
+  /// Reads `fd`; when no input is ready it calls `wait` (if given) instead of blocking
+  /// in poll(), so a single-threaded client can serve its connection meanwhile.
+  LineReader(int fd, std::stop_token stop, InputWait wait = {});
   /// The next line without its newline (and without a trailing CR); nullopt at end of
   /// input or when stop was requested. The view is valid until the next call.
   std::optional<std::string_view> next();
@@ -30,6 +38,7 @@ private:
 
   int m_fd;
   std::stop_token m_stop;
+  InputWait m_wait;
   std::string m_buffer;
   std::size_t m_start = 0;
   bool m_eof = false;

@@ -25,6 +25,29 @@
 namespace mqfleet::bench {
 namespace {
 
+void write_hex(char* out, std::uint64_t value, int digits) {
+  for (int i = digits - 1; i >= 0; --i) {
+    out[i] = "0123456789abcdef"[value & 0xF];
+    value >>= 4;
+  }
+}
+
+void write_decimal(char* out, std::uint64_t value, int digits) {
+  for (int i = digits - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+std::uint64_t read_hex(const char* in, int digits) {
+  std::uint64_t value = 0;
+  for (int i = 0; i < digits; ++i) {
+    const char c = in[i];
+    value = value * 16 + static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+  }
+  return value;
+}
+
 using Clock = std::chrono::steady_clock;
 
 enum class Role { subscriber, publisher, idle };
@@ -100,7 +123,15 @@ public:
     const auto publishers = static_cast<std::uint64_t>(m_options.publishers);
     result.expected = publishers * m_options.messages * static_cast<std::uint64_t>(m_options.subscribers);
     m_latencies_us.reserve(std::min<std::uint64_t>(result.expected, 20'000'000));
-    m_payload.assign(std::max<std::size_t>(m_options.payload_size, 16), 'x');
+    if (m_options.json) {
+      // {"i":"<8 hex>","s":"<16 hex>","ts":<16 digits>,"p":"xx..."}: a JSON object of the
+      // requested size; ts = 10^15 + the publisher's sequence number, unique per device
+      // (a data bucket replaces points with the same ts).
+      const std::string head = R"({"i":"00000000","s":"0000000000000000","ts":1000000000000000,"p":")";
+      m_payload = head + std::string(m_options.payload_size > head.size() + 2 ? m_options.payload_size - head.size() - 2 : 0, 'x') + "\"}";
+    } else {
+      m_payload.assign(std::max<std::size_t>(m_options.payload_size, 16), 'x');
+    }
     const auto start = Clock::now();
     auto last_progress = start;
     std::uint64_t last_received = 0;
@@ -171,7 +202,8 @@ private:
     c.writable_watch = true;
     epoll_ctl(m_epoll, EPOLL_CTL_ADD, c.fd, &event);
     const char* role = c.role == Role::publisher ? "p" : c.role == Role::subscriber ? "s" : "i";
-    append_connect(c.out, "bl-" + std::to_string(getpid()) + "-" + role + std::to_string(c.index), 0);
+    const std::string prefix = m_options.id_prefix.empty() ? "bl-" + std::to_string(getpid()) + "-" : m_options.id_prefix;
+    append_connect(c.out, prefix + role + std::to_string(c.index), 0, m_options.username, m_options.password);
   }
 
   [[noreturn]] void throw_closed(const Connection& c) {
@@ -199,8 +231,14 @@ private:
     for (std::uint64_t i = 0; i < batch; ++i) {
       const auto index = static_cast<std::uint32_t>(c.index);
       const std::int64_t stamp = now_ns();
-      std::memcpy(m_payload.data(), &index, sizeof index);
-      std::memcpy(m_payload.data() + 8, &stamp, sizeof stamp);
+      if (m_options.json) {
+        write_hex(m_payload.data() + 6, index, 8);
+        write_hex(m_payload.data() + 21, static_cast<std::uint64_t>(stamp), 16);
+        write_decimal(m_payload.data() + 44, 1'000'000'000'000'000ULL + c.sent, 16);
+      } else {
+        std::memcpy(m_payload.data(), &index, sizeof index);
+        std::memcpy(m_payload.data() + 8, &stamp, sizeof stamp);
+      }
       const auto packet_id = static_cast<std::uint16_t>(c.sent % 65535 + 1);
       append_publish(c.out, m_options.topic, m_payload, m_options.qos, packet_id);
       ++c.sent;
@@ -280,11 +318,16 @@ private:
     case PacketType::publish: {
       const auto view = parse_publish(packet);
       if (((packet.flags >> 1) & 3) > 0) append_puback(c.out, view.packet_id);
-      if (view.payload.size() >= 16) {
+      if (view.payload.size() >= (m_options.json ? 37u : 16u)) {
         std::uint32_t index = 0;
         std::int64_t stamp = 0;
-        std::memcpy(&index, view.payload.data(), sizeof index);
-        std::memcpy(&stamp, view.payload.data() + 8, sizeof stamp);
+        if (m_options.json) {
+          index = static_cast<std::uint32_t>(read_hex(view.payload.data() + 6, 8));
+          stamp = static_cast<std::int64_t>(read_hex(view.payload.data() + 21, 16));
+        } else {
+          std::memcpy(&index, view.payload.data(), sizeof index);
+          std::memcpy(&stamp, view.payload.data() + 8, sizeof stamp);
+        }
         if (index < m_publishers.size()) ++m_publishers[index]->delivered;
         if (m_latencies_us.size() < m_latencies_us.capacity())
           m_latencies_us.push_back(static_cast<std::uint32_t>(std::max<std::int64_t>(0, (now_ns() - stamp) / 1000)));

@@ -28,6 +28,10 @@ int main(int argc, char** argv) {
   app.add_option("--payload", options.payload_size, "payload bytes (>= 16)");
   app.add_option("--window", options.window, "end-to-end in-flight messages per publisher");
   app.add_option("--topic", options.topic);
+  app.add_flag("--json", options.json, "JSON-object payloads (for data buckets)");
+  app.add_option("--username", options.username, "CONNECT username (account)");
+  app.add_option("--password", options.password, "CONNECT password");
+  app.add_option("--id-prefix", options.id_prefix, "client ids <prefix>p<N> / <prefix>s<N>");
   app.add_option("--stall", options.stall_seconds, "seconds without progress before giving up");
   app.add_option("--idle", idle, "open this many idle connections, print a line, hold until stdin closes");
   CLI11_PARSE(app, argc, argv);

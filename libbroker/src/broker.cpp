@@ -14,6 +14,7 @@ Broker::~Broker() { stop(); }
 
 void Broker::start() {
   if (m_server) return;
+  m_state->open_buckets();
   m_state->reload();
   m_state->open_persistence();
   auto server = std::make_unique<Server>(m_config, *m_state, *m_stats);
@@ -27,6 +28,7 @@ void Broker::stop() {
   // Before the server goes: the last commit's --durable-ack callbacks post to strands.
   m_state->close_persistence();
   m_server.reset();
+  m_state->close_buckets();
 }
 
 int Broker::bound_port() const { return m_server ? m_server->bound_port() : 0; }

@@ -63,6 +63,8 @@ void apply_config_file(BrokerConfig& config, const std::string& path) {
       config.mqtts.ca_file = text(value, key, path);
     } else if (key == "registry") {
       config.registry_path = text(value, key, path);
+    } else if (key == "data_dir") {
+      config.data_dir = text(value, key, path);
     } else if (key == "allow_anonymous") {
       config.allow_anonymous = boolean(value, key, path);
     } else if (key == "max_connections") {
@@ -75,8 +77,6 @@ void apply_config_file(BrokerConfig& config, const std::string& path) {
       config.limits.max_queued = number<std::size_t>(value, key, path, 0);
     } else if (key == "threads") {
       config.io_threads = number<unsigned>(value, key, path, 0);
-    } else if (key == "data_dir") {
-      config.data_dir = text(value, key, path);
     } else if (key == "durable_ack") {
       config.durable_ack = boolean(value, key, path);
     } else if (key == "sys_interval") {

@@ -18,9 +18,22 @@ RegistryPtr BrokerState::registry() const {
   return m_registry;
 }
 
+void BrokerState::open_buckets() {
+  if (m_config.data_dir.empty() || m_bucket_writer) return;
+  store::WriterOptions options;
+  options.log_sink = m_config.log_sink;
+  m_bucket_writer = std::make_unique<store::BucketWriter>(m_config.data_dir, std::move(options));
+  m_ingest = std::make_unique<BucketIngest>(*m_bucket_writer);
+}
+
+void BrokerState::close_buckets() {
+  if (m_bucket_writer) m_bucket_writer->stop();
+}
+
 void BrokerState::reload() {
   if (m_config.registry_path.empty()) return;
   auto fresh = std::make_shared<const Registry>(Registry::load(m_config.registry_path));
+  if (m_ingest) m_ingest->set_buckets(*fresh);
   std::lock_guard lock(m_auth_mutex);
   m_registry = std::move(fresh);
 }
@@ -39,7 +52,7 @@ void BrokerState::log(const std::string& line) const {
 }
 
 BrokerState::Attached BrokerState::attach(const std::shared_ptr<Connection>& connection, const std::string& key,
-                                          const TenantMount& mount, std::uint8_t protocol_version,
+                                          std::uint8_t protocol_version,
                                           bool clean_start, std::uint32_t expiry_interval,
                                           std::uint16_t receive_maximum, WakeList& wake) {
   Attached result;
@@ -53,7 +66,6 @@ BrokerState::Attached BrokerState::attach(const std::shared_ptr<Connection>& con
       const auto now = Clock::now();
       old.session.detach(now);
       old.owner.reset();
-      old.owner_id = nullptr;
       if (old.session.has_will()) {
         auto due = old.session.will_due_at();
         if (clean_start || !due || *due <= now) publish_will(old, wake);
@@ -67,17 +79,18 @@ BrokerState::Attached BrokerState::attach(const std::shared_ptr<Connection>& con
     }
   }
   if (it == m_sessions.end()) {
-    it = m_sessions.emplace(key, std::make_shared<SessionEntry>(key, session_limits())).first;
+    auto entry = std::make_shared<SessionEntry>(key, session_limits());
+    const std::string_view stored_key = entry->session.key();
+    it = m_sessions.emplace(stored_key, std::move(entry)).first;
   } else {
     result.session_present = true;
   }
   SessionEntry& entry = *it->second;
   entry.owner = connection;
-  entry.owner_id = connection.get();
-  entry.mount = mount;
   entry.protocol_version = protocol_version;
   entry.session.set_expiry_interval(expiry_interval);
-  if (m_persistence) m_persistence->session_saved(key, mount.account(), protocol_version, expiry_interval);
+  if (m_persistence) m_persistence->session_saved(entry.session.key(), std::string(connection->client().account()), protocol_version,
+                                 expiry_interval);
   entry.session.clear_will();
   result.resend = entry.session.attach(receive_maximum);
   result.entry = it->second;
@@ -85,9 +98,8 @@ BrokerState::Attached BrokerState::attach(const std::shared_ptr<Connection>& con
 }
 
 void BrokerState::detach(const SessionPtr& entry, const Connection* connection, bool graceful, WakeList& wake) {
-  if (!entry || entry->owner_id != connection) return; // taken over meanwhile
+  if (!entry || !entry->owned_by(connection)) return; // taken over meanwhile
   entry->owner.reset();
-  entry->owner_id = nullptr;
   if (graceful) entry->session.clear_will();
   const auto now = Clock::now();
   entry->session.detach(now);
@@ -96,8 +108,8 @@ void BrokerState::detach(const SessionPtr& entry, const Connection* connection, 
     if (!due || *due <= now) publish_will(*entry, wake);
   }
   if (m_persistence && entry->session.expiry_interval() != 0) // a v5 DISCONNECT may have changed it
-    m_persistence->session_saved(entry->session.key(), entry->mount.account(), entry->protocol_version,
-                                 entry->session.expiry_interval());
+    m_persistence->session_expiry_changed(entry->session.key(), entry->protocol_version,
+                                          entry->session.expiry_interval());
   if (entry->session.expiry_interval() == 0) {
     if (entry->session.has_will()) publish_will(*entry, wake);
     remove_session(entry->session.key());
@@ -109,14 +121,18 @@ void BrokerState::publish_will(SessionEntry& entry, WakeList& wake) {
   entry.session.clear_will();
   if (will && will->message) {
     m_stats.messages_received.fetch_add(1, std::memory_order_relaxed);
-    publish(will->message, entry.session.key(), wake);
+    publish(will->message_at(Clock::now()), entry.session.key(), wake);
   }
 }
 
-void BrokerState::remove_session(std::string key) {
-  if (m_persistence) m_persistence->session_removed(key);
-  m_tree.remove_all(key);
-  m_sessions.erase(key);
+void BrokerState::remove_session(std::string_view key) {
+  // `key` may view the session's own key: erase the entry last.
+  auto it = m_sessions.find(key);
+  if (it == m_sessions.end()) return;
+  const SessionPtr keep = it->second;
+  if (m_persistence) m_persistence->session_removed(std::string(keep->session.key()));
+  m_tree.remove_all(keep->session.key());
+  m_sessions.erase(it);
 }
 
 void BrokerState::deliver(SessionEntry& entry, Delivery delivery, WakeList& wake) {
@@ -185,12 +201,12 @@ std::vector<MessagePtr> BrokerState::retained(std::string_view filter) {
 }
 
 void BrokerState::tick(Clock::time_point now, WakeList& wake) {
-  std::vector<std::string> expired;
+  std::vector<std::string_view> expired;
   for (auto& [key, entry] : m_sessions) {
     if (entry->session.connected()) continue;
     if (auto will = entry->session.take_due_will(now); will && will->message) {
       m_stats.messages_received.fetch_add(1, std::memory_order_relaxed);
-      publish(will->message, key, wake);
+      publish(will->message_at(now), key, wake);
     }
     if (entry->session.expired(now)) expired.push_back(key);
   }
@@ -199,10 +215,15 @@ void BrokerState::tick(Clock::time_point now, WakeList& wake) {
 
 void BrokerState::drop_all_connections() {
   auto guard = lock();
-  for (auto& [key, entry] : m_sessions) {
-    entry->owner.reset();
-    entry->owner_id = nullptr;
-  }
+  for (auto& [key, entry] : m_sessions) entry->owner.reset();
+}
+
+std::vector<std::shared_ptr<Connection>> BrokerState::attached_connections() {
+  auto guard = lock();
+  std::vector<std::shared_ptr<Connection>> out;
+  for (auto& [key, entry] : m_sessions)
+    if (auto connection = entry->owner.lock()) out.push_back(std::move(connection));
+  return out;
 }
 
 std::size_t BrokerState::session_count() { return m_sessions.size(); }

@@ -5,6 +5,8 @@
 // lock() and never blocks on I/O.
 
 #include <mqfleet/broker/broker.hpp>
+#include <mqfleet/broker/bucket_ingest.hpp>
+#include <mqfleet/store/bucket_writer.hpp>
 #include <mqfleet/broker/device_registry.hpp>
 #include <mqfleet/broker/message.hpp>
 #include <mqfleet/broker/retained_store.hpp>
@@ -29,9 +31,10 @@ struct SessionEntry {
   explicit SessionEntry(std::string key, SessionLimits limits) : session(std::move(key), limits) {}
   Session session;
   std::weak_ptr<Connection> owner; ///< the attached connection, if any
-  const Connection* owner_id = nullptr; ///< identity of the owner (compared, never dereferenced)
-  TenantMount mount;                    ///< the tenant, to unmount topics on delivery
   std::uint8_t protocol_version = 4;
+
+  /// True when `connection` is the attached connection (it must be alive).
+  bool owned_by(const Connection* connection) const noexcept { return owner.lock().get() == connection; }
 };
 
 using SessionPtr = std::shared_ptr<SessionEntry>;
@@ -60,6 +63,13 @@ public:
   /// Loads the registry (at start and on SIGHUP). Throws ConfigError; the old one stays.
   void reload();
 
+  /// Opens the bucket store of `data_dir` (no-op without one). Throws ConfigError.
+  void open_buckets();
+  /// Commits everything queued for buckets and closes the store (broker stop).
+  void close_buckets();
+  /// The bucket ingest, or null without a data directory. Thread-safe, lock-free of lock().
+  BucketIngest* bucket_ingest() noexcept { return m_ingest.get(); }
+
   /// Result of attach().
   struct Attached {
     SessionPtr entry;
@@ -68,7 +78,7 @@ public:
   };
   /// locked: binds `connection` to the session `key`, taking it over from a previous
   /// connection (which is told to close with 0x8E) and discarding it when `clean_start`.
-  Attached attach(const std::shared_ptr<Connection>& connection, const std::string& key, const TenantMount& mount,
+  Attached attach(const std::shared_ptr<Connection>& connection, const std::string& key,
                   std::uint8_t protocol_version, bool clean_start, std::uint32_t expiry_interval,
                   std::uint16_t receive_maximum, WakeList& wake);
   /// locked: the connection that owned `entry` closed. `graceful` = normal DISCONNECT
@@ -88,6 +98,8 @@ public:
   void tick(Clock::time_point now, WakeList& wake);
   /// Forgets every connection (broker stop).
   void drop_all_connections();
+  /// The connections attached to a session now (to tell them the server shuts down).
+  std::vector<std::shared_ptr<Connection>> attached_connections();
 
   /// Number of sessions (connected or not).
   std::size_t session_count();
@@ -110,7 +122,7 @@ public:
 
 private:
   void deliver(SessionEntry& entry, Delivery delivery, WakeList& wake);
-  void remove_session(std::string key);
+  void remove_session(std::string_view key);
   void publish_will(SessionEntry& entry, WakeList& wake);
 
   const BrokerConfig& m_config;
@@ -118,11 +130,14 @@ private:
   std::mutex m_mutex;
   SubscriptionTree m_tree;
   RetainedStore m_retained;
-  std::unordered_map<std::string, SessionPtr, StringHash, std::equal_to<>> m_sessions;
+  /// Keyed by a view of the session's own key (the key is stored once, in the Session).
+  std::unordered_map<std::string_view, SessionPtr, StringHash> m_sessions;
   MatchResult m_match;
   mutable std::mutex m_auth_mutex;
   RegistryPtr m_registry = std::make_shared<const Registry>();
   std::unique_ptr<Persistence> m_persistence;
+  std::unique_ptr<store::BucketWriter> m_bucket_writer;
+  std::unique_ptr<BucketIngest> m_ingest;
 };
 
 } // namespace mqfleet::broker

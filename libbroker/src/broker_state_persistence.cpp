@@ -18,7 +18,6 @@ void BrokerState::open_persistence() {
   const auto now = Clock::now();
   for (auto& stored : loaded.sessions) {
     auto entry = std::make_shared<SessionEntry>(stored.key, session_limits());
-    entry->mount = TenantMount(stored.account);
     entry->protocol_version = stored.protocol_version;
     Session& session = entry->session;
     session.set_expiry_interval(stored.expiry_interval);
@@ -33,7 +32,8 @@ void BrokerState::open_persistence() {
     }
     // Detached as of now: the expiry clock starts again at the restart.
     session.detach(now);
-    m_sessions.insert_or_assign(stored.key, std::move(entry));
+    const std::string_view stored_key = entry->session.key();
+    m_sessions.emplace(stored_key, std::move(entry));
   }
   log(nlohmann::json{{"event", "state_loaded"},
                      {"path", m_config.data_dir},

@@ -7,46 +7,43 @@ namespace {
 
 constexpr std::size_t k_read_chunk = 16 * 1024;
 
-std::string endpoint_text(const asio::ip::tcp::socket& socket) {
-  asio::error_code ec;
-  auto endpoint = socket.remote_endpoint(ec);
-  if (ec) return "unknown";
-  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-}
-
 } // namespace
 
-Connection::Connection(Server& server, Strand strand, asio::ip::tcp::socket socket, asio::ssl::context* tls)
-    : m_server(server), m_strand(std::move(strand)), m_socket(std::move(socket)),
-      m_peer(endpoint_text(m_socket)), m_last_received(Clock::now()),
-      m_client(server.config().limits.max_packet_size) {
-  if (tls != nullptr) m_tls = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(m_socket, *tls);
+Connection::Connection(Server& server, Socket socket, asio::ssl::context* tls)
+    : m_server(server), m_socket(std::move(socket)), m_last_received(Clock::now()) {
   asio::error_code ec;
+  m_peer = m_socket.remote_endpoint(ec);
+  if (tls != nullptr) m_tls = std::make_unique<Tls>(m_socket, *tls);
   m_socket.set_option(asio::ip::tcp::no_delay(true), ec);
   if (tls == nullptr) m_socket.non_blocking(true, ec);
 }
 
 Connection::~Connection() = default;
 
+std::string Connection::peer() const {
+  if (m_peer.port() == 0) return "unknown";
+  return m_peer.address().to_string() + ":" + std::to_string(m_peer.port());
+}
+
 template <class F> void Connection::with_stream(F&& f) {
   if (m_tls)
-    f(*m_tls);
+    f(m_tls->stream);
   else
     f(m_socket);
 }
 
 void Connection::start() {
   auto self = shared_from_this();
-  asio::dispatch(m_strand, [self] {
+  asio::dispatch(executor(), [self] {
     // A client must send CONNECT promptly; until then the keepalive check uses a
     // fixed connect timeout.
-    self->m_keepalive_grace = std::chrono::seconds(30);
+    self->m_keepalive_grace_ms = 30000;
     self->keepalive_check();
     if (!self->m_tls) {
       self->read_loop();
       return;
     }
-    self->m_tls->async_handshake(asio::ssl::stream_base::server, [self](const asio::error_code& ec) {
+    self->m_tls->stream.async_handshake(asio::ssl::stream_base::server, [self](const asio::error_code& ec) {
       if (ec) {
         self->close_now();
         return;
@@ -92,14 +89,14 @@ void Connection::read_plain() {
 
 void Connection::read_tls() {
   auto self = shared_from_this();
-  if (m_tls_read_buffer.empty()) m_tls_read_buffer.resize(k_read_chunk);
-  m_tls->async_read_some(asio::buffer(m_tls_read_buffer), [self](const asio::error_code& ec, std::size_t n) {
+  if (m_tls->read_buffer.empty()) m_tls->read_buffer.resize(k_read_chunk);
+  m_tls->stream.async_read_some(asio::buffer(m_tls->read_buffer), [self](const asio::error_code& ec, std::size_t n) {
     if (ec) {
       self->close_now();
       return;
     }
     self->m_last_received = Clock::now();
-    self->on_bytes(std::string_view(self->m_tls_read_buffer.data(), n));
+    self->on_bytes(std::string_view(self->m_tls->read_buffer.data(), n));
     self->read_loop();
   });
 }
@@ -157,21 +154,21 @@ void Connection::close_now() {
 }
 
 void Connection::set_keepalive(std::uint16_t seconds) {
-  m_keepalive_grace = std::chrono::milliseconds(seconds * 1500);
+  m_keepalive_grace_ms = static_cast<std::uint32_t>(seconds) * 1500;
   // Destroying the timer cancels its wait; an idle connection without keepalive holds none.
   m_keepalive_timer.reset();
   if (seconds != 0) keepalive_check();
 }
 
 void Connection::keepalive_check() {
-  if (m_closed || m_keepalive_grace.count() == 0) return;
-  const auto deadline = m_last_received + m_keepalive_grace;
+  if (m_closed || m_keepalive_grace_ms == 0) return;
+  const auto deadline = m_last_received + std::chrono::milliseconds(m_keepalive_grace_ms);
   if (Clock::now() >= deadline) {
     // MQTT-3.1.2-24: no packet within 1.5 x keepalive -> the server disconnects.
     close_with_reason(0x8D, "keep alive timeout");
     return;
   }
-  if (!m_keepalive_timer) m_keepalive_timer = std::make_unique<asio::steady_timer>(m_strand);
+  if (!m_keepalive_timer) m_keepalive_timer = std::make_unique<Timer>(executor());
   m_keepalive_timer->expires_at(deadline);
   auto self = shared_from_this();
   m_keepalive_timer->async_wait([self](const asio::error_code& ec) {
@@ -182,7 +179,7 @@ void Connection::keepalive_check() {
 
 void Connection::post_close(std::uint8_t reason_code, std::string reason_string) {
   auto self = shared_from_this();
-  asio::post(m_strand, [self, reason_code, reason = std::move(reason_string)] {
+  asio::post(executor(), [self, reason_code, reason = std::move(reason_string)] {
     self->close_with_reason(reason_code, reason);
   });
 }
@@ -190,7 +187,7 @@ void Connection::post_close(std::uint8_t reason_code, std::string reason_string)
 void Connection::post_flush() {
   if (m_flush_posted.exchange(true, std::memory_order_acq_rel)) return;
   auto self = shared_from_this();
-  asio::post(m_strand, [self] {
+  asio::post(executor(), [self] {
     self->m_flush_posted.store(false, std::memory_order_release);
     self->flush_outbox();
   });

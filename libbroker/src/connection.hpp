@@ -1,8 +1,12 @@
 #pragma once
-// One client connection: the transport (plain or TLS socket on a strand), the async read
-// loop, the batched write queue, the keepalive timer, and the client's MQTT state.
+// One client connection: the transport (plain or TLS socket), the async read loop, the
+// batched write queue, the keepalive timer, and the client's MQTT state.
 // Transport code is in connection.cpp; the MQTT side (dispatch to the handle_*.cpp
 // handlers, outbox flushing) in dispatch.cpp.
+//
+// A connection belongs to one io_context, which exactly one io thread runs (server.hpp),
+// so its handlers never run concurrently and it needs no strand and no lock of its own.
+// It is kept small: every idle connection pays for each byte here.
 
 #include "client_state.hpp"
 
@@ -14,9 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,13 +27,14 @@ namespace mqfleet::broker {
 
 class Server;
 
-/// A client connection. Everything except the "thread-safe" members runs on strand().
+/// A client connection. Everything except the "thread-safe" members runs on its io thread.
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
-  using Strand = asio::strand<asio::io_context::executor_type>;
+  using Executor = asio::io_context::executor_type;
+  using Socket = asio::basic_stream_socket<asio::ip::tcp, Executor>;
   using Clock = std::chrono::steady_clock;
 
-  Connection(Server& server, Strand strand, asio::ip::tcp::socket socket, asio::ssl::context* tls);
+  Connection(Server& server, Socket socket, asio::ssl::context* tls);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -39,13 +42,13 @@ public:
   /// Starts the TLS handshake (if any) and the read loop.
   void start();
 
-  /// Thread-safe: closes the connection from its strand; with a v5 reason code (>= 0x80)
+  /// Thread-safe: closes the connection on its io thread; with a v5 reason code (>= 0x80)
   /// and a v5 client, a DISCONNECT with that reason is sent first.
   void post_close(std::uint8_t reason_code, std::string reason_string = {});
-  /// Thread-safe: asks the strand to move queued session messages onto the wire.
+  /// Thread-safe: asks the io thread to move queued session messages onto the wire.
   void post_flush();
 
-  // ---- strand only ----
+  // ---- io thread only ----
   /// Encodes a packet for this client's version and queues it (batched writes).
   void send(const mqtt::Packet& packet);
   /// The buffer the next write takes; append encoded packets to it, then call kick().
@@ -62,14 +65,24 @@ public:
   /// Arms the keepalive check for `seconds` (0 disables); the grace is 1.5x.
   void set_keepalive(std::uint16_t seconds);
   bool closing() const noexcept { return m_closing; }
-  const std::string& peer() const noexcept { return m_peer; }
+  /// The peer's address as "ip:port".
+  std::string peer() const;
   bool is_tls() const noexcept { return m_tls != nullptr; }
   Server& server() noexcept { return m_server; }
-  Strand& strand() noexcept { return m_strand; }
-  /// The MQTT state of this client (strand only).
+  /// The executor of the io thread that owns this connection.
+  Executor executor() noexcept { return m_socket.get_executor(); }
+  /// The MQTT state of this client (io thread only).
   ClientState& client() noexcept { return m_client; }
 
 private:
+  using Timer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Executor>;
+  /// TLS connections only: the stream and its read buffer.
+  struct Tls {
+    Tls(Socket& socket, asio::ssl::context& context) : stream(socket, context) {}
+    asio::ssl::stream<Socket&> stream;
+    std::vector<char> read_buffer;
+  };
+
   void read_loop();
   void read_plain();
   void read_tls();
@@ -84,16 +97,14 @@ private:
   void close_with_reason(std::uint8_t reason_code, const std::string& reason_string);
 
   Server& m_server;
-  Strand m_strand;
-  asio::ip::tcp::socket m_socket;
-  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> m_tls;
-  std::unique_ptr<asio::steady_timer> m_keepalive_timer; ///< created while a keepalive check is armed
-  std::string m_peer;
-  std::vector<char> m_tls_read_buffer;
+  Socket m_socket;
+  std::unique_ptr<Tls> m_tls;
+  std::unique_ptr<Timer> m_keepalive_timer; ///< created while a keepalive check is armed
+  asio::ip::tcp::endpoint m_peer;
   std::string m_pending; ///< encoded packets waiting for the next write
   std::string m_writing; ///< the write in progress
   Clock::time_point m_last_received;
-  std::chrono::milliseconds m_keepalive_grace{0};
+  std::uint32_t m_keepalive_grace_ms = 0;
   bool m_writing_now = false;
   bool m_flush_after_write = false; ///< outbox flush deferred until the socket drains
   bool m_close_after_write = false;

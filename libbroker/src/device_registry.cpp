@@ -94,6 +94,21 @@ std::string_view to_string(AuthStatus status) noexcept {
   return "unknown";
 }
 
+bool valid_bucket_id(std::string_view id) noexcept {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool valid_bucket_topic(std::string_view filter) noexcept {
+  return mqtt::is_valid_topic_filter(filter) && !mqtt::is_shared_subscription(filter) &&
+         (filter.empty() || filter.front() != '$');
+}
+
 bool valid_device_id(std::string_view id) noexcept {
   if (id.empty() || id.size() > 65535) return false;
   return id.find_first_of(std::string_view("/+#\0", 4)) == std::string_view::npos;
@@ -124,8 +139,8 @@ Registry Registry::parse(std::string_view json_text, const std::string& source) 
         reader.fail(account_ptr, "invalid account name '" + name + "'",
                     "account names are non-empty, without '/', '+', '#' and without a leading '$'");
       reader.expect_object(account_json, account_ptr);
-      reader.only_keys(account_json, account_ptr, {"devices"});
-      Account account{name, {}};
+      reader.only_keys(account_json, account_ptr, {"devices", "buckets"});
+      Account account{name, {}, {}};
       if (auto devices = account_json.find("devices"); devices != account_json.end()) {
         reader.expect_object(*devices, account_ptr + "/devices");
         for (const auto& [id, device_json] : devices->items()) {
@@ -142,6 +157,30 @@ Registry Registry::parse(std::string_view json_text, const std::string& source) 
             reader.fail(device_ptr + "/credential", e.what(), e.hint());
           }
           account.devices.emplace(id, std::move(device));
+        }
+      }
+      if (auto buckets = account_json.find("buckets"); buckets != account_json.end()) {
+        reader.expect_object(*buckets, account_ptr + "/buckets");
+        for (const auto& [id, bucket_json] : buckets->items()) {
+          const auto bucket_ptr = account_ptr + "/buckets/" + pointer_token(id);
+          if (!valid_bucket_id(id))
+            reader.fail(bucket_ptr, "invalid bucket id '" + id + "'",
+                        "bucket ids are 1..64 letters, digits, '_', '-' or '.'");
+          if (registry.find_bucket(id).first != nullptr || account.buckets.contains(id))
+            reader.fail(bucket_ptr, "duplicate bucket id '" + id + "'", "bucket ids are unique across accounts");
+          reader.expect_object(bucket_json, bucket_ptr);
+          reader.only_keys(bucket_json, bucket_ptr, {"name", "description", "enabled", "topic"});
+          Bucket bucket{id, reader.string_at(bucket_json, bucket_ptr, "name", false),
+                        reader.string_at(bucket_json, bucket_ptr, "description", false), true,
+                        reader.string_at(bucket_json, bucket_ptr, "topic", true)};
+          if (auto enabled = bucket_json.find("enabled"); enabled != bucket_json.end()) {
+            if (!enabled->is_boolean()) reader.fail(bucket_ptr + "/enabled", "'enabled' must be true or false");
+            bucket.enabled = enabled->get<bool>();
+          }
+          if (!valid_bucket_topic(bucket.topic))
+            reader.fail(bucket_ptr + "/topic", "invalid bucket topic filter '" + bucket.topic + "'",
+                        "use a topic filter in the account's view such as devices/+/telemetry (no $share/, no $)");
+          account.buckets.emplace(id, std::move(bucket));
         }
       }
       registry.m_accounts.emplace(name, std::move(account));
@@ -204,7 +243,20 @@ std::string Registry::to_json() const {
       d["credential"] = device.credential;
       devices[id] = std::move(d);
     }
-    accounts[name] = Json{{"devices", std::move(devices)}};
+    Json account_json = Json{{"devices", std::move(devices)}};
+    if (!account.buckets.empty()) {
+      Json buckets = Json::object();
+      for (const auto& [id, bucket] : account.buckets) {
+        Json b = Json::object();
+        b["name"] = bucket.name;
+        b["description"] = bucket.description;
+        b["enabled"] = bucket.enabled;
+        b["topic"] = bucket.topic;
+        buckets[id] = std::move(b);
+      }
+      account_json["buckets"] = std::move(buckets);
+    }
+    accounts[name] = std::move(account_json);
   }
   root["accounts"] = std::move(accounts);
   Json rules = Json::array();
@@ -309,7 +361,7 @@ void Registry::add_device(std::string_view account, Device device) {
     throw ConfigError("invalid device id '" + device.id + "'", "DEVICE", "device ids are non-empty, without '/', '+', '#'");
   if (!valid_password_hash(device.credential)) throw ConfigError("invalid credential hash", "DEVICE");
   auto it = m_accounts.find(account);
-  if (it == m_accounts.end()) it = m_accounts.emplace(std::string(account), Account{std::string(account), {}}).first;
+  if (it == m_accounts.end()) it = m_accounts.emplace(std::string(account), Account{std::string(account), {}, {}}).first;
   if (it->second.devices.contains(device.id))
     throw ConfigError("device '" + device.id + "' already exists in account '" + std::string(account) + "'", "DEVICE",
                       "use `mqfleet device set-credential` to change its credential, or `rm` it first");
@@ -323,7 +375,53 @@ void Registry::remove_device(std::string_view account, std::string_view device_i
     throw ConfigError("no device '" + std::string(device_id) + "' in account '" + std::string(account) + "'", "DEVICE",
                       "list the devices with `mqfleet device list`");
   it->second.devices.erase(it->second.devices.find(device_id));
-  if (it->second.devices.empty()) m_accounts.erase(it);
+  if (it->second.devices.empty() && it->second.buckets.empty()) m_accounts.erase(it);
+}
+
+std::pair<const Bucket*, std::string> Registry::find_bucket(std::string_view id) const noexcept {
+  for (const auto& [name, account] : m_accounts) {
+    if (auto it = account.buckets.find(id); it != account.buckets.end()) return {&it->second, name};
+  }
+  return {nullptr, {}};
+}
+
+void Registry::add_bucket(std::string_view account, Bucket bucket) {
+  if (!valid_account(account))
+    throw ConfigError("invalid account name '" + std::string(account) + "'", "ACCOUNT",
+                      "account names are non-empty, without '/', '+', '#' and without a leading '$'");
+  if (!valid_bucket_id(bucket.id))
+    throw ConfigError("invalid bucket id '" + bucket.id + "'", "ID", "bucket ids are 1..64 letters, digits, '_', '-' or '.'");
+  if (!valid_bucket_topic(bucket.topic))
+    throw ConfigError("invalid bucket topic filter '" + bucket.topic + "'", "--topic",
+                      "use a topic filter in the account's view such as devices/+/telemetry (no $share/, no $)");
+  if (auto [existing, owner] = find_bucket(bucket.id); existing != nullptr)
+    throw ConfigError("bucket '" + bucket.id + "' already exists in account '" + owner + "'", "ID",
+                      "bucket ids are unique across accounts; choose another id or `rm` it first");
+  auto it = m_accounts.find(account);
+  if (it == m_accounts.end()) it = m_accounts.emplace(std::string(account), Account{std::string(account), {}, {}}).first;
+  auto id = bucket.id;
+  it->second.buckets.emplace(std::move(id), std::move(bucket));
+}
+
+void Registry::remove_bucket(std::string_view id) {
+  for (auto it = m_accounts.begin(); it != m_accounts.end(); ++it) {
+    auto found = it->second.buckets.find(id);
+    if (found == it->second.buckets.end()) continue;
+    it->second.buckets.erase(found);
+    if (it->second.devices.empty() && it->second.buckets.empty()) m_accounts.erase(it);
+    return;
+  }
+  throw ConfigError("no bucket '" + std::string(id) + "'", "ID", "list the buckets with `mqfleet bucket list`");
+}
+
+void Registry::set_bucket_enabled(std::string_view id, bool enabled) {
+  for (auto& [name, account] : m_accounts) {
+    if (auto it = account.buckets.find(id); it != account.buckets.end()) {
+      it->second.enabled = enabled;
+      return;
+    }
+  }
+  throw ConfigError("no bucket '" + std::string(id) + "'", "ID", "list the buckets with `mqfleet bucket list`");
 }
 
 void Registry::set_credential(std::string_view account, std::string_view device_id, std::string credential_hash) {

@@ -25,7 +25,7 @@ using mqtt::PacketType;
 // close (MQTT-3.1.2-2: unsupported version -> return code 1 / 0x84).
 void refuse_malformed_connect(Connection& connection, const mqtt::Frame& frame, const ProtocolError& error) {
   ClientState& client = connection.client();
-  client.close_reason = error.what();
+  client.set_close_reason(error.what());
   const auto level = mqtt::connect_protocol_level(frame);
   mqtt::Connack connack;
   connack.reason_code = static_cast<mqtt::ReasonCode>(error.reason_code());
@@ -119,28 +119,30 @@ void Connection::on_bytes(std::string_view bytes) {
   if (m_closing) return;
   m_server.stats().bytes_received.fetch_add(bytes.size(), std::memory_order_relaxed);
   try {
-    mqtt::FrameReader& reader = m_client.reader;
-    if (reader.buffered() == 0) {
+    const std::size_t max_packet_size = m_server.config().limits.max_packet_size;
+    if (!m_client.reader) {
       // Nothing left over: cut frames straight from the read buffer and copy only an
-      // incomplete tail into the reader, so an idle connection keeps no bytes.
+      // incomplete tail into a reader, so an idle connection keeps no bytes.
       while (!m_closing && !bytes.empty()) {
-        auto frame = mqtt::parse_frame(bytes, reader.max_packet_size());
+        auto frame = mqtt::parse_frame(bytes, max_packet_size);
         if (!frame) break;
         bytes.remove_prefix(frame->size);
         dispatch(*this, *frame);
       }
       if (m_closing || bytes.empty()) return;
+      m_client.reader = std::make_unique<mqtt::FrameReader>(max_packet_size);
     }
+    mqtt::FrameReader& reader = *m_client.reader;
     reader.feed(bytes);
     while (!m_closing) {
       auto frame = reader.next();
       if (!frame) break;
       dispatch(*this, *frame);
     }
-    // Drained: give the reader's buffer back.
-    if (reader.buffered() == 0) reader = mqtt::FrameReader(reader.max_packet_size());
+    // Drained: give the reader back.
+    if (m_client.reader && m_client.reader->buffered() == 0) m_client.reader.reset();
   } catch (const ProtocolError& e) {
-    m_client.close_reason = e.what();
+    m_client.set_close_reason(e.what());
     if (!m_client.connected) {
       // Before CONNACK: answer a CONNECT problem with a CONNACK, anything else by closing.
       close_now();
@@ -152,8 +154,9 @@ void Connection::on_bytes(std::string_view bytes) {
 
 void Connection::close_with_reason(std::uint8_t reason_code, const std::string& reason_string) {
   if (m_closing) return;
-  if (reason_code == 0x8D) m_client.close_reason = "keep alive timeout";
-  else if (reason_code == 0x8E) m_client.close_reason = "session taken over";
+  if (reason_code == 0x8D) m_client.set_close_reason("keep alive timeout");
+  else if (reason_code == 0x8E) m_client.set_close_reason("session taken over");
+  else if (reason_code == 0x8B) m_client.set_close_reason("server shutting down");
   if (m_client.connected && m_client.v5() && reason_code >= 0x80) {
     mqtt::Disconnect disconnect;
     disconnect.reason_code = static_cast<mqtt::ReasonCode>(reason_code);
@@ -192,7 +195,7 @@ void Connection::flush_outbox() {
   bool more = false;
   {
     auto lock = m_server.state().lock();
-    if (m_client.session->owner_id != this) return; // taken over by a newer connection
+    if (!m_client.session->owned_by(this)) return; // taken over by a newer connection
     Session& session = m_client.session->session;
     Persistence* persistence = m_server.state().persistence();
     const auto now = Clock::now();
@@ -250,7 +253,7 @@ void Connection::send_outgoing(const std::vector<Outgoing>& batch) {
       Persistence* persistence = m_server.state().persistence();
       for (auto id : too_large) {
         if (!m_client.session->session.on_puback(id)) m_client.session->session.on_pubrec(id, false);
-        if (persistence) persistence->finished(m_client.session_key, id);
+        if (persistence) persistence->finished(m_client.session->session.key(), id);
       }
     }
     post_flush();

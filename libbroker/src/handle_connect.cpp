@@ -32,7 +32,7 @@ void refuse(Connection& connection, mqtt::ReasonCode code, const std::string& re
   mqtt::Connack connack;
   connack.reason_code = code;
   if (connection.client().v5()) connack.properties = reason_properties(reason);
-  connection.client().close_reason = reason;
+  connection.client().set_close_reason(reason);
   connection.send(connack);
   connection.close_after_flush();
 }
@@ -42,7 +42,7 @@ MessagePtr make_will(const ClientState& client, const mqtt::Connect& packet) {
   if (!packet.will) return nullptr;
   const mqtt::Will& will = *packet.will;
   if (!client.mount.may_publish(will.topic)) return nullptr;
-  if (!client.rules.check_publish(will.topic).allowed) return nullptr;
+  if (!client.rules().check_publish(will.topic).allowed) return nullptr;
   auto message = std::make_shared<Message>();
   message->topic = client.mount.mount_topic(will.topic);
   message->payload = will.payload;
@@ -54,8 +54,7 @@ MessagePtr make_will(const ClientState& client, const mqtt::Connect& packet) {
   message->properties.response_topic = p.response_topic;
   message->properties.correlation_data = p.correlation_data;
   message->properties.user_properties = p.user_properties;
-  // A will's Message Expiry Interval would start at its publication; the broker does
-  // not apply it (documented in docs/broker.md).
+  // The will's Message Expiry Interval starts when it is published (Will::message_expiry_interval).
   return message;
 }
 
@@ -108,16 +107,18 @@ void handle_connect(Connection& connection, mqtt::Connect& packet) {
     }
     client.mount = TenantMount(account);
   }
-  client.client_id = packet.client_id;
-  client.account = account;
-  client.rules = registry->rules().bind(account, packet.client_id);
-  client.session_key = client.mount.anonymous() ? packet.client_id : account + "/" + packet.client_id;
+  client.set_rules(registry->rules().bind(account, packet.client_id));
+  client.problem_information = packet.properties.request_problem_information.value_or(1) != 0;
+  const std::string session_key = client.mount.prefix() + packet.client_id;
 
   // 4. Will (validated by the decoder; access rules decide whether it may be sent).
   MessagePtr will = make_will(client, packet);
   std::uint32_t will_delay = 0;
-  if (packet.will && packet.will->properties.will_delay_interval)
-    will_delay = *packet.will->properties.will_delay_interval;
+  std::optional<std::uint32_t> will_expiry;
+  if (packet.will) {
+    will_delay = packet.will->properties.will_delay_interval.value_or(0);
+    will_expiry = packet.will->properties.message_expiry_interval;
+  }
 
   // 5. Session: v5 Session Expiry Interval, 3.x clean session.
   std::uint32_t expiry = 0;
@@ -130,10 +131,9 @@ void handle_connect(Connection& connection, mqtt::Connect& packet) {
   BrokerState::Attached attached;
   {
     auto lock = state.lock();
-    attached = state.attach(connection.shared_from_this(), client.session_key, client.mount,
-                            static_cast<std::uint8_t>(client.version), packet.clean_start, expiry, receive_maximum,
-                            wake);
-    if (will) attached.entry->session.set_will(Will{will, will_delay});
+    attached = state.attach(connection.shared_from_this(), session_key, static_cast<std::uint8_t>(client.version),
+                            packet.clean_start, expiry, receive_maximum, wake);
+    if (will) attached.entry->session.set_will(Will{will, will_delay, will_expiry});
     attached.entry->session.topic_aliases().reset(client.v5() ? k_topic_alias_maximum : 0);
   }
   wake_all(wake);
@@ -151,7 +151,7 @@ void handle_connect(Connection& connection, mqtt::Connect& packet) {
     connack.properties.maximum_packet_size = config.limits.max_packet_size;
     connack.properties.topic_alias_maximum = k_topic_alias_maximum;
     connack.properties.retain_available = 1;
-    if (assigned_id) connack.properties.assigned_client_identifier = client.client_id;
+    if (assigned_id) connack.properties.assigned_client_identifier = packet.client_id;
   }
   connection.send(connack);
   connection.set_keepalive(packet.keep_alive);

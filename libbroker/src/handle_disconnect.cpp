@@ -21,7 +21,7 @@ void handle_disconnect(Connection& connection, const mqtt::Disconnect& packet) {
     session.set_expiry_interval(*packet.properties.session_expiry_interval);
   }
   client.graceful = packet.reason_code != mqtt::ReasonCode::disconnect_with_will_message;
-  client.close_reason = client.graceful ? "client disconnected" : "client disconnected with will";
+  client.set_close_reason(client.graceful ? "client disconnected" : "client disconnected with will");
   connection.close_now();
 }
 

@@ -13,7 +13,7 @@ void handle_puback(Connection& connection, const mqtt::Puback& packet) {
     auto lock = connection.server().state().lock();
     if (connection.client().session->session.on_puback(packet.packet_id))
       if (auto* persistence = connection.server().state().persistence())
-        persistence->finished(connection.client().session_key, packet.packet_id);
+        persistence->finished(connection.client().session->session.key(), packet.packet_id);
   }
   connection.post_flush(); // the window has room again
 }
@@ -26,8 +26,8 @@ void handle_pubrec(Connection& connection, const mqtt::Pubrec& packet) {
     known = connection.client().session->session.on_pubrec(packet.packet_id, accepted);
     auto* persistence = connection.server().state().persistence();
     if (known && persistence) {
-      if (accepted) persistence->released(connection.client().session_key, packet.packet_id);
-      else persistence->finished(connection.client().session_key, packet.packet_id);
+      if (accepted) persistence->released(connection.client().session->session.key(), packet.packet_id);
+      else persistence->finished(connection.client().session->session.key(), packet.packet_id);
     }
   }
   if (!accepted) {
@@ -57,7 +57,7 @@ void handle_pubcomp(Connection& connection, const mqtt::Pubcomp& packet) {
     auto lock = connection.server().state().lock();
     if (connection.client().session->session.on_pubcomp(packet.packet_id))
       if (auto* persistence = connection.server().state().persistence())
-        persistence->finished(connection.client().session_key, packet.packet_id);
+        persistence->finished(connection.client().session->session.key(), packet.packet_id);
   }
   connection.post_flush();
 }

@@ -19,7 +19,8 @@ template <class Ack> void acknowledge(Connection& connection, std::uint16_t pack
   ack.packet_id = packet_id;
   if (connection.client().v5()) {
     ack.reason_code = code;
-    ack.properties = reason_properties(reason);
+    // Request Problem Information 0: no reason string on acknowledgements (MQTT-3.1.2-29).
+    if (connection.client().may_send_problem_information()) ack.properties = reason_properties(reason);
   }
   connection.send(ack);
 }
@@ -91,7 +92,7 @@ void handle_publish(Connection& connection, mqtt::Publish& packet) {
   }
 
   // 3. Access: $SYS is read-only, then the access rules. Refused: dropped, v5 0x87.
-  if (!client.mount.may_publish(topic) || !client.rules.check_publish(topic).allowed) {
+  if (!client.mount.may_publish(topic) || !client.rules().check_publish(topic).allowed) {
     state.stats().messages_dropped.fetch_add(1, std::memory_order_relaxed);
     if (packet.qos == mqtt::QoS::exactly_once && !client.v5()) {
       // 3.x has no negative PUBREC: finish the flow normally so the client can go on.
@@ -104,13 +105,20 @@ void handle_publish(Connection& connection, mqtt::Publish& packet) {
 
   // 4. Route (a QoS 2 duplicate awaiting PUBREL is only acknowledged again).
   WakeList wake;
+  MessagePtr routed;
   {
     auto lock = state.lock();
     const bool fresh = packet.qos != mqtt::QoS::exactly_once ||
                        client.session->session.incoming_qos2_begin(packet.packet_id);
-    if (fresh) state.publish(make_message(client, packet, topic), client.session_key, wake);
+    if (fresh) {
+      routed = make_message(client, packet, topic);
+      state.publish(routed, client.session_key(), wake);
+    }
   }
   wake_all(wake);
+  // 5. Data buckets (outside the lock; only queues the payload for the writer thread).
+  if (routed && state.bucket_ingest() != nullptr)
+    state.bucket_ingest()->on_publish(client.account(), client.client_id(), topic, routed->payload);
   if (packet.qos != mqtt::QoS::at_most_once && state.config().durable_ack && state.persistence()) {
     acknowledge_when_durable(connection, *state.persistence(), packet.qos, packet.packet_id);
     return;

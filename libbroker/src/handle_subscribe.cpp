@@ -35,7 +35,7 @@ Granted check(const ClientState& client, const mqtt::Subscription& sub, std::uin
     }
     inner = parts->filter;
   }
-  if (!client.rules.check_subscribe(inner).allowed) {
+  if (!client.rules().check_subscribe(inner).allowed) {
     g.code = mqtt::ReasonCode::not_authorized;
     return g;
   }

@@ -30,8 +30,8 @@ void emit(const BrokerState& state, const Json& line) {
 void log_connect(const BrokerState& state, Connection& connection, bool session_present) {
   const ClientState& client = connection.client();
   Json line = base("connect");
-  line["client_id"] = client.client_id;
-  line["account"] = client.account;
+  line["client_id"] = client.client_id();
+  line["account"] = client.account();
   line["peer"] = connection.peer();
   line["tls"] = connection.is_tls();
   line["protocol"] = std::string(mqtt::version_name(client.version));
@@ -42,10 +42,10 @@ void log_connect(const BrokerState& state, Connection& connection, bool session_
 void log_disconnect(const BrokerState& state, Connection& connection) {
   const ClientState& client = connection.client();
   Json line = base("disconnect");
-  line["client_id"] = client.client_id;
-  line["account"] = client.account;
+  line["client_id"] = client.client_id();
+  line["account"] = client.account();
   line["peer"] = connection.peer();
-  line["reason"] = client.close_reason.empty() ? std::string("connection closed") : client.close_reason;
+  line["reason"] = client.close_reason();
   line["graceful"] = client.graceful;
   emit(state, line);
 }

@@ -69,13 +69,20 @@ void Persistence::session_saved(const std::string& key, const std::string& accou
     if (tracks(key)) session_removed(key);
     return;
   }
-  m_tracks.try_emplace(key);
+  m_tracks[key].account = account;
   auto op = make_op(StoreOp::Kind::put_session);
   op.key = key;
   op.text = account;
   op.qos = protocol_version;
   op.number = expiry;
   push(std::move(op));
+}
+
+void Persistence::session_expiry_changed(const std::string& key, std::uint8_t protocol_version,
+                                         std::uint32_t expiry) {
+  auto it = m_tracks.find(key);
+  const std::string account = it == m_tracks.end() ? std::string() : it->second.account;
+  session_saved(key, account, protocol_version, expiry);
 }
 
 void Persistence::session_removed(const std::string& key) {

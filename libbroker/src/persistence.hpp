@@ -137,6 +137,8 @@ public:
   /// forgotten.
   void session_saved(const std::string& key, const std::string& account, std::uint8_t protocol_version,
                      std::uint32_t expiry);
+  /// A stored session's expiry changed at detach (a v5 DISCONNECT may set it); 0 forgets it.
+  void session_expiry_changed(const std::string& key, std::uint8_t protocol_version, std::uint32_t expiry);
   /// The session is gone.
   void session_removed(const std::string& key);
   /// True when the session `key` is stored.
@@ -169,6 +171,7 @@ private:
     MessagePtr message;
   };
   struct Track {
+    std::string account;
     std::deque<Record> queued;
     std::unordered_map<std::uint16_t, Record> inflight;
   };

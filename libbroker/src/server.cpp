@@ -5,6 +5,8 @@
 
 #include <mqfleet/error.hpp>
 
+#include <future>
+
 namespace mqfleet::broker {
 namespace {
 
@@ -30,11 +32,26 @@ asio::ssl::context make_tls_context(const ListenerConfig& listener) {
   return context;
 }
 
+unsigned io_thread_count(const BrokerConfig& config) {
+  unsigned threads = config.io_threads != 0 ? config.io_threads : std::thread::hardware_concurrency();
+  return threads == 0 ? 2 : threads;
+}
+
+std::vector<std::unique_ptr<asio::io_context>> make_io_contexts(unsigned count) {
+  std::vector<std::unique_ptr<asio::io_context>> ios;
+  // Concurrency hint 1: each io_context is run by one thread only.
+  for (unsigned i = 0; i < count; ++i) ios.push_back(std::make_unique<asio::io_context>(1));
+  return ios;
+}
+
+/// How long stop() waits for DISCONNECT 0x8B to reach the clients.
+constexpr auto k_shutdown_grace = std::chrono::seconds(2);
+
 } // namespace
 
 Server::Server(const BrokerConfig& config, BrokerState& state, BrokerStats& stats)
-    : m_config(config), m_state(state), m_stats(stats), m_acceptor(m_io), m_tls_acceptor(m_io),
-      m_housekeeping_timer(m_io) {}
+    : m_ios(make_io_contexts(io_thread_count(config))), m_config(config), m_state(state), m_stats(stats),
+      m_acceptor(*m_ios.front()), m_tls_acceptor(*m_ios.front()), m_housekeeping_timer(*m_ios.front()) {}
 
 Server::~Server() { stop(); }
 
@@ -66,18 +83,16 @@ void Server::start() {
   }
   if (m_config.mqtt.enabled) accept(m_acceptor, nullptr);
   if (m_config.mqtts.enabled) accept(m_tls_acceptor, &*m_tls_context);
-  m_work.emplace(m_io.get_executor());
+  for (auto& io : m_ios) m_work.push_back(asio::make_work_guard(*io));
   housekeeping();
-  unsigned threads = m_config.io_threads != 0 ? m_config.io_threads : std::thread::hardware_concurrency();
-  if (threads == 0) threads = 2;
-  for (unsigned i = 0; i < threads; ++i) m_threads.emplace_back([this] { m_io.run(); });
+  for (auto& io : m_ios) m_threads.emplace_back([context = io.get()] { context->run(); });
   m_running = true;
 }
 
 void Server::accept(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls) {
-  auto strand = asio::make_strand(m_io);
-  auto socket = std::make_shared<asio::ip::tcp::socket>(strand);
-  acceptor.async_accept(*socket, [this, &acceptor, tls, strand, socket](const asio::error_code& ec) {
+  asio::io_context& target = *m_ios[m_next_io];
+  m_next_io = (m_next_io + 1) % m_ios.size();
+  acceptor.async_accept(target, [this, &acceptor, tls](const asio::error_code& ec, Connection::Socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (!ec) {
       if (m_connections.fetch_add(1, std::memory_order_relaxed) >= m_config.limits.max_connections) {
@@ -85,9 +100,9 @@ void Server::accept(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls) 
         m_connections.fetch_sub(1, std::memory_order_relaxed);
         m_stats.connections_refused.fetch_add(1, std::memory_order_relaxed);
         asio::error_code ignored;
-        socket->close(ignored);
+        socket.close(ignored);
       } else {
-        std::make_shared<Connection>(*this, strand, std::move(*socket), tls)->start();
+        std::make_shared<Connection>(*this, std::move(socket), tls)->start();
       }
     }
     accept(acceptor, tls);
@@ -111,11 +126,31 @@ void Server::housekeeping() {
   });
 }
 
+// MQTT 5 (3.14.2.1): a server that shuts down may tell its clients with DISCONNECT 0x8B.
+// The acceptors close first, so no new connection arrives meanwhile; clients that do not
+// read are not waited for beyond the grace period.
+void Server::close_connections_for_shutdown() {
+  std::promise<void> closed;
+  asio::post(*m_ios.front(), [this, &closed] {
+    asio::error_code ec;
+    m_acceptor.close(ec);
+    m_tls_acceptor.close(ec);
+    m_housekeeping_timer.cancel();
+    closed.set_value();
+  });
+  closed.get_future().wait();
+  for (auto& connection : m_state.attached_connections()) connection->post_close(0x8B, "server shutting down");
+  const auto deadline = std::chrono::steady_clock::now() + k_shutdown_grace;
+  while (m_stats.clients_connected.load(std::memory_order_relaxed) != 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
 void Server::stop() {
   if (!m_running) return;
   m_running = false;
-  m_work.reset();
-  m_io.stop();
+  close_connections_for_shutdown();
+  m_work.clear();
+  for (auto& io : m_ios) io->stop();
   for (auto& thread : m_threads) thread.join();
   m_threads.clear();
   asio::error_code ec;

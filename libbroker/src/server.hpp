@@ -1,6 +1,9 @@
 #pragma once
-// The network side of the broker: one io_context run by N threads, the plain and TLS
-// acceptors, and the connection limit. Connections (connection.hpp) do the rest.
+// The network side of the broker: N io_contexts, each run by exactly one thread, the
+// plain and TLS acceptors, and the connection limit. Connections (connection.hpp) do
+// the rest. A new connection goes to the next io_context round robin and stays there,
+// which serialises its handlers without a per-connection strand (one less allocation
+// and lock per connection).
 
 #include "sys_topics.hpp"
 
@@ -29,12 +32,13 @@ public:
 
   /// Binds the listeners (throws ConfigError) and starts the io threads.
   void start();
-  /// Stops accepting, stops the io threads and drops every connection. Idempotent.
+  /// Stops accepting, sends v5 clients DISCONNECT 0x8B (server shutting down) and waits
+  /// briefly for those to go out, then stops the io threads and drops every connection.
+  /// Idempotent.
   void stop();
   int bound_port() const noexcept { return m_port; }
   int bound_tls_port() const noexcept { return m_tls_port; }
 
-  asio::io_context& io() noexcept { return m_io; }
   BrokerState& state() noexcept { return m_state; }
   BrokerStats& stats() noexcept { return m_stats; }
   const BrokerConfig& config() const noexcept { return m_config; }
@@ -46,11 +50,13 @@ private:
   void open_acceptor(asio::ip::tcp::acceptor& acceptor, const ListenerConfig& listener, const char* name);
   void accept(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls);
   void housekeeping();
+  void close_connections_for_shutdown();
 
-  // The TLS context outlives the io_context: pending handlers own TLS streams.
+  // The TLS context outlives the io_contexts: pending handlers own TLS streams.
   std::optional<asio::ssl::context> m_tls_context;
-  // Destroyed after everything below, which holds its handlers.
-  asio::io_context m_io;
+  // Destroyed after everything below, which holds their handlers. The first one also
+  // runs the acceptors and the housekeeping timer.
+  std::vector<std::unique_ptr<asio::io_context>> m_ios;
   const BrokerConfig& m_config;
   BrokerState& m_state;
   BrokerStats& m_stats;
@@ -59,8 +65,9 @@ private:
   asio::steady_timer m_housekeeping_timer;
   SysPublisher m_sys;
   unsigned m_ticks = 0;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> m_work;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> m_work;
   std::vector<std::thread> m_threads;
+  std::size_t m_next_io = 0; ///< round robin over m_ios (used by the accepting thread only)
   std::atomic<std::size_t> m_connections{0};
   int m_port = 0;
   int m_tls_port = 0;

@@ -14,6 +14,13 @@ std::size_t delivery_bytes(const Delivery& delivery) noexcept {
 
 } // namespace
 
+MessagePtr Will::message_at(Clock::time_point now) const {
+  if (!message || !message_expiry_interval) return message;
+  auto copy = std::make_shared<Message>(*message);
+  copy->expires_at = now + std::chrono::seconds(*message_expiry_interval);
+  return copy;
+}
+
 void TopicAliasMap::reset(std::uint16_t maximum) {
   m_maximum = maximum;
   m_aliases.reset();
@@ -40,16 +47,27 @@ std::string_view TopicAliasMap::resolve(std::uint16_t alias, std::string_view to
 Session::Session(std::string key, SessionLimits limits)
     : m_key(std::move(key)), m_limits(limits), m_window(std::max<std::uint16_t>(limits.max_inflight, 1)) {}
 
+Session::Flow& Session::flow() {
+  if (!m_flow) m_flow = std::make_unique<Flow>();
+  return *m_flow;
+}
+
+const SubscriptionMap& Session::subscriptions() const noexcept {
+  static const SubscriptionMap k_none;
+  return m_subscriptions ? *m_subscriptions : k_none;
+}
+
 std::vector<Outgoing> Session::attach(std::uint16_t client_receive_maximum) {
   m_connected = true;
-  m_detached_at.reset();
-  m_will_due.reset();
+  m_detached_at = Clock::time_point::min();
+  if (m_will) m_will->due.reset();
   m_window = std::max<std::uint16_t>(1, std::min(std::max<std::uint16_t>(m_limits.max_inflight, 1),
                                                  std::max<std::uint16_t>(client_receive_maximum, 1)));
   std::vector<Outgoing> resend;
-  resend.reserve(m_inflight.size());
-  for (const auto& [sequence, packet_id] : m_inflight_order) {
-    const auto& entry = m_inflight.at(packet_id).second;
+  if (!m_flow) return resend;
+  resend.reserve(m_flow->inflight.size());
+  for (const auto& [sequence, packet_id] : m_flow->inflight_order) {
+    const auto& entry = m_flow->inflight.at(packet_id).second;
     Outgoing out;
     out.packet_id = packet_id;
     if (entry.state == State::awaiting_pubcomp) {
@@ -68,110 +86,119 @@ void Session::detach(Clock::time_point now) {
   m_detached_at = now;
   m_aliases.reset(0);
   if (m_will) {
-    const auto delay = std::min(m_will->delay_interval, m_expiry_interval);
-    m_will_due = now + std::chrono::seconds(delay);
+    const auto delay = std::min(m_will->will.delay_interval, m_expiry_interval);
+    m_will->due = now + std::chrono::seconds(delay);
   }
 }
 
 void Session::set_subscription(std::string filter, const SubscriptionOptions& options) {
-  m_subscriptions.insert_or_assign(std::move(filter), options);
+  if (!m_subscriptions) m_subscriptions = std::make_unique<SubscriptionMap>();
+  m_subscriptions->insert_or_assign(std::move(filter), options);
 }
 
 bool Session::remove_subscription(std::string_view filter) {
-  auto it = m_subscriptions.find(filter);
-  if (it == m_subscriptions.end()) return false;
-  m_subscriptions.erase(it);
+  if (!m_subscriptions) return false;
+  auto it = m_subscriptions->find(filter);
+  if (it == m_subscriptions->end()) return false;
+  m_subscriptions->erase(it);
+  if (m_subscriptions->empty()) m_subscriptions.reset();
   return true;
 }
 
 PushResult Session::push(Delivery delivery) {
+  Flow& f = flow();
   if (!m_connected && delivery.qos == 0 && !m_limits.queue_qos0_offline) {
-    ++m_dropped_qos0;
+    ++f.dropped_qos0;
     return PushResult::dropped_qos0_offline;
   }
   const auto bytes = delivery_bytes(delivery);
   const bool full_count = m_limits.max_queued_messages != 0 && queued_count() >= m_limits.max_queued_messages;
-  const bool full_bytes = m_limits.max_queued_bytes != 0 && m_queued_bytes + bytes > m_limits.max_queued_bytes;
+  const bool full_bytes = m_limits.max_queued_bytes != 0 && f.queued_bytes + bytes > m_limits.max_queued_bytes;
   if (full_count || full_bytes) {
-    ++m_dropped_full;
+    ++f.dropped_full;
     return PushResult::dropped_queue_full;
   }
-  m_queued_bytes += bytes;
-  if (!m_queue) m_queue = std::make_unique<std::deque<Delivery>>();
-  m_queue->push_back(std::move(delivery));
+  f.queued_bytes += bytes;
+  if (!f.queue) f.queue = std::make_unique<std::deque<Delivery>>();
+  f.queue->push_back(std::move(delivery));
   return PushResult::accepted;
 }
 
 std::optional<std::uint16_t> Session::allocate_packet_id() {
-  if (m_inflight.size() >= 65535) return std::nullopt;
-  while (m_inflight.contains(m_next_packet_id)) {
-    m_next_packet_id = m_next_packet_id == 65535 ? 1 : static_cast<std::uint16_t>(m_next_packet_id + 1);
+  Flow& f = flow();
+  if (f.inflight.size() >= 65535) return std::nullopt;
+  while (f.inflight.contains(f.next_packet_id)) {
+    f.next_packet_id = f.next_packet_id == 65535 ? 1 : static_cast<std::uint16_t>(f.next_packet_id + 1);
   }
-  const auto id = m_next_packet_id;
-  m_next_packet_id = m_next_packet_id == 65535 ? 1 : static_cast<std::uint16_t>(m_next_packet_id + 1);
+  const auto id = f.next_packet_id;
+  f.next_packet_id = f.next_packet_id == 65535 ? 1 : static_cast<std::uint16_t>(f.next_packet_id + 1);
   return id;
 }
 
 std::optional<Outgoing> Session::next(Clock::time_point now) {
-  if (!m_connected) return std::nullopt;
-  while (m_queue && !m_queue->empty()) {
-    Delivery& head = m_queue->front();
+  if (!m_connected || !m_flow) return std::nullopt;
+  Flow& f = *m_flow;
+  while (f.queue && !f.queue->empty()) {
+    Delivery& head = f.queue->front();
     if (head.message && head.message->expired(now)) {
-      m_queued_bytes -= delivery_bytes(head);
-      m_queue->pop_front();
-      ++m_dropped_expired;
+      f.queued_bytes -= delivery_bytes(head);
+      f.queue->pop_front();
+      ++f.dropped_expired;
       continue;
     }
-    if (head.qos > 0 && m_inflight.size() >= m_window) return std::nullopt;
+    if (head.qos > 0 && f.inflight.size() >= m_window) return std::nullopt;
     Outgoing out;
     out.delivery = std::move(head);
-    m_queued_bytes -= delivery_bytes(out.delivery);
-    m_queue->pop_front();
+    f.queued_bytes -= delivery_bytes(out.delivery);
+    f.queue->pop_front();
     if (out.delivery.qos > 0) {
       const auto id = allocate_packet_id();
       if (!id) { // unreachable while the window is at most 65535
-        m_queue->push_front(std::move(out.delivery));
+        f.queue->push_front(std::move(out.delivery));
         return std::nullopt;
       }
       out.packet_id = *id;
-      const auto sequence = m_send_sequence++;
-      m_inflight_order.emplace(sequence, *id);
-      m_inflight.emplace(*id, std::make_pair(sequence, Inflight{out.delivery.qos == 1 ? State::awaiting_puback
-                                                                                        : State::awaiting_pubrec,
-                                                                 out.delivery}));
+      const auto sequence = f.send_sequence++;
+      f.inflight_order.emplace(sequence, *id);
+      f.inflight.emplace(*id, std::make_pair(sequence, Inflight{out.delivery.qos == 1 ? State::awaiting_puback
+                                                                                      : State::awaiting_pubrec,
+                                                               out.delivery}));
     }
     return out;
   }
-  m_queue.reset();
+  f.queue.reset();
   return std::nullopt;
 }
 
 bool Session::on_puback(std::uint16_t packet_id) {
-  auto it = m_inflight.find(packet_id);
-  if (it == m_inflight.end() || it->second.second.state != State::awaiting_puback) return false;
-  m_inflight_order.erase(it->second.first);
-  m_inflight.erase(it);
+  if (!m_flow) return false;
+  auto it = m_flow->inflight.find(packet_id);
+  if (it == m_flow->inflight.end() || it->second.second.state != State::awaiting_puback) return false;
+  m_flow->inflight_order.erase(it->second.first);
+  m_flow->inflight.erase(it);
   return true;
 }
 
 bool Session::on_pubrec(std::uint16_t packet_id, bool accepted) {
-  auto it = m_inflight.find(packet_id);
-  if (it == m_inflight.end() || it->second.second.state != State::awaiting_pubrec) return false;
+  if (!m_flow) return false;
+  auto it = m_flow->inflight.find(packet_id);
+  if (it == m_flow->inflight.end() || it->second.second.state != State::awaiting_pubrec) return false;
   if (accepted) {
     it->second.second.state = State::awaiting_pubcomp;
     it->second.second.delivery = {}; // the message is no longer needed
   } else {
-    m_inflight_order.erase(it->second.first);
-    m_inflight.erase(it);
+    m_flow->inflight_order.erase(it->second.first);
+    m_flow->inflight.erase(it);
   }
   return true;
 }
 
 bool Session::on_pubcomp(std::uint16_t packet_id) {
-  auto it = m_inflight.find(packet_id);
-  if (it == m_inflight.end() || it->second.second.state != State::awaiting_pubcomp) return false;
-  m_inflight_order.erase(it->second.first);
-  m_inflight.erase(it);
+  if (!m_flow) return false;
+  auto it = m_flow->inflight.find(packet_id);
+  if (it == m_flow->inflight.end() || it->second.second.state != State::awaiting_pubcomp) return false;
+  m_flow->inflight_order.erase(it->second.first);
+  m_flow->inflight.erase(it);
   return true;
 }
 
@@ -184,17 +211,19 @@ void Session::restore_inflight(std::uint16_t packet_id, bool released, Delivery 
 }
 
 bool Session::incoming_qos2_begin(std::uint16_t packet_id) {
-  if (!m_incoming_qos2) m_incoming_qos2 = std::make_unique<std::unordered_set<std::uint16_t>>();
-  return m_incoming_qos2->insert(packet_id).second;
+  Flow& f = flow();
+  if (!f.incoming_qos2) f.incoming_qos2 = std::make_unique<std::unordered_set<std::uint16_t>>();
+  return f.incoming_qos2->insert(packet_id).second;
 }
 
 bool Session::incoming_qos2_release(std::uint16_t packet_id) {
-  return m_incoming_qos2 && m_incoming_qos2->erase(packet_id) != 0;
+  return m_flow && m_flow->incoming_qos2 && m_flow->incoming_qos2->erase(packet_id) != 0;
 }
 
 std::optional<Clock::time_point> Session::expires_at() const noexcept {
-  if (m_connected || !m_detached_at || m_expiry_interval == 0xFFFFFFFFu) return std::nullopt;
-  return *m_detached_at + std::chrono::seconds(m_expiry_interval);
+  if (m_connected || m_detached_at == Clock::time_point::min() || m_expiry_interval == 0xFFFFFFFFu)
+    return std::nullopt;
+  return m_detached_at + std::chrono::seconds(m_expiry_interval);
 }
 
 bool Session::expired(Clock::time_point now) const noexcept {
@@ -202,9 +231,11 @@ bool Session::expired(Clock::time_point now) const noexcept {
   return at && *at <= now;
 }
 
+void Session::set_will(Will will) { m_will = std::make_unique<WillState>(WillState{std::move(will), std::nullopt}); }
+
 std::optional<Will> Session::take_due_will(Clock::time_point now) {
-  if (!m_will || !m_will_due || *m_will_due > now) return std::nullopt;
-  auto will = std::move(m_will);
+  if (!m_will || !m_will->due || *m_will->due > now) return std::nullopt;
+  auto will = std::move(m_will->will);
   clear_will();
   return will;
 }

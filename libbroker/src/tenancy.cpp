@@ -14,8 +14,8 @@ bool valid_account(std::string_view account) noexcept {
   return account.find_first_of(std::string_view("/+#\0", 4)) == std::string_view::npos;
 }
 
-TenantMount::TenantMount(std::string account) : m_account(std::move(account)) {
-  if (!m_account.empty()) m_prefix = m_account + "/";
+TenantMount::TenantMount(std::string account) : m_prefix(std::move(account)) {
+  if (!m_prefix.empty()) m_prefix += '/';
 }
 
 std::string TenantMount::mount_topic(std::string_view topic) const {

@@ -87,6 +87,10 @@ ProcessResult run_scenario(const std::string& script, BrokerUnderTest& broker, c
   return run_process(argv, {}, 180s, options);
 }
 
+std::vector<std::string> scenario_command(const std::string& script, int port) {
+  return {k_python, "-B", script_path(script), "--host", "127.0.0.1", "--port", std::to_string(port)};
+}
+
 std::string describe(const ProcessResult& result, BrokerUnderTest& broker) {
   return fmt::format("exit code {}{}\n--- script stdout ---\n{}\n--- script stderr ---\n{}\n--- {} log (tail) ---\n{}",
                      result.exit_code, result.timed_out ? " (killed after the test's timeout)" : "", result.out,

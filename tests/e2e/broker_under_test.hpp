@@ -67,6 +67,10 @@ bool mqfleet_has_subcommand(const std::string& name);
 ProcessResult run_scenario(const std::string& script, BrokerUnderTest& broker,
                            const std::vector<std::string>& args = {}, bool tls = false);
 
+/// The command line that runs tests/e2e/py/<script> against 127.0.0.1:`port` (for
+/// scenarios the test drives itself, e.g. stopping the broker in the middle).
+std::vector<std::string> scenario_command(const std::string& script, int port);
+
 /// A readable account of a failed scenario: exit code, script output, broker log tail.
 std::string describe(const ProcessResult& result, BrokerUnderTest& broker);
 

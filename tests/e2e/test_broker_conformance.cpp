@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <csignal>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -53,6 +54,8 @@ std::vector<Scenario> scenarios() {
       plain("v5_shared_subscriptions", "v5_shared_subscriptions.py"),
       plain("v5_session_takeover", "v5_session_takeover.py",
        "mosquitto 2.0.11 closes the old v5 connection without DISCONNECT 0x8E (measured here)"),
+      plain("v5_will_expiry", "v5_will_expiry.py"),
+      plain("v5_request_problem_information", "v5_request_problem_information.py"),
   };
 }
 
@@ -84,6 +87,25 @@ INSTANTIATE_TEST_SUITE_P(Brokers, BrokerConformance,
                          [](const testing::TestParamInfo<BrokerConformance::ParamType>& param_info) {
                            return to_string(std::get<0>(param_info.param)) + "_" + std::get<1>(param_info.param).name;
                          });
+
+// Server shutdown: v5 clients get DISCONNECT 0x8B (reference broker only: mosquitto
+// 2.0.11 just closes the connections).
+TEST(BrokerShutdown, V5ClientsGetDisconnect0x8B) {
+  skip_unavailable(BrokerKind::reference);
+  if (IsSkipped()) return;
+  ReferenceBrokerProcess broker;
+  ProcessOptions options;
+  options.env["PYTHONUNBUFFERED"] = "1";
+  Process client(scenario_command("v5_server_shutdown.py", broker.port()), options);
+  ASSERT_TRUE(client.wait_for_stdout_line([](const std::string& line) { return line == "READY"; }, 30s))
+      << client.stderr_so_far() << broker.log();
+  broker.process().signal(SIGTERM);
+  const auto broker_result = broker.process().wait(30s);
+  EXPECT_EQ(broker_result.exit_code, 0) << broker.log();
+  const auto result = client.wait(60s);
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err << broker.log();
+  EXPECT_NE(broker.log().find("server shutting down"), std::string::npos) << broker.log();
+}
 
 // mosquitto_pub / mosquitto_sub as peers ------------------------------------------------
 

@@ -225,6 +225,35 @@ TEST(Session, WillWithoutDelayIsDueAtDetach) {
   EXPECT_TRUE(s.take_due_will(t0));
 }
 
+TEST(Session, WillMessageExpiryStartsWhenTheWillIsPublished) {
+  auto will_message = std::make_shared<Message>();
+  will_message->topic = "will";
+  const Will with_expiry{will_message, 0, 5};
+  const auto published = Clock::now() + std::chrono::hours(1);
+  const MessagePtr routed = with_expiry.message_at(published);
+  ASSERT_TRUE(routed->expires_at);
+  EXPECT_EQ(*routed->expires_at, published + std::chrono::seconds(5));
+  EXPECT_EQ(routed->remaining_expiry(published), 5u);
+  EXPECT_FALSE(will_message->expires_at) << "the stored will is not changed";
+
+  const Will without_expiry{will_message, 0, std::nullopt};
+  EXPECT_EQ(without_expiry.message_at(published), will_message);
+}
+
+TEST(Session, AcknowledgementsBeforeAnyMessageAreUnknown) {
+  Session s("c");
+  s.attach();
+  EXPECT_FALSE(s.on_puback(1));
+  EXPECT_FALSE(s.on_pubrec(1));
+  EXPECT_FALSE(s.on_pubcomp(1));
+  EXPECT_FALSE(s.incoming_qos2_release(1));
+  EXPECT_FALSE(s.next());
+  EXPECT_EQ(s.queued_count(), 0u);
+  EXPECT_EQ(s.inflight_count(), 0u);
+  EXPECT_TRUE(s.subscriptions().empty());
+  EXPECT_FALSE(s.remove_subscription("a"));
+}
+
 TEST(Session, SubscriptionRecord) {
   Session s("c");
   s.set_subscription("a/#", SubscriptionOptions{1});

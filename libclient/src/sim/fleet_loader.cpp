@@ -89,16 +89,29 @@ std::optional<PeriodSpec> parse_period(Checker& c, const Json& node, const std::
 
 std::optional<CredentialSpec> parse_credential(Checker& c, const Json& node, const std::string& path) {
   CredentialSpec spec;
+  const char* k_forms = "a credential string, {\"env\": \"NAME\"}, \"provisioned\" or {\"provisioned\": \"FILE\"}";
   if (node.is_object()) {
-    c.keys(node, path, {"env"});
-    const auto name = c.get(node, path, "env", [&](const Json& n, const std::string& p) { return c.string(n, p); }, true);
-    if (!name) return std::nullopt;
-    spec.kind = CredentialKind::env;
-    spec.env_name = *name;
+    c.keys(node, path, {"env", "provisioned"});
+    if (node.contains("env") == node.contains("provisioned")) {
+      c.error(path, "expected exactly one of \"env\" and \"provisioned\"",
+              "e.g. {\"env\": \"FLEET_PASSWORD\"} or {\"provisioned\": \"fleet.credentials.json\"}");
+      return std::nullopt;
+    }
+    const bool env = node.contains("env");
+    const std::string key = env ? "env" : "provisioned";
+    const auto value = c.string(node[key], child_path(path, key));
+    if (!value) return std::nullopt;
+    if (value->empty()) {
+      c.error(child_path(path, key), env ? "empty variable name" : "empty file name",
+              env ? "name the environment variable" : "name the credentials file, e.g. \"fleet.credentials.json\"");
+      return std::nullopt;
+    }
+    spec.kind = env ? CredentialKind::env : CredentialKind::provisioned;
+    (env ? spec.env_name : spec.provisioned_file) = *value;
     return spec;
   }
   if (!node.is_string()) {
-    c.error(path, "expected a credential string, {\"env\": \"NAME\"} or \"provisioned\", got " + type_name(node));
+    c.error(path, std::string("expected ") + k_forms + ", got " + type_name(node));
     return std::nullopt;
   }
   if (node.get<std::string>() == "provisioned") {

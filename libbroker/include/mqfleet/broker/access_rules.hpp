@@ -65,6 +65,8 @@ public:
   AccessDecision check_subscribe(std::string_view filter) const noexcept;
   /// May a message on `topic` be delivered to the principal?
   AccessDecision check_receive(std::string_view topic) const noexcept;
+  /// True when no rule applies and the default allows: every check passes.
+  bool allows_everything() const noexcept { return m_entries.empty() && m_default_allow; }
 
 private:
   friend class AccessRules;

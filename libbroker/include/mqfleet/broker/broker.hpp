@@ -3,22 +3,24 @@
 //
 // Threading design
 // ----------------
-// * One asio::io_context run by `io_threads` threads (default 2: both cores). There is no
-//   thread per connection.
-// * Every connection owns an asio strand: its socket, timers, read loop, write queue and
-//   in-flight state are only touched from that strand, so a connection needs no lock of
-//   its own, whichever io thread happens to run it.
+// * `io_threads` asio::io_contexts (default 2: both cores), each run by exactly one
+//   thread. There is no thread per connection.
+// * A new connection is assigned to the next io_context round robin and stays there: its
+//   socket, timers, read loop, write queue and in-flight state are only touched by that
+//   one thread, so a connection needs neither a strand nor a lock of its own (a strand
+//   per connection cost an allocation and a lock per idle connection).
 // * The routing state shared by all connections (sessions by client id, subscription
 //   tree, retained store, registry, counters that are not atomics) lives in one
 //   BrokerState object behind one mutex. A handler takes the lock, computes the list
 //   of recipients and copies the message into each recipient's outbox, then releases it.
-// * A connection's outbox is a small mutex-protected queue: a publisher on any thread
-//   appends to it and, only when the queue was empty, posts one "flush" to the
-//   recipient's strand. The flush encodes everything queued into one gathered write, so
-//   fan-in to one subscriber batches naturally.
+// * A connection's outbox is its session's queue (under that lock): a publisher on any
+//   thread appends to it and posts at most one pending "flush" to the recipient's io
+//   thread. The flush encodes everything queued into one gathered write, so fan-in to
+//   one subscriber batches naturally.
 // * Counters in BrokerStats are atomics, readable from any thread.
-// * start()/stop()/reload_registry() may be called from any non-io thread; stop() joins
-//   the io threads, closes every connection and is idempotent (the destructor calls it).
+// * start()/stop()/reload_registry() may be called from any non-io thread; stop() closes
+//   the listeners, sends v5 clients DISCONNECT 0x8B, joins the io threads, closes every
+//   connection and is idempotent (the destructor calls it).
 
 #include <atomic>
 #include <cstdint>
@@ -60,15 +62,15 @@ struct BrokerConfig {
   BrokerLimits limits;
   /// Device registry (JSON) for tenancy and credentials; empty with allow_anonymous.
   std::string registry_path;
+  /// Directory of the broker's data (bucket points in buckets.sqlite, durable state in state.db);
+  /// empty = nothing is stored.
+  std::string data_dir;
   /// Open single-tenant broker: no credentials required.
   bool allow_anonymous = false;
   /// io threads; 0 = one per core.
   unsigned io_threads = 2;
   /// Interval of the $SYS/broker/... publications; 0 disables them.
   unsigned sys_interval_seconds = 10;
-  /// Directory for durable state (state.db: retained messages, persistent sessions);
-  /// empty = memory only.
-  std::string data_dir;
   /// Acknowledge QoS 1/2 PUBLISHes only once their effects are committed to data_dir.
   bool durable_ack = false;
   /// Receives one JSON log line per event (connect, disconnect, auth failure, reload).

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace mqfleet::broker {
@@ -23,10 +24,22 @@ struct Device {
   std::string credential;  ///< `$7$...` hash (credentials.hpp); never the secret
 };
 
-/// One account (the MQTT username) and its devices, keyed by device id.
+/// A data bucket: stores every JSON PUBLISH of its account whose topic matches `topic`
+/// as a time-series point (docs/buckets.md). Ids are unique across the registry.
+struct Bucket {
+  std::string id;          ///< unique id (letters, digits, '_', '-', '.'; 1..64 bytes)
+  std::string name;        ///< display name
+  std::string description; ///< free text
+  bool enabled = true;     ///< disabled buckets store nothing
+  std::string topic;       ///< source topic filter in the account's view (wildcards allowed)
+};
+
+/// One account (the MQTT username), its devices keyed by device id and its buckets
+/// keyed by bucket id.
 struct Account {
   std::string name;
   std::map<std::string, Device, std::less<>> devices;
+  std::map<std::string, Bucket, std::less<>> buckets;
 };
 
 /// The outcome of authenticate().
@@ -86,6 +99,18 @@ public:
   /// Replaces the access rules.
   void set_rules(AccessRules rules) { m_rules = std::move(rules); }
 
+  // --- buckets (used by `mqfleet bucket`) ------------------------------------------------
+  /// A bucket by id and its account's name, or {null, ""}.
+  std::pair<const Bucket*, std::string> find_bucket(std::string_view id) const noexcept;
+  /// Adds a bucket to an account (creating the account). Throws ConfigError when the id
+  /// exists anywhere or the id/topic is invalid.
+  void add_bucket(std::string_view account, Bucket bucket);
+  /// Removes a bucket (and the account when it has neither devices nor buckets left).
+  /// Throws ConfigError when it does not exist.
+  void remove_bucket(std::string_view id);
+  /// Enables or disables a bucket. Throws ConfigError when it does not exist.
+  void set_bucket_enabled(std::string_view id, bool enabled);
+
 private:
   std::map<std::string, Account, std::less<>> m_accounts;
   AccessRules m_rules;
@@ -93,6 +118,13 @@ private:
 
 /// A shared immutable snapshot, swapped on reload.
 using RegistryPtr = std::shared_ptr<const Registry>;
+
+/// True when `id` can be a bucket id: 1..64 bytes of letters, digits, '_', '-', '.'.
+bool valid_bucket_id(std::string_view id) noexcept;
+
+/// True when `filter` can be a bucket's source filter: a valid topic filter, not shared,
+/// not a `$` topic.
+bool valid_bucket_topic(std::string_view filter) noexcept;
 
 /// True when `id` can be a device id: 1..65535 bytes, no NUL, no `/`, `+`, `#`.
 bool valid_device_id(std::string_view id) noexcept;

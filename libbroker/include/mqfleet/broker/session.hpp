@@ -32,13 +32,13 @@ namespace mqfleet::broker {
 
 /// The per-session limits (broker-wide settings).
 struct SessionLimits {
-  /// Broker cap on unacknowledged outgoing QoS 1/2 messages; the effective window is
-  /// min(this, the client's v5 receive maximum). Must be 1..65535.
-  std::uint16_t max_inflight = 20;
   /// Queued (not yet in-flight) messages per session; 0 = unlimited.
   std::size_t max_queued_messages = 1000;
   /// Queued payload + topic bytes per session; 0 = unlimited.
   std::size_t max_queued_bytes = 0;
+  /// Broker cap on unacknowledged outgoing QoS 1/2 messages; the effective window is
+  /// min(this, the client's v5 receive maximum). Must be 1..65535.
+  std::uint16_t max_inflight = 20;
   /// Queue QoS 0 messages while the client is offline (mosquitto: queue_qos0_messages).
   bool queue_qos0_offline = false;
 };
@@ -71,6 +71,12 @@ enum class PushResult : std::uint8_t {
 struct Will {
   MessagePtr message;
   std::uint32_t delay_interval = 0; ///< seconds (v5 will delay interval)
+  /// v5 Message Expiry Interval of the will in seconds; it starts when the will is
+  /// published (see message_at()).
+  std::optional<std::uint32_t> message_expiry_interval;
+
+  /// The message to route when the will is published at `now`, with its expiry set.
+  MessagePtr message_at(Clock::time_point now) const;
 };
 
 /// Client→broker topic aliases of one network connection (v5 3.3.2.3.4).
@@ -94,7 +100,15 @@ private:
   std::unique_ptr<std::unordered_map<std::uint16_t, std::string>> m_aliases;
 };
 
+/// The subscriptions a session records, by filter.
+using SubscriptionMap = std::map<std::string, SubscriptionOptions, std::less<>>;
+
 /// One client session.
+///
+/// Memory: every connected client has one, so what most sessions never use lives out of
+/// line and is created on first use — the subscription map (first SUBSCRIBE), the
+/// message flow state (queue, in-flight window, incoming QoS 2 ids, drop counters; first
+/// message) and the will (CONNECT with a will).
 class Session {
 public:
   /// `key` is the session's SubscriberKey (e.g. mounted client id).
@@ -123,9 +137,7 @@ public:
   /// Forgets a subscription; false when it was not recorded.
   bool remove_subscription(std::string_view filter);
   /// Every recorded subscription.
-  const std::map<std::string, SubscriptionOptions, std::less<>>& subscriptions() const noexcept {
-    return m_subscriptions;
-  }
+  const SubscriptionMap& subscriptions() const noexcept;
 
   // --- outgoing messages -------------------------------------------------------------
   /// Offers a message for delivery; see the queue policy above.
@@ -146,19 +158,19 @@ public:
   /// `released` only its PUBREL is pending. attach() then retransmits it as usual.
   void restore_inflight(std::uint16_t packet_id, bool released, Delivery delivery);
   /// Number of in-flight (unacknowledged) QoS 1/2 messages.
-  std::size_t inflight_count() const noexcept { return m_inflight.size(); }
+  std::size_t inflight_count() const noexcept { return m_flow ? m_flow->inflight.size() : 0; }
   /// The effective in-flight window.
   std::uint16_t window() const noexcept { return m_window; }
   /// Number of queued (not yet in-flight) messages.
-  std::size_t queued_count() const noexcept { return m_queue ? m_queue->size() : 0; }
+  std::size_t queued_count() const noexcept { return m_flow && m_flow->queue ? m_flow->queue->size() : 0; }
   /// Bytes (topic + payload) in the queue.
-  std::size_t queued_bytes() const noexcept { return m_queued_bytes; }
+  std::size_t queued_bytes() const noexcept { return m_flow ? m_flow->queued_bytes : 0; }
   /// Messages dropped because the queue was full.
-  std::uint64_t dropped_queue_full() const noexcept { return m_dropped_full; }
+  std::uint64_t dropped_queue_full() const noexcept { return m_flow ? m_flow->dropped_full : 0; }
   /// QoS 0 messages dropped because the client was offline.
-  std::uint64_t dropped_qos0_offline() const noexcept { return m_dropped_qos0; }
+  std::uint64_t dropped_qos0_offline() const noexcept { return m_flow ? m_flow->dropped_qos0 : 0; }
   /// Messages dropped because their v5 expiry passed while queued.
-  std::uint64_t dropped_expired() const noexcept { return m_dropped_expired; }
+  std::uint64_t dropped_expired() const noexcept { return m_flow ? m_flow->dropped_expired : 0; }
 
   // --- incoming QoS 2 ----------------------------------------------------------------
   /// A QoS 2 PUBLISH arrived with `packet_id`: true when it is new (route it, then send
@@ -167,7 +179,9 @@ public:
   /// PUBREL arrived: forgets the id; false when it was unknown (v5 PUBCOMP 0x92).
   bool incoming_qos2_release(std::uint16_t packet_id);
   /// Number of QoS 2 messages received and awaiting PUBREL.
-  std::size_t incoming_qos2_count() const noexcept { return m_incoming_qos2 ? m_incoming_qos2->size() : 0; }
+  std::size_t incoming_qos2_count() const noexcept {
+    return m_flow && m_flow->incoming_qos2 ? m_flow->incoming_qos2->size() : 0;
+  }
 
   // --- session expiry ------------------------------------------------------------------
   /// Sets the v5 session expiry interval in seconds (0 = ends with the connection,
@@ -182,14 +196,14 @@ public:
 
   // --- will ------------------------------------------------------------------------------
   /// Sets the will of the current connection.
-  void set_will(Will will) { m_will = std::move(will); }
+  void set_will(Will will);
   /// Drops the will (normal DISCONNECT, or after it was published).
-  void clear_will() noexcept { m_will.reset(); m_will_due.reset(); }
+  void clear_will() noexcept { m_will.reset(); }
   /// True when a will is set.
-  bool has_will() const noexcept { return m_will.has_value(); }
+  bool has_will() const noexcept { return m_will != nullptr; }
   /// When the will of a detached session becomes due: detach time + min(will delay,
   /// session expiry interval). Empty while connected or without a will.
-  std::optional<Clock::time_point> will_due_at() const noexcept { return m_will_due; }
+  std::optional<Clock::time_point> will_due_at() const noexcept { return m_will ? m_will->due : std::nullopt; }
   /// The will when it is due at `now` (it is then cleared), else empty.
   std::optional<Will> take_due_will(Clock::time_point now);
 
@@ -204,32 +218,42 @@ private:
     State state;
     Delivery delivery;
   };
+  /// Message flow state, created by the first message in either direction.
+  struct Flow {
+    /// Created on the first push and released when drained: an empty std::deque still
+    /// allocates a block, which idle sessions should not pay for.
+    std::unique_ptr<std::deque<Delivery>> queue;
+    std::size_t queued_bytes = 0;
+    /// In-flight messages in send order (ids are unique; order matters for redelivery).
+    std::map<std::uint64_t, std::uint16_t> inflight_order;
+    std::unordered_map<std::uint16_t, std::pair<std::uint64_t, Inflight>> inflight;
+    std::uint64_t send_sequence = 0;
+    std::uint16_t next_packet_id = 1;
+    /// Created on the first incoming QoS 2 PUBLISH.
+    std::unique_ptr<std::unordered_set<std::uint16_t>> incoming_qos2;
+    std::uint64_t dropped_full = 0;
+    std::uint64_t dropped_qos0 = 0;
+    std::uint64_t dropped_expired = 0;
+  };
+  /// The will and, once detached, when it is due.
+  struct WillState {
+    Will will;
+    std::optional<Clock::time_point> due;
+  };
   std::optional<std::uint16_t> allocate_packet_id();
+  Flow& flow();
 
   std::string m_key;
   SessionLimits m_limits;
-  bool m_connected = false;
-  std::uint16_t m_window;
-  std::map<std::string, SubscriptionOptions, std::less<>> m_subscriptions;
-  /// Created on the first push and released when drained: an empty std::deque still
-  /// allocates a block, which idle sessions should not pay for.
-  std::unique_ptr<std::deque<Delivery>> m_queue;
-  std::size_t m_queued_bytes = 0;
-  /// In-flight messages in send order (ids are unique; order matters for redelivery).
-  std::map<std::uint64_t, std::uint16_t> m_inflight_order;
-  std::unordered_map<std::uint16_t, std::pair<std::uint64_t, Inflight>> m_inflight;
-  std::uint64_t m_send_sequence = 0;
-  std::uint16_t m_next_packet_id = 1;
-  /// Created on the first incoming QoS 2 PUBLISH.
-  std::unique_ptr<std::unordered_set<std::uint16_t>> m_incoming_qos2;
-  std::uint64_t m_dropped_full = 0;
-  std::uint64_t m_dropped_qos0 = 0;
-  std::uint64_t m_dropped_expired = 0;
-  std::uint32_t m_expiry_interval = 0;
-  std::optional<Clock::time_point> m_detached_at;
-  std::optional<Will> m_will;
-  std::optional<Clock::time_point> m_will_due;
+  std::unique_ptr<SubscriptionMap> m_subscriptions; ///< created on the first subscription
+  std::unique_ptr<Flow> m_flow;                     ///< created on the first message
+  std::unique_ptr<WillState> m_will;                ///< set while there is a will
+  /// When the session was detached; Clock::time_point::min() while connected or never.
+  Clock::time_point m_detached_at = Clock::time_point::min();
   TopicAliasMap m_aliases;
+  std::uint32_t m_expiry_interval = 0;
+  std::uint16_t m_window;
+  bool m_connected = false;
 };
 
 } // namespace mqfleet::broker

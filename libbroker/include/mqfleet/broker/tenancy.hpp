@@ -36,9 +36,13 @@ public:
   explicit TenantMount(std::string account);
 
   /// The account; empty in anonymous mode.
-  const std::string& account() const noexcept { return m_account; }
+  std::string_view account() const noexcept {
+    return m_prefix.empty() ? std::string_view() : std::string_view(m_prefix).substr(0, m_prefix.size() - 1);
+  }
+  /// The prefix every topic of the tenant gets (account + "/"; empty in anonymous mode).
+  const std::string& prefix() const noexcept { return m_prefix; }
   /// True in anonymous mode.
-  bool anonymous() const noexcept { return m_account.empty(); }
+  bool anonymous() const noexcept { return m_prefix.empty(); }
   /// Number of topic levels the mount adds (0 or 1); see SubscriptionTree.
   std::size_t mount_levels() const noexcept { return anonymous() ? 0 : 1; }
 
@@ -54,8 +58,7 @@ public:
   bool may_publish(std::string_view topic) const noexcept { return !is_sys_topic(topic); }
 
 private:
-  std::string m_account;
-  std::string m_prefix; ///< account + "/" or empty
+  std::string m_prefix; ///< account + "/" or empty (the account is not stored twice)
 };
 
 } // namespace mqfleet::broker

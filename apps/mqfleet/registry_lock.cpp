@@ -1,0 +1,28 @@
+#include "registry_lock.hpp"
+
+#include <mqfleet/error.hpp>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+namespace mqfleet::cli {
+
+DirectoryLock::DirectoryLock(const std::filesystem::path& registry) {
+  const auto directory = registry.has_parent_path() ? registry.parent_path() : std::filesystem::path(".");
+  m_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (m_fd < 0)
+    throw ConfigError(fmt::format("cannot open the registry's directory: {}", std::strerror(errno)), registry.string(),
+                      "create the directory first");
+  while (::flock(m_fd, LOCK_EX) != 0) {
+    if (errno != EINTR) break;
+  }
+}
+
+DirectoryLock::~DirectoryLock() { ::close(m_fd); }
+
+} // namespace mqfleet::cli

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Data bucket ingest and export, one run: the SAME load (broker_load, N publishers -> 1
+# subscriber, JSON payloads, QoS 0) against `mqfleet broker` with buckets OFF (no bucket
+# defined) and ON (one enabled bucket matching every message), interleaved, then an
+# export of the stored points. Prints per run: delivered msg/s, and for ON the points
+# stored, dropped, and the ingest rate = points stored / (load time + drain time at
+# shutdown); then the medians, the throughput cost, and export time + peak RSS.
+#
+# Usage: bench/buckets_ingest.sh [--build DIR] [--runs N] [--publishers N] [--messages N] [--payload B]
+#   --build       build directory with apps/mqfleet/mqfleet and bench/broker_load/broker_load
+#                 (default build/release: cmake --preset release && cmake --build build/release
+#                 --target mqfleet broker_load)
+#   --runs        repetitions of OFF and ON (default 3)
+#   --publishers  publishing connections (default 50)
+#   --messages    messages per publisher (default 20000: 1,000,000 points per ON run)
+#   --payload     payload bytes (default 96)
+set -euo pipefail
+
+build=build/release
+runs=3
+publishers=50
+messages=20000
+payload=96
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --build) build=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --publishers) publishers=$2; shift 2 ;;
+    --messages) messages=$2; shift 2 ;;
+    --payload) payload=$2; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+
+mqfleet=$build/apps/mqfleet/mqfleet
+load=$build/bench/broker_load/broker_load
+[[ -x $mqfleet && -x $load ]] || { echo "build $mqfleet and $load first" >&2; exit 2; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# One account, every load connection a device with the same credential.
+export BENCH_SECRET=bench-secret-0123456789
+for ((i = 0; i < publishers; i++)); do
+  "$mqfleet" device add bench "bench-p$i" --registry "$work/off.json" --credential-env BENCH_SECRET 2>/dev/null
+done
+"$mqfleet" device add bench bench-s0 --registry "$work/off.json" --credential-env BENCH_SECRET 2>/dev/null
+cp "$work/off.json" "$work/on.json"
+"$mqfleet" bucket add bench ingest --topic 'bench/#' --registry "$work/on.json" 2>/dev/null
+
+median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+
+# run_once off|on RUN -> prints "msg_per_s points dropped ingest_per_s"
+run_once() {
+  local mode=$1 run=$2 data="$work/data-$1-$2"
+  "$mqfleet" broker --port 0 --bind 127.0.0.1 --registry "$work/$mode.json" --data-dir "$data" \
+    --sys-interval 0 >"$work/listen" 2>"$work/broker-$mode-$run.log" &
+  local pid=$!
+  for _ in $(seq 100); do grep -q listening "$work/listen" 2>/dev/null && break; sleep 0.1; done
+  local port
+  port=$(sed -n 's/.*"mqtt":\([0-9]*\).*/\1/p' "$work/listen")
+  local result
+  result=$("$load" -p "$port" --publishers "$publishers" --subscribers 1 --messages "$messages" --payload "$payload" \
+    --qos 0 --window 64 --json --username bench --password "$BENCH_SECRET" --id-prefix bench- --topic bench/load)
+  local seconds rate
+  seconds=$(sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' <<<"$result")
+  rate=$(sed -n 's/.*"msg_per_s":\([0-9]*\).*/\1/p' <<<"$result")
+  local t0 t1
+  t0=$(date +%s.%N)
+  kill -TERM "$pid"
+  wait "$pid" || true
+  t1=$(date +%s.%N)
+  if [[ $mode == on ]]; then
+    local stats points dropped
+    stats=$("$mqfleet" bucket stats ingest --data-dir "$data" --format json)
+    points=$(sed -n 's/.*"points": \([0-9]*\).*/\1/p' <<<"$stats")
+    dropped=$(sed -n 's/.*"dropped": \([0-9]*\).*/\1/p' <<<"$stats")
+    local ingest
+    ingest=$(awk -v p="$points" -v s="$seconds" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", p / (s + (b - a))}')
+    echo "$rate $points $dropped $ingest"
+    [[ $run == 1 ]] && mv "$data" "$work/export-source"
+  else
+    echo "$rate - - -"
+  fi
+  rm -rf "$data"
+}
+
+printf '%-4s %-4s %12s %10s %8s %12s\n' run mode msg/s points dropped ingest/s
+: >"$work/off.txt"; : >"$work/on.txt"; : >"$work/ingest.txt"
+for ((r = 1; r <= runs; r++)); do
+  for mode in off on; do
+    read -r rate points dropped ingest < <(run_once "$mode" "$r")
+    printf '%-4s %-4s %12s %10s %8s %12s\n' "$r" "$mode" "$rate" "$points" "$dropped" "$ingest"
+    echo "$rate" >>"$work/$mode.txt"
+    [[ $mode == on ]] && echo "$ingest" >>"$work/ingest.txt"
+  done
+done
+off=$(median <"$work/off.txt")
+on=$(median <"$work/on.txt")
+ingest=$(median <"$work/ingest.txt")
+echo "median delivered msg/s: off $off, on $on; cost $(awk -v a="$off" -v b="$on" 'BEGIN {printf "%.1f", (1 - b / a) * 100}') %"
+echo "median ingest points/s (stored / (load + drain)): $ingest"
+
+# Export of the first ON run's points: time and peak RSS per format.
+points=$("$mqfleet" bucket stats ingest --data-dir "$work/export-source" --format json | sed -n 's/.*"points": \([0-9]*\).*/\1/p')
+for format in csv ndjson; do
+  /usr/bin/time -f "%e %M" -o "$work/time" "$mqfleet" bucket export ingest --data-dir "$work/export-source" \
+    --format "$format" --output "$work/out.$format" 2>/dev/null
+  read -r secs kb <"$work/time"
+  echo "export $points points as $format: ${secs} s, peak RSS $((kb / 1024)) MiB, $(($(stat -c %s "$work/out.$format") / 1048576)) MiB written"
+done

@@ -1,0 +1,434 @@
+#include <mqfleet/lean_connection.hpp>
+
+#include <mqfleet/error.hpp>
+#include <mqfleet/mqtt/codec.hpp>
+#include <mqfleet/mqtt/frame.hpp>
+#include <mqfleet/profile_resolve.hpp>
+
+#include "lean_session.hpp"
+#include "lean_transport.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <poll.h>
+#include <random>
+#include <unistd.h>
+
+namespace mqfleet {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// Queued bytes are written once this much has accumulated (or when the caller waits):
+// one write carries thousands of small PUBLISH packets.
+constexpr std::size_t k_batch_bytes = 64 * 1024;
+// Beyond this much unwritten data publish() waits for the socket: memory stays bounded.
+constexpr std::size_t k_max_queued_bytes = 1024 * 1024;
+constexpr std::size_t k_read_chunk = 16 * 1024;
+// Blocking waits wake at least this often to notice a stop request (signals are handled
+// on another thread).
+constexpr auto k_stop_check = 100ms;
+constexpr auto k_disconnect_flush = 2s;
+
+std::string random_client_id() {
+  std::random_device device;
+  return fmt::format("mqfleet-{}-{:08x}", getpid(), device());
+}
+
+} // namespace
+
+struct LeanConnection::Impl {
+  ConnectionProfile profile;
+  std::string where;
+  bool v5 = false;
+  mqtt::ProtocolVersion version = mqtt::ProtocolVersion::v3_1_1;
+  std::string password;
+  std::unique_ptr<detail::TlsContext> tls;
+  std::stop_token stop;
+  std::size_t max_inflight = 1000;
+
+  detail::Transport transport;
+  detail::OutBuffer out;
+  mqtt::FrameReader reader{mqtt::k_max_packet_size};
+  detail::PublishState state{mqtt::ProtocolVersion::v3_1_1};
+
+  bool connecting = false;         ///< CONNECT queued or sent, CONNACK not handled yet
+  bool connected = false;          ///< CONNACK accepted and not closed since
+  Clock::time_point connect_start;
+  Clock::time_point connect_deadline;
+  Clock::time_point connected_at;
+  std::optional<mqtt::Connack> connack;
+  bool lost = false;
+  std::string lost_cause;
+  std::chrono::seconds keepalive{0};
+  Clock::time_point last_sent;
+  std::optional<Clock::time_point> ping_sent;
+
+  void check_stop() const {
+    if (stop.stop_requested()) throw InterruptedError("interrupted", where);
+  }
+
+  void lose(std::string cause) {
+    if (lost) return;
+    lost = true;
+    lost_cause = std::move(cause);
+    transport.close();
+  }
+
+  DeliveryError lost_error() const {
+    const DeliveryReport& r = state.report();
+    return DeliveryError(-1,
+                         fmt::format("the connection was lost ({}); {} of {} messages were not acknowledged",
+                                     lost_cause, r.in_flight(), r.published),
+                         where, "check the broker's log; messages in flight were not delivered");
+  }
+
+  void write_now() {
+    while (!lost && out.pending() > 0) {
+      const detail::IoResult r = transport.write_some(out.pending_data(), out.pending());
+      if (r.status == detail::IoStatus::ok) {
+        out.consume(r.bytes);
+        state.on_written(out.written());
+        last_sent = Clock::now();
+      } else if (r.status == detail::IoStatus::would_block) {
+        return;
+      } else {
+        lose(transport.error());
+      }
+    }
+  }
+
+  void handle_connack(const mqtt::Frame& frame) {
+    if (frame.type() != mqtt::PacketType::connack)
+      throw ProtocolError(0x82, fmt::format("expected CONNACK, got {}", mqtt::packet_type_name(frame.type())));
+    connack = mqtt::decode_connack(frame, version);
+  }
+
+  void handle(const mqtt::Frame& frame) {
+    if (!connected) {
+      handle_connack(frame);
+      return;
+    }
+    const detail::InboundEvent event = state.on_frame(frame, out);
+    if (event.pingresp) ping_sent.reset();
+    if (event.disconnect_reason)
+      lose(fmt::format("the broker disconnected: {}", detail::describe_connack_code(*event.disconnect_reason, true)));
+  }
+
+  // Handles the complete frames already buffered; stops after CONNACK so connect()
+  // can look at it before anything else is handled.
+  void handle_buffered() {
+    try {
+      while (!lost && !(!connected && connack)) {
+        auto frame = reader.next();
+        if (!frame) return;
+        handle(*frame);
+      }
+    } catch (const ProtocolError& e) {
+      lose(fmt::format("protocol error: {}", e.what()));
+    }
+  }
+
+  void read_now() {
+    handle_buffered();
+    while (!lost && !(!connected && connack)) {
+      const std::span<char> space = reader.prepare(k_read_chunk);
+      const detail::IoResult r = transport.read_some(space.data(), space.size());
+      if (r.status == detail::IoStatus::would_block) return;
+      if (r.status != detail::IoStatus::ok) {
+        lose(transport.error());
+        return;
+      }
+      reader.commit(r.bytes);
+      handle_buffered();
+    }
+  }
+
+  void keepalive_check(Clock::time_point now) {
+    if (!connected || lost || keepalive.count() == 0) return;
+    if (ping_sent) {
+      if (now - *ping_sent > keepalive) lose("no PINGRESP within the keepalive interval");
+      return;
+    }
+    if (now - last_sent >= keepalive) {
+      mqtt::encode(mqtt::Pingreq{}, version, out.data());
+      ping_sent = now;
+    }
+  }
+
+  // Handles the CONNACK once it is there: throws ConnectError when the broker refused,
+  // or when the connection failed or timed out before it came.
+  void check_connect_progress() {
+    if (!connecting) return;
+    if (!connack) {
+      if (lost) {
+        connecting = false;
+        throw ConnectError(-1, fmt::format("the connection failed before CONNACK: {}", lost_cause), where,
+                           profile.tls.enabled
+                               ? "check the TLS settings (the broker may require a client certificate: --cert, --key)"
+                               : "check that the port belongs to an MQTT broker and the broker's log");
+      }
+      if (Clock::now() >= connect_deadline) {
+        connecting = false;
+        transport.close();
+        throw TimeoutError(fmt::format("connecting to the broker took longer than {} ms",
+                                       profile.connect_timeout.count()),
+                           where, "check that the broker is reachable, or raise --connect-timeout");
+      }
+      return;
+    }
+    connecting = false;
+    const mqtt::Connack& ack = *connack;
+    if (mqtt::is_error(ack.reason_code)) {
+      transport.close();
+      const int code = v5 ? static_cast<int>(ack.reason_code)
+                          : static_cast<int>(mqtt::to_connack_return_code(ack.reason_code));
+      throw detail::connack_refusal(code, v5, where);
+    }
+    connected = true;
+    connected_at = Clock::now();
+    state.apply_connack(ack);
+    keepalive = std::chrono::seconds(ack.properties.server_keep_alive ? *ack.properties.server_keep_alive
+                                                                      : profile.keepalive_seconds);
+    last_sent = connected_at;
+    ping_sent.reset();
+    read_now(); // frames that arrived behind the CONNACK
+  }
+
+  // Moves what can move without waiting: writes, reads (answers to reads), keepalive.
+  void pump() {
+    write_now();
+    read_now();
+    check_connect_progress();
+    keepalive_check(Clock::now());
+    write_now();
+  }
+
+  // Waits up to `until` (at most one stop-check slice, and not past the next keepalive
+  // ping) for the socket or `watch_fd`. Returns true when watch_fd is readable.
+  bool wait_round(Clock::time_point until, int watch_fd) {
+    const auto now = Clock::now();
+    auto wait = std::min<Clock::duration>(until > now ? until - now : Clock::duration::zero(), k_stop_check);
+    if (connected && keepalive.count() > 0) {
+      const auto due = ping_sent ? *ping_sent + keepalive : last_sent + keepalive;
+      wait = std::min<Clock::duration>(wait, due > now ? due - now : Clock::duration::zero());
+    }
+    pollfd fds[2] = {{transport.fd(), static_cast<short>(POLLIN | transport.extra_events() |
+                                                         (out.pending() > 0 ? POLLOUT : 0)),
+                      0},
+                     {watch_fd, POLLIN, 0}};
+    const int timeout = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count());
+    const int ready = ::poll(fds, watch_fd >= 0 ? 2 : 1, timeout);
+    if (ready < 0 && errno != EINTR) lose(fmt::format("poll failed: {}", std::strerror(errno)));
+    return ready > 0 && watch_fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+  }
+
+  // Runs I/O until done() or lost, or until the deadline; a stop request throws
+  // InterruptedError when `interruptible`, else ends the wait. Returns done().
+  template <typename Done>
+  bool run_until(Done done, Clock::time_point deadline, bool interruptible) {
+    for (;;) {
+      pump();
+      if (done()) return true;
+      if (lost) return false;
+      if (stop.stop_requested()) {
+        if (interruptible) throw InterruptedError("interrupted", where);
+        return false;
+      }
+      if (Clock::now() >= deadline) return false;
+      wait_round(deadline, -1);
+    }
+  }
+
+  // Waits for the CONNACK (bounded by the connect timeout); throws like
+  // check_connect_progress.
+  void finish_connect() {
+    run_until([&] { return !connecting; }, connect_deadline + k_stop_check, true);
+    check_connect_progress();
+  }
+
+  void send_disconnect() {
+    if (!connected || lost) return;
+    mqtt::encode(mqtt::Disconnect{}, version, out.data());
+  }
+};
+
+bool LeanConnection::supports(const ConnectionProfile& profile, std::string* why) {
+  if (profile.reconnect.enabled) {
+    if (why != nullptr) *why = "automatic reconnection";
+    return false;
+  }
+  return true;
+}
+
+LeanConnection::LeanConnection(ConnectionProfile profile) : m_impl(std::make_unique<Impl>()) {
+  Impl& d = *m_impl;
+  d.profile = std::move(profile);
+  ConnectionProfile& p = d.profile;
+  d.where = fmt::format("{}:{}", p.host, p.effective_port());
+  d.v5 = p.version == MqttVersion::v5;
+  d.version = detail::wire_version(p.version);
+  if (p.host.empty()) throw ConfigError("no broker host given", "-h", "give the broker's host name with -h");
+  if (p.will && p.will->topic.empty())
+    throw ConfigError("the will has no topic", "--will-topic", "give --will-topic with --will-payload");
+  if (p.client_id.empty()) p.client_id = random_client_id();
+  if (!p.credential.empty()) d.password = resolve_secret(p.credential, "password", "Password: ", {});
+  if (p.tls.enabled) {
+    TlsOptions tls = p.tls;
+    if (!tls.key_password.empty())
+      tls.key_password = Secret{SecretSource::literal,
+                                resolve_secret(tls.key_password, "--key-password-env", "Key password: ", {})};
+    d.tls = std::make_unique<detail::TlsContext>(tls);
+  }
+}
+
+LeanConnection::~LeanConnection() {
+  if (!m_impl) return;
+  Impl& d = *m_impl;
+  try {
+    d.send_disconnect();
+    d.write_now();
+  } catch (...) {
+    // Destructors never throw; the socket is closed below either way.
+  }
+  d.transport.close();
+}
+
+void LeanConnection::set_stop_token(std::stop_token token) { m_impl->stop = std::move(token); }
+
+void LeanConnection::set_max_inflight(std::size_t max_inflight) {
+  m_impl->max_inflight = std::max<std::size_t>(1, max_inflight);
+  m_impl->state.set_window(m_impl->max_inflight);
+}
+
+void LeanConnection::start_connect() {
+  Impl& d = *m_impl;
+  d.check_stop();
+  d.connect_start = Clock::now();
+  d.connect_deadline = d.connect_start + d.profile.connect_timeout;
+  d.transport.open(d.profile, d.tls.get(), d.connect_deadline, d.stop, d.where);
+  d.lost = false;
+  d.lost_cause.clear();
+  d.connack.reset();
+  d.reader = mqtt::FrameReader(mqtt::k_max_packet_size);
+  d.out = detail::OutBuffer();
+  d.state = detail::PublishState(d.version, d.max_inflight);
+  try {
+    mqtt::encode(detail::make_connect(d.profile, d.password), d.version, d.out.data());
+  } catch (const ProtocolError& e) {
+    d.transport.close();
+    throw ConfigError(fmt::format("cannot build CONNECT: {}", e.what()), d.where,
+                      "check the client id, user name, password and will (each at most 65,535 bytes)");
+  }
+  d.connecting = true;
+}
+
+ConnectResult LeanConnection::connect() {
+  Impl& d = *m_impl;
+  start_connect();
+  d.finish_connect();
+  ConnectResult result;
+  result.session_present = d.connack->session_present;
+  result.connect_time = std::chrono::duration_cast<std::chrono::microseconds>(d.connected_at - d.connect_start);
+  return result;
+}
+
+void LeanConnection::publish(const OutgoingMessage& message) {
+  Impl& d = *m_impl;
+  d.check_stop();
+  if (d.connecting) {
+    // Before CONNACK the broker's limits (v5 Receive Maximum...) are unknown: one
+    // message may travel with CONNECT (a one-shot publish saves a round trip), more wait.
+    if (d.state.report().published > 0) d.finish_connect();
+  } else if (d.lost) {
+    throw d.lost_error();
+  } else if (!d.connected) {
+    throw DeliveryError(-1, "not connected", d.where, "connect before publishing");
+  }
+  if (d.state.window_full(message.qos)) {
+    // Resume at half the window: one wake-up per window/2 acknowledgements, and the
+    // next batch is large enough to be written in one go.
+    const std::size_t resume_at = d.state.window() / 2;
+    d.run_until([&] { return d.state.awaiting() <= resume_at && !d.state.window_full(message.qos); },
+                Clock::time_point::max(), true);
+    if (d.lost) throw d.lost_error();
+  }
+  d.state.publish(message, d.out);
+  if (d.out.pending() >= k_batch_bytes) {
+    d.pump();
+    if (d.out.pending() >= k_max_queued_bytes)
+      d.run_until([&] { return d.out.pending() < k_batch_bytes; }, Clock::time_point::max(), true);
+  }
+}
+
+void LeanConnection::flush() {
+  Impl& d = *m_impl;
+  d.run_until([&] { return d.out.pending() == 0; }, Clock::time_point::max(), true);
+  if (d.lost) throw d.lost_error();
+}
+
+bool LeanConnection::serve(int fd, std::chrono::milliseconds timeout) {
+  Impl& d = *m_impl;
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    d.pump();
+    if (d.lost) throw d.lost_error();
+    if (d.stop.stop_requested()) return false;
+    if (d.wait_round(deadline, fd)) return true;
+    if (d.lost) throw d.lost_error();
+    if (Clock::now() >= deadline) return false;
+  }
+}
+
+void LeanConnection::wait_for_acknowledgements(std::chrono::milliseconds timeout) {
+  Impl& d = *m_impl;
+  const DeliveryReport& r = d.state.report();
+  if (d.connecting) d.finish_connect();
+  if (d.connected)
+    d.run_until([&] { return r.in_flight() == 0; }, Clock::now() + timeout, false);
+  if (r.in_flight() > 0) {
+    if (d.stop.stop_requested() && !d.lost)
+      throw InterruptedError("interrupted while waiting for acknowledgements", d.where);
+    const std::string why = d.lost ? fmt::format("the connection was lost ({})", d.lost_cause)
+                                   : fmt::format("none came within {} ms", timeout.count());
+    throw DeliveryError(-1,
+                        fmt::format("{} of {} messages were not acknowledged: {}", r.in_flight(), r.published, why),
+                        d.where, "check the broker's log and limits (max_inflight, message size, ACLs)");
+  }
+  if (r.failed > 0)
+    throw DeliveryError(r.first_failure_reason,
+                        fmt::format("{} of {} messages were refused by the broker: {}", r.failed, r.published,
+                                    detail::describe_connack_code(r.first_failure_reason, true)),
+                        d.where, "check the broker's ACLs, quotas and topic rules");
+}
+
+void LeanConnection::disconnect(std::chrono::milliseconds drain_timeout) {
+  Impl& d = *m_impl;
+  std::optional<DeliveryError> undelivered;
+  try {
+    wait_for_acknowledgements(drain_timeout);
+  } catch (const DeliveryError& e) {
+    undelivered = e;
+  }
+  if (d.connected && !d.lost) {
+    d.send_disconnect();
+    d.run_until([&] { return d.out.pending() == 0; }, Clock::now() + k_disconnect_flush, false);
+    // Read what is left so closing does not reset the connection under the DISCONNECT.
+    if (!d.lost) d.read_now();
+  }
+  d.connected = false;
+  d.transport.close();
+  if (undelivered) throw *undelivered;
+}
+
+bool LeanConnection::is_connected() const { return m_impl->connected && !m_impl->lost; }
+
+DeliveryReport LeanConnection::delivery_report() const { return m_impl->state.report(); }
+
+const ConnectionProfile& LeanConnection::profile() const noexcept { return m_impl->profile; }
+
+} // namespace mqfleet

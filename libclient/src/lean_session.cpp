@@ -1,0 +1,295 @@
+#include "lean_session.hpp"
+
+#include <mqfleet/mqtt/codec.hpp>
+#include <mqfleet/mqtt/publish_view.hpp>
+#include <mqfleet/mqtt/reason_codes.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace mqfleet::detail {
+namespace {
+
+constexpr std::size_t k_max_window = 65535;
+// Written bytes are dropped from the front of the buffer once they exceed this and
+// outnumber the unwritten ones, so compaction copies little and rarely.
+constexpr std::size_t k_compact_bytes = 64 * 1024;
+
+mqtt::Properties to_codec(const PublishProperties& p) {
+  mqtt::Properties result;
+  if (p.payload_is_utf8) result.payload_format_indicator = *p.payload_is_utf8 ? 1 : 0;
+  result.message_expiry_interval = p.message_expiry_seconds;
+  result.content_type = p.content_type;
+  result.response_topic = p.response_topic;
+  result.correlation_data = p.correlation_data;
+  result.user_properties = p.user_properties;
+  return result;
+}
+
+// An acknowledgement packet for one identifier (no reason code, no properties).
+template <typename Ack>
+Ack ack_for(std::uint16_t packet_id) {
+  Ack ack;
+  ack.packet_id = packet_id;
+  return ack;
+}
+
+// "Unsupported Protocol Version" -> "unsupported protocol version"; words with more
+// capitals ("QoS") stay as they are.
+std::string lower_words(std::string_view text) {
+  std::string result(text);
+  for (std::size_t start = 0; start < result.size();) {
+    std::size_t end = result.find(' ', start);
+    if (end == std::string::npos) end = result.size();
+    const bool more_capitals = std::any_of(result.begin() + static_cast<std::ptrdiff_t>(start) + 1,
+                                           result.begin() + static_cast<std::ptrdiff_t>(end),
+                                           [](unsigned char c) { return std::isupper(c) != 0; });
+    if (!more_capitals)
+      result[start] = static_cast<char>(std::tolower(static_cast<unsigned char>(result[start])));
+    start = end + 1;
+  }
+  return result;
+}
+
+} // namespace
+
+mqtt::ProtocolVersion wire_version(MqttVersion version) noexcept {
+  switch (version) {
+  case MqttVersion::v31: return mqtt::ProtocolVersion::v3_1;
+  case MqttVersion::v311: return mqtt::ProtocolVersion::v3_1_1;
+  case MqttVersion::v5: return mqtt::ProtocolVersion::v5;
+  }
+  return mqtt::ProtocolVersion::v3_1_1;
+}
+
+mqtt::Connect make_connect(const ConnectionProfile& profile, const std::string& password) {
+  mqtt::Connect connect;
+  connect.version = wire_version(profile.version);
+  connect.client_id = profile.client_id;
+  connect.clean_start = profile.clean_session;
+  connect.keep_alive = static_cast<std::uint16_t>(std::clamp(profile.keepalive_seconds, 0, 65535));
+  if (!profile.username.empty()) connect.username = profile.username;
+  const bool v5 = profile.version == MqttVersion::v5;
+  if (!password.empty() && (v5 || connect.username)) connect.password = password;
+  if (profile.will) {
+    mqtt::Will will;
+    will.topic = profile.will->topic;
+    will.payload = profile.will->payload;
+    will.qos = static_cast<mqtt::QoS>(std::clamp(profile.will->qos, 0, 2));
+    will.retain = profile.will->retain;
+    connect.will = std::move(will);
+  }
+  if (v5 && profile.session_expiry_seconds) connect.properties.session_expiry_interval = *profile.session_expiry_seconds;
+  return connect;
+}
+
+std::string describe_connack_code(int code, bool v5) {
+  if (!v5) {
+    switch (code) {
+    case 1: return "unacceptable protocol version";
+    case 2: return "client identifier rejected";
+    case 3: return "server unavailable";
+    case 4: return "bad user name or password";
+    case 5: return "not authorized";
+    default: return fmt::format("return code {}", code);
+    }
+  }
+  const std::string_view name = mqtt::reason_name(static_cast<mqtt::ReasonCode>(code));
+  if (name == "Unknown reason code") return fmt::format("reason code 0x{:02X}", code);
+  return lower_words(name);
+}
+
+ConnectError connack_refusal(int code, bool v5, const std::string& where) {
+  const bool auth = code == 4 || code == 5 || code == 0x86 || code == 0x87 || code == 0x8C;
+  return ConnectError(code,
+                      fmt::format("the broker refused the connection: {} (CONNACK {})", describe_connack_code(code, v5),
+                                  code),
+                      where,
+                      auth ? "check the user name (-u) and the password (-P, --password-env or --password-file)"
+                           : "check the MQTT version (-V), the client id (-i) and the broker's configuration");
+}
+
+void OutBuffer::consume(std::size_t n) noexcept {
+  m_begin += n;
+  m_written += n;
+  if (m_begin == m_data.size()) {
+    m_data.clear();
+    m_begin = 0;
+  } else if (m_begin >= k_compact_bytes && m_begin >= m_data.size() - m_begin) {
+    m_data.erase(0, m_begin);
+    m_begin = 0;
+  }
+}
+
+PublishState::PublishState(mqtt::ProtocolVersion version, std::size_t window)
+    : m_version(version), m_requested_window(std::clamp<std::size_t>(window, 1, k_max_window)),
+      m_window(m_requested_window), m_slots(k_max_window + 1, Slot::free) {}
+
+void PublishState::set_window(std::size_t window) noexcept {
+  m_requested_window = std::clamp<std::size_t>(window, 1, k_max_window);
+  m_window = m_requested_window;
+}
+
+void PublishState::apply_connack(const mqtt::Connack& connack) {
+  const mqtt::Properties& p = connack.properties;
+  if (p.receive_maximum) m_window = std::min<std::size_t>(m_requested_window, *p.receive_maximum);
+  if (p.maximum_qos) m_maximum_qos = *p.maximum_qos;
+  if (p.maximum_packet_size) m_maximum_packet_size = *p.maximum_packet_size;
+}
+
+std::uint16_t PublishState::next_packet_id() {
+  // The window is at most 65535 wide, so a free identifier always exists here.
+  do {
+    m_last_id = static_cast<std::uint16_t>(m_last_id == 65535 ? 1 : m_last_id + 1);
+  } while (m_slots[m_last_id] != Slot::free);
+  return m_last_id;
+}
+
+const std::string& PublishState::encoded_properties(const PublishProperties& properties) {
+  if (!m_cached_properties || !(*m_cached_properties == properties)) {
+    std::string block;
+    mqtt::encode_properties(to_codec(properties), block);
+    // encode_properties writes the length prefix too; PublishView wants the bare block.
+    const std::size_t length = mqtt::properties_size(to_codec(properties));
+    m_cached_encoding = block.substr(block.size() - length);
+    m_cached_properties = properties;
+  }
+  return m_cached_encoding;
+}
+
+void PublishState::publish(const OutgoingMessage& message, OutBuffer& out) {
+  if (message.topic.empty() || message.topic.find_first_of("+#") != std::string::npos)
+    throw ConfigError(fmt::format("'{}' is not a valid topic to publish to", message.topic), "-t",
+                      "give a topic name without the wildcards + and #");
+  if (message.qos < 0 || message.qos > 2)
+    throw ConfigError(fmt::format("QoS {} does not exist", message.qos), "-q", "use 0, 1 or 2");
+  if (message.qos > m_maximum_qos)
+    throw DeliveryError(0x9B, fmt::format("the broker accepts messages up to QoS {} only", m_maximum_qos),
+                        message.topic, fmt::format("publish with -q {} or lower", m_maximum_qos));
+
+  mqtt::PublishView view;
+  view.topic = message.topic;
+  view.payload = message.payload;
+  view.qos = static_cast<mqtt::QoS>(message.qos);
+  view.retain = message.retain;
+  if (m_version == mqtt::ProtocolVersion::v5) view.properties = encoded_properties(message.properties);
+  if (message.qos > 0) view.packet_id = 1; // a placeholder for sizing; the real one is taken below
+
+  std::size_t size = 0;
+  try {
+    size = mqtt::encoded_publish_size(view, m_version);
+  } catch (const ProtocolError& e) {
+    throw DeliveryError(e.reason_code(), fmt::format("the message cannot be sent: {}", e.what()), message.topic,
+                        "check the topic and payload size (topics up to 65,535 bytes, packets up to 256 MB)");
+  }
+  if (m_maximum_packet_size != 0 && size > m_maximum_packet_size)
+    throw DeliveryError(0x95,
+                        fmt::format("the message is {} bytes, more than the broker's maximum packet size of {}", size,
+                                    m_maximum_packet_size),
+                        message.topic, "send a smaller payload");
+
+  if (message.qos > 0) {
+    view.packet_id = next_packet_id();
+    m_slots[view.packet_id] = message.qos == 1 ? Slot::puback : Slot::pubrec;
+    ++m_awaiting;
+    if (message.qos == 2) ++m_awaiting_qos2;
+  }
+  std::string& data = out.data();
+  const std::size_t old_size = data.size();
+  data.resize(old_size + size);
+  mqtt::encode_publish_into(view, m_version, std::span<char>(data.data() + old_size, size));
+  ++m_report.published;
+  if (message.qos == 0) {
+    // Messages appended between two writes share one entry.
+    if (!m_unwritten_qos0.empty() && m_qos0_entry_open) {
+      m_unwritten_qos0.back().first = out.appended();
+      ++m_unwritten_qos0.back().second;
+    } else {
+      m_unwritten_qos0.emplace_back(out.appended(), 1);
+      m_qos0_entry_open = true;
+    }
+  }
+}
+
+void PublishState::on_written(std::uint64_t written) noexcept {
+  m_qos0_entry_open = false;
+  while (!m_unwritten_qos0.empty() && m_unwritten_qos0.front().first <= written) {
+    m_report.acknowledged += m_unwritten_qos0.front().second;
+    m_unwritten_qos0.pop_front();
+  }
+}
+
+void PublishState::complete(std::uint16_t packet_id, int reason_code) {
+  if (m_slots[packet_id] != Slot::puback) --m_awaiting_qos2;
+  m_slots[packet_id] = Slot::free;
+  --m_awaiting;
+  if (reason_code < 0x80) {
+    ++m_report.acknowledged;
+  } else if (m_report.failed++ == 0) {
+    m_report.first_failure_reason = reason_code;
+  }
+}
+
+InboundEvent PublishState::on_frame(const mqtt::Frame& frame, OutBuffer& out) {
+  InboundEvent event;
+  switch (frame.type()) {
+  case mqtt::PacketType::puback: {
+    const mqtt::Puback ack = mqtt::decode_puback(frame, m_version);
+    // An identifier we are not waiting for is ignored, as a duplicate would be.
+    if (m_slots[ack.packet_id] == Slot::puback) complete(ack.packet_id, static_cast<int>(ack.reason_code));
+    break;
+  }
+  case mqtt::PacketType::pubrec: {
+    const mqtt::Pubrec rec = mqtt::decode_pubrec(frame, m_version);
+    if (m_slots[rec.packet_id] == Slot::pubrec) {
+      if (mqtt::is_error(rec.reason_code)) {
+        complete(rec.packet_id, static_cast<int>(rec.reason_code));
+      } else {
+        m_slots[rec.packet_id] = Slot::pubcomp;
+        mqtt::encode(ack_for<mqtt::Pubrel>(rec.packet_id), m_version, out.data());
+      }
+    } else if (m_slots[rec.packet_id] == Slot::pubcomp) {
+      mqtt::encode(ack_for<mqtt::Pubrel>(rec.packet_id), m_version, out.data());
+    } else {
+      auto unknown = ack_for<mqtt::Pubrel>(rec.packet_id);
+      if (m_version == mqtt::ProtocolVersion::v5) unknown.reason_code = mqtt::ReasonCode::packet_identifier_not_found;
+      mqtt::encode(unknown, m_version, out.data());
+    }
+    break;
+  }
+  case mqtt::PacketType::pubcomp: {
+    const mqtt::Pubcomp comp = mqtt::decode_pubcomp(frame, m_version);
+    if (m_slots[comp.packet_id] == Slot::pubcomp) complete(comp.packet_id, static_cast<int>(comp.reason_code));
+    break;
+  }
+  case mqtt::PacketType::publish: {
+    // Only a resumed session (-c) delivers messages here; acknowledge them so the broker
+    // does not hold them forever, and drop them.
+    const mqtt::PublishView message = mqtt::decode_publish_view(frame, m_version);
+    if (message.qos == mqtt::QoS::at_least_once) mqtt::encode(ack_for<mqtt::Puback>(message.packet_id), m_version, out.data());
+    if (message.qos == mqtt::QoS::exactly_once) mqtt::encode(ack_for<mqtt::Pubrec>(message.packet_id), m_version, out.data());
+    break;
+  }
+  case mqtt::PacketType::pubrel: {
+    const mqtt::Pubrel rel = mqtt::decode_pubrel(frame, m_version);
+    mqtt::encode(ack_for<mqtt::Pubcomp>(rel.packet_id), m_version, out.data());
+    break;
+  }
+  case mqtt::PacketType::pingresp:
+    mqtt::decode_pingresp(frame, m_version);
+    event.pingresp = true;
+    break;
+  case mqtt::PacketType::disconnect:
+    event.disconnect_reason = static_cast<int>(mqtt::decode_disconnect(frame, m_version).reason_code);
+    break;
+  default:
+    throw ProtocolError(0x82,
+                        fmt::format("the broker sent an unexpected {}", mqtt::packet_type_name(frame.type())), {},
+                        "this client only publishes; check that the port belongs to an MQTT broker");
+  }
+  return event;
+}
+
+} // namespace mqfleet::detail

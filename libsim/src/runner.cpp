@@ -1,0 +1,160 @@
+#include <mqfleet/sim/runner.hpp>
+
+#include <mqfleet/error.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <thread>
+
+namespace mqfleet::sim {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How often the caller's thread looks at the clock and the stop token.
+constexpr Millis k_watch_interval{20};
+// After the drain, how long the shards keep their loops running for DISCONNECTs to leave.
+constexpr Millis k_disconnect_grace{300};
+
+enum class Phase { running, draining, done };
+
+Progress progress_of(const SharedRunState& shared, std::uint64_t devices) {
+  Progress p;
+  p.devices = devices;
+  for (const auto& c : shared.counters) {
+    const FleetReport r = snapshot(c);
+    p.online += r.online;
+    p.published += r.published;
+    p.acknowledged += r.acknowledged;
+    p.errors += r.errors();
+    p.commands_answered += r.commands_answered;
+  }
+  return p;
+}
+
+} // namespace
+
+RunReport run_scenario(const Scenario& scenario, const ConnectionProfile& connection, const RunOptions& options,
+                       const ProgressFn& progress, Millis progress_interval) {
+  if (!options.transport) throw ConfigError("no client engine to run the scenario with", "sim", "");
+  if (options.threads == 0) throw ConfigError("the runner needs at least one thread", "--threads", "use 1 or more");
+
+  RunSettings settings;
+  settings.scenario = &scenario;
+  settings.connection = connection;
+  settings.seed = options.seed;
+  settings.credential = options.credential;
+  settings.start_unix_ms =
+      std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count();
+  if (connection.reconnect.enabled) {
+    settings.reconnect_min = connection.reconnect.min_delay;
+    settings.reconnect_max = connection.reconnect.max_delay;
+  }
+
+  SharedRunState shared(scenario.fleets.size());
+  shared.message_limit = options.messages ? options.messages : scenario.run.messages;
+  const std::optional<Millis> duration = options.duration ? options.duration : scenario.run.duration;
+  const std::size_t shard_count = static_cast<std::size_t>(
+      std::min<std::uint64_t>(options.threads, std::max<std::uint64_t>(scenario.device_count(), 1)));
+
+  std::vector<std::unique_ptr<Transport>> transports;
+  for (std::size_t i = 0; i < shard_count; ++i) transports.push_back(options.transport(connection, i));
+
+  const auto started = Clock::now();
+  const auto clock = [started] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
+  };
+  std::vector<std::unique_ptr<Shard>> shards;
+  for (std::size_t i = 0; i < shard_count; ++i) {
+    shards.push_back(std::make_unique<Shard>(settings, shared, *transports[i], i, shard_count, clock));
+    transports[i]->set_listener(shards.back().get());
+    shards.back()->start();
+  }
+
+  std::atomic<Phase> phase{Phase::running};
+  std::atomic<Clock::rep> drain_deadline{0};
+  std::vector<std::jthread> threads;
+  for (std::size_t i = 0; i < shard_count; ++i) {
+    threads.emplace_back([&, i] {
+      Shard& shard = *shards[i];
+      bool stopped = false;
+      std::optional<Clock::time_point> closed_at;
+      transports[i]->run(
+          [&] {
+            if (phase.load(std::memory_order_acquire) == Phase::running) {
+              shard.tick();
+              return true;
+            }
+            if (!stopped) {
+              shard.stop_scheduling();
+              stopped = true;
+            }
+            const auto now = Clock::now();
+            if (!closed_at) {
+              if (shard.in_flight() > 0 && now.time_since_epoch().count() < drain_deadline.load()) return true;
+              shard.disconnect_all();
+              closed_at = now;
+            }
+            return now - *closed_at < k_disconnect_grace;
+          },
+          options.tick);
+    });
+  }
+
+  StopReason reason = StopReason::duration;
+  auto next_progress = started;
+  while (true) {
+    const auto now = Clock::now();
+    const auto elapsed = std::chrono::duration_cast<Millis>(now - started);
+    if (options.stop.stop_requested()) {
+      reason = StopReason::interrupted;
+      break;
+    }
+    if (shared.limit_reached.load(std::memory_order_relaxed)) {
+      reason = StopReason::messages;
+      break;
+    }
+    if (duration && elapsed >= *duration) {
+      reason = StopReason::duration;
+      break;
+    }
+    if (progress && now >= next_progress) {
+      Progress p = progress_of(shared, scenario.device_count());
+      p.elapsed = elapsed;
+      if (duration) p.remaining = *duration - elapsed;
+      progress(p);
+      next_progress = now + progress_interval;
+    }
+    std::this_thread::sleep_for(k_watch_interval);
+  }
+  const auto stopped_at = Clock::now();
+  drain_deadline.store((stopped_at + options.drain_timeout).time_since_epoch().count());
+  phase.store(Phase::draining, std::memory_order_release);
+  if (progress) {
+    Progress p = progress_of(shared, scenario.device_count());
+    p.elapsed = std::chrono::duration_cast<Millis>(stopped_at - started);
+    p.stopping = true;
+    progress(p);
+  }
+  threads.clear(); // joins
+
+  RunReport report;
+  report.scenario = scenario.name;
+  report.seed = options.seed;
+  report.elapsed = std::chrono::duration_cast<Millis>(stopped_at - started);
+  report.stop = reason;
+  for (std::size_t f = 0; f < scenario.fleets.size(); ++f) {
+    FleetReport fleet = snapshot(shared.counters[f]);
+    fleet.name = scenario.fleets[f].name;
+    fleet.devices = scenario.fleets[f].count;
+    report.fleets.push_back(std::move(fleet));
+  }
+  for (const auto& shard : shards) shard->collect(report.fleets);
+  transports.clear(); // first: a transport may still refer to its listener
+  shards.clear();
+  evaluate_expectations(report, scenario.run.expect);
+  return report;
+}
+
+} // namespace mqfleet::sim

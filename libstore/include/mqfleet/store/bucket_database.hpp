@@ -1,0 +1,121 @@
+#pragma once
+// The SQLite database of every bucket's points: `<data-dir>/buckets.sqlite` in WAL mode,
+// so `mqfleet bucket export` reads while the broker writes. One BucketDatabase is one
+// connection, used by one thread at a time. docs/buckets.md documents the schema and
+// the rules (a point is keyed by bucket + device + ts: the same ts replaces).
+
+#include <mqfleet/store/point.hpp>
+#include <mqfleet/store/time_format.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace mqfleet::store {
+
+/// What `mqfleet bucket stats` shows.
+struct BucketStats {
+  std::uint64_t points = 0;
+  std::uint64_t devices = 0;
+  std::optional<EpochMs> first; ///< oldest ts
+  std::optional<EpochMs> last;  ///< newest ts
+  std::uint64_t rejected = 0;   ///< payloads that were not JSON objects
+  std::uint64_t dropped = 0;    ///< points dropped because the writer queue was full
+};
+
+/// Which points an export, a chart or a key pass reads. Bounds are inclusive.
+struct PointFilter {
+  std::optional<EpochMs> from;
+  std::optional<EpochMs> to;
+  std::string device; ///< empty = every device
+};
+
+/// A prepared statement, finalized on destruction.
+class Statement {
+public:
+  Statement() = default;
+  Statement(sqlite3* db, std::string_view sql);
+  ~Statement();
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  sqlite3_stmt* get() const noexcept { return m_stmt; }
+
+private:
+  sqlite3_stmt* m_stmt = nullptr;
+};
+
+/// Streams points in (ts, device) order with constant memory.
+class PointCursor {
+public:
+  PointCursor() = default;
+  explicit PointCursor(Statement statement) : m_statement(std::move(statement)) {}
+  /// Reads the next point into `point`; false at the end. Throws ConfigError on I/O errors.
+  bool next(Point& point);
+
+private:
+  Statement m_statement;
+};
+
+/// One connection to the bucket database.
+class BucketDatabase {
+public:
+  /// The database file inside a data directory.
+  static std::filesystem::path file_in(const std::filesystem::path& data_dir);
+
+  /// Opens the database of `data_dir`. With `create`, makes the directory and the
+  /// schema; otherwise a missing database is a ConfigError.
+  BucketDatabase(const std::filesystem::path& data_dir, bool create);
+  ~BucketDatabase();
+  BucketDatabase(const BucketDatabase&) = delete;
+  BucketDatabase& operator=(const BucketDatabase&) = delete;
+
+  /// The internal key of a bucket id, created on first use.
+  std::int64_t bucket_key(std::string_view id);
+  /// The internal key of a bucket id, if it ever stored anything.
+  std::optional<std::int64_t> find_bucket_key(std::string_view id);
+  /// The internal key of a device id, created on first use (cached).
+  std::int64_t device_key(std::string_view device);
+
+  /// BEGIN IMMEDIATE.
+  void begin();
+  /// COMMIT.
+  void commit();
+  /// ROLLBACK (never throws).
+  void rollback() noexcept;
+
+  /// Inserts a point; a point with the same (bucket, device, ts) is replaced.
+  void insert(std::int64_t bucket, std::int64_t device, EpochMs ts, std::string_view topic, std::string_view payload);
+  /// Adds to a bucket's rejected and dropped counters.
+  void add_counters(std::int64_t bucket, std::uint64_t rejected, std::uint64_t dropped);
+
+  /// A bucket's statistics (zeros for a bucket that never stored anything).
+  BucketStats stats(std::string_view id);
+  /// The points of a bucket matching `filter`, ordered by ts then device.
+  PointCursor points(std::string_view id, const PointFilter& filter);
+  /// Deletes every point and counter of a bucket; returns the number of points.
+  std::uint64_t erase_bucket(std::string_view id);
+
+private:
+  void exec(const char* sql);
+  [[noreturn]] void fail(const std::string& what) const;
+
+  std::filesystem::path m_path;
+  sqlite3* m_db = nullptr;
+  Statement m_insert;
+  Statement m_counters;
+  Statement m_device_insert;
+  Statement m_device_select;
+  std::unordered_map<std::string, std::int64_t> m_devices;
+};
+
+} // namespace mqfleet::store

@@ -1,0 +1,104 @@
+#pragma once
+// The broker's side of the bucket store: a bounded queue filled by io threads and one
+// writer thread that validates payloads and commits them in batched transactions, so
+// disk never blocks network I/O. Rules (docs/buckets.md):
+// * Commit window: the writer commits at most `commit_window` after the first queued
+//   point (sooner when `batch_size` points are waiting). A crash loses at most what was
+//   queued or committed less than one window ago.
+// * Back-pressure: enqueue() never blocks. When the queue holds `queue_capacity` points
+//   the new point is dropped, counted per bucket (`dropped` in stats) and logged at most
+//   once per second.
+// * Rejected payloads (not a JSON object) are counted per bucket and logged at most once
+//   per device per minute.
+// * stop() (and the destructor) commits everything queued before returning.
+
+#include <mqfleet/store/time_format.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace mqfleet::store {
+
+class BucketDatabase;
+
+/// Tuning of the writer.
+struct WriterOptions {
+  std::size_t queue_capacity = 200'000;                ///< points waiting before drops
+  std::size_t batch_size = 20'000;                     ///< commit early at this many waiting
+  std::chrono::milliseconds commit_window{100};        ///< longest a point waits for its commit
+  std::function<void(std::string_view line)> log_sink; ///< JSON log lines (any thread)
+};
+
+/// Live counters of the writer (all buckets).
+struct WriterCounters {
+  std::uint64_t stored = 0;   ///< points committed
+  std::uint64_t rejected = 0; ///< payloads that were not JSON objects
+  std::uint64_t dropped = 0;  ///< points dropped on a full queue
+  std::uint64_t commits = 0;  ///< transactions
+};
+
+/// The queue and the writer thread over `<data_dir>/buckets.sqlite`.
+class BucketWriter {
+public:
+  /// Opens (creating) the database and starts the writer thread. Throws ConfigError.
+  BucketWriter(const std::filesystem::path& data_dir, WriterOptions options = {});
+  ~BucketWriter();
+  BucketWriter(const BucketWriter&) = delete;
+  BucketWriter& operator=(const BucketWriter&) = delete;
+
+  /// The key for a bucket id, for enqueue() (creates the bucket's row; not for io threads).
+  std::int64_t bucket_key(std::string_view id);
+  /// Queues one payload for a bucket; never blocks. False when it was dropped.
+  bool enqueue(std::int64_t bucket, std::string_view device, std::string_view topic, std::string_view payload,
+               EpochMs received_ms);
+  /// Waits until everything queued so far is committed (tests, shutdown).
+  void flush();
+  /// Commits everything queued and stops the thread. Idempotent.
+  void stop();
+  /// A snapshot of the counters.
+  WriterCounters counters() const;
+
+private:
+  struct Item {
+    std::int64_t bucket;
+    EpochMs received_ms;
+    std::string device;
+    std::string topic;
+    std::string payload;
+  };
+
+  void run();
+  void write_batch(std::vector<Item>& batch, std::map<std::int64_t, std::uint64_t>& dropped);
+  void log(const std::string& line) const;
+
+  WriterOptions m_options;
+  std::unique_ptr<BucketDatabase> m_db;
+  std::mutex m_db_mutex; ///< bucket_key() vs. the writer thread
+  mutable std::mutex m_mutex;
+  std::condition_variable m_wake;
+  std::condition_variable m_idle;
+  std::vector<Item> m_queue;
+  std::map<std::int64_t, std::uint64_t> m_dropped; ///< per bucket, not yet written
+  std::uint64_t m_enqueued = 0;                    ///< sequence of the last queued point
+  std::uint64_t m_done = 0;                        ///< sequence of the last committed point
+  bool m_stopping = false;
+  bool m_flush = false; ///< a flush() waits: skip the commit window
+  std::map<std::int64_t, std::string> m_bucket_ids; ///< key -> id, for log lines
+  WriterCounters m_counters;
+  std::chrono::steady_clock::time_point m_last_drop_log{};
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> m_reject_logged;
+  std::thread m_thread;
+};
+
+} // namespace mqfleet::store

@@ -1,0 +1,44 @@
+#pragma once
+// One point of a data bucket and the rules that turn a PUBLISH payload into one
+// (docs/buckets.md): the payload must be a JSON object; its `ts` member (epoch
+// milliseconds) is the timestamp when present, otherwise the receive time.
+
+#include <mqfleet/store/time_format.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace mqfleet::store {
+
+/// A stored point as read back from a bucket.
+struct Point {
+  EpochMs ts = 0;      ///< epoch milliseconds
+  std::string device;  ///< the publisher's client id
+  std::string topic;   ///< the topic in the account's view
+  std::string payload; ///< the JSON object as received (compact text)
+};
+
+/// JSON with members in document order (CSV columns follow the devices' order).
+using Json = nlohmann::ordered_json;
+
+/// Validates a PUBLISH payload without building a document (the writer's hot path):
+/// empty when it is not one complete JSON object; otherwise its timestamp: the
+/// top-level numeric `ts` member (epoch ms; a fraction is truncated) when present and
+/// non-negative, else `received_ms`.
+std::optional<EpochMs> payload_timestamp(std::string_view payload, EpochMs received_ms);
+
+/// Flattens an object into (dotted key, leaf value) pairs in document order: nested
+/// objects become `a.b.c`; arrays and scalars are leaves; an empty object is dropped.
+void flatten(const Json& object, std::vector<std::pair<std::string, const Json*>>& out,
+             const std::string& prefix = {});
+
+/// The inverse of flatten() for import: sets `dotted` (split at '.') inside `object`.
+/// False when a dotted key collides with a leaf (e.g. `a` and `a.b`).
+bool set_dotted(Json& object, std::string_view dotted, Json value);
+
+} // namespace mqfleet::store

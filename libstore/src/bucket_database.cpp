@@ -1,0 +1,253 @@
+#include <mqfleet/store/bucket_database.hpp>
+
+#include <mqfleet/error.hpp>
+
+#include <sqlite3.h>
+
+#include <limits>
+#include <system_error>
+#include <utility>
+
+namespace mqfleet::store {
+namespace {
+
+constexpr const char* k_schema = R"sql(
+CREATE TABLE IF NOT EXISTS buckets(
+  key INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  rejected INTEGER NOT NULL DEFAULT 0,
+  dropped INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS devices(
+  key INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS points(
+  bucket INTEGER NOT NULL,
+  device INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  topic TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  PRIMARY KEY(bucket, device, ts)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS points_by_time ON points(bucket, ts);
+)sql";
+
+constexpr const char* k_hint = "check the --data-dir directory, its permissions and free disk space";
+
+void bind_text(sqlite3_stmt* stmt, int index, std::string_view text) {
+  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
+std::string column_text(sqlite3_stmt* stmt, int column) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+  return text == nullptr ? std::string() : std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, column)));
+}
+
+} // namespace
+
+Statement::Statement(sqlite3* db, std::string_view sql) {
+  if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &m_stmt, nullptr) !=
+      SQLITE_OK)
+    throw ConfigError(std::string("cannot prepare a bucket query: ") + sqlite3_errmsg(db), "buckets.sqlite", k_hint);
+}
+
+Statement::~Statement() { sqlite3_finalize(m_stmt); }
+
+Statement::Statement(Statement&& other) noexcept : m_stmt(std::exchange(other.m_stmt, nullptr)) {}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    sqlite3_finalize(m_stmt);
+    m_stmt = std::exchange(other.m_stmt, nullptr);
+  }
+  return *this;
+}
+
+bool PointCursor::next(Point& point) {
+  sqlite3_stmt* stmt = m_statement.get();
+  if (stmt == nullptr) return false;
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_DONE) return false;
+  if (rc != SQLITE_ROW)
+    throw ConfigError(std::string("cannot read bucket points: ") + sqlite3_errstr(rc), "buckets.sqlite", k_hint);
+  point.ts = sqlite3_column_int64(stmt, 0);
+  point.device = column_text(stmt, 1);
+  point.topic = column_text(stmt, 2);
+  point.payload = column_text(stmt, 3);
+  return true;
+}
+
+std::filesystem::path BucketDatabase::file_in(const std::filesystem::path& data_dir) {
+  return data_dir / "buckets.sqlite";
+}
+
+BucketDatabase::BucketDatabase(const std::filesystem::path& data_dir, bool create) : m_path(file_in(data_dir)) {
+  if (create) {
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir, ec);
+    if (ec) throw ConfigError("cannot create the data directory: " + ec.message(), data_dir.string(), k_hint);
+  } else if (!std::filesystem::exists(m_path)) {
+    throw ConfigError("no bucket data in this data directory", m_path.string(),
+                      "point --data-dir at the directory given to `mqfleet broker --data-dir`");
+  }
+  const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(m_path.c_str(), &m_db, flags, nullptr) != SQLITE_OK) {
+    const std::string message = m_db != nullptr ? sqlite3_errmsg(m_db) : "out of memory";
+    sqlite3_close(m_db);
+    m_db = nullptr;
+    throw ConfigError("cannot open the bucket database: " + message, m_path.string(), k_hint);
+  }
+  sqlite3_busy_timeout(m_db, 10000);
+  try {
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+    if (create) exec(k_schema);
+    m_insert = Statement(m_db, "INSERT OR REPLACE INTO points(bucket, device, ts, topic, payload) VALUES(?1, ?2, ?3, ?4, ?5)");
+    m_counters = Statement(m_db, "UPDATE buckets SET rejected = rejected + ?2, dropped = dropped + ?3 WHERE key = ?1");
+    m_device_insert = Statement(m_db, "INSERT OR IGNORE INTO devices(name) VALUES(?1)");
+    m_device_select = Statement(m_db, "SELECT key FROM devices WHERE name = ?1");
+  } catch (...) {
+    m_insert = {};
+    m_counters = {};
+    m_device_insert = {};
+    m_device_select = {};
+    sqlite3_close(m_db);
+    throw;
+  }
+}
+
+BucketDatabase::~BucketDatabase() {
+  m_insert = {};
+  m_counters = {};
+  m_device_insert = {};
+  m_device_select = {};
+  sqlite3_close(m_db);
+}
+
+void BucketDatabase::fail(const std::string& what) const {
+  throw ConfigError(what + ": " + sqlite3_errmsg(m_db), m_path.string(), k_hint);
+}
+
+void BucketDatabase::exec(const char* sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(m_db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string message = error != nullptr ? error : "unknown error";
+    sqlite3_free(error);
+    throw ConfigError("bucket database error: " + message, m_path.string(), k_hint);
+  }
+}
+
+std::int64_t BucketDatabase::bucket_key(std::string_view id) {
+  if (auto key = find_bucket_key(id)) return *key;
+  Statement insert(m_db, "INSERT INTO buckets(id) VALUES(?1)");
+  bind_text(insert.get(), 1, id);
+  if (sqlite3_step(insert.get()) != SQLITE_DONE) fail("cannot create a bucket");
+  return sqlite3_last_insert_rowid(m_db);
+}
+
+std::optional<std::int64_t> BucketDatabase::find_bucket_key(std::string_view id) {
+  Statement select(m_db, "SELECT key FROM buckets WHERE id = ?1");
+  bind_text(select.get(), 1, id);
+  const int rc = sqlite3_step(select.get());
+  if (rc == SQLITE_ROW) return sqlite3_column_int64(select.get(), 0);
+  if (rc != SQLITE_DONE) fail("cannot read the bucket list");
+  return std::nullopt;
+}
+
+std::int64_t BucketDatabase::device_key(std::string_view device) {
+  const std::string name(device);
+  if (auto it = m_devices.find(name); it != m_devices.end()) return it->second;
+  for (auto* stmt : {m_device_insert.get(), m_device_select.get()}) {
+    sqlite3_reset(stmt);
+    bind_text(stmt, 1, device);
+  }
+  if (sqlite3_step(m_device_insert.get()) != SQLITE_DONE) fail("cannot record a device");
+  if (sqlite3_step(m_device_select.get()) != SQLITE_ROW) fail("cannot read a device");
+  const auto key = sqlite3_column_int64(m_device_select.get(), 0);
+  sqlite3_reset(m_device_select.get());
+  m_devices.emplace(name, key);
+  return key;
+}
+
+void BucketDatabase::begin() { exec("BEGIN IMMEDIATE"); }
+
+void BucketDatabase::commit() { exec("COMMIT"); }
+
+void BucketDatabase::rollback() noexcept { sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr); }
+
+void BucketDatabase::insert(std::int64_t bucket, std::int64_t device, EpochMs ts, std::string_view topic,
+                            std::string_view payload) {
+  sqlite3_stmt* stmt = m_insert.get();
+  sqlite3_reset(stmt);
+  sqlite3_bind_int64(stmt, 1, bucket);
+  sqlite3_bind_int64(stmt, 2, device);
+  sqlite3_bind_int64(stmt, 3, ts);
+  bind_text(stmt, 4, topic);
+  bind_text(stmt, 5, payload);
+  if (sqlite3_step(stmt) != SQLITE_DONE) fail("cannot store a point");
+}
+
+void BucketDatabase::add_counters(std::int64_t bucket, std::uint64_t rejected, std::uint64_t dropped) {
+  sqlite3_stmt* stmt = m_counters.get();
+  sqlite3_reset(stmt);
+  sqlite3_bind_int64(stmt, 1, bucket);
+  sqlite3_bind_int64(stmt, 2, static_cast<sqlite3_int64>(rejected));
+  sqlite3_bind_int64(stmt, 3, static_cast<sqlite3_int64>(dropped));
+  if (sqlite3_step(stmt) != SQLITE_DONE) fail("cannot update bucket counters");
+}
+
+BucketStats BucketDatabase::stats(std::string_view id) {
+  BucketStats stats;
+  Statement select(m_db, "SELECT b.rejected, b.dropped, "
+                         "(SELECT COUNT(*) FROM points p WHERE p.bucket = b.key), "
+                         "(SELECT COUNT(DISTINCT device) FROM points p WHERE p.bucket = b.key), "
+                         "(SELECT MIN(ts) FROM points p WHERE p.bucket = b.key), "
+                         "(SELECT MAX(ts) FROM points p WHERE p.bucket = b.key) "
+                         "FROM buckets b WHERE b.id = ?1");
+  bind_text(select.get(), 1, id);
+  const int rc = sqlite3_step(select.get());
+  if (rc == SQLITE_DONE) return stats;
+  if (rc != SQLITE_ROW) fail("cannot read bucket statistics");
+  sqlite3_stmt* s = select.get();
+  stats.rejected = static_cast<std::uint64_t>(sqlite3_column_int64(s, 0));
+  stats.dropped = static_cast<std::uint64_t>(sqlite3_column_int64(s, 1));
+  stats.points = static_cast<std::uint64_t>(sqlite3_column_int64(s, 2));
+  stats.devices = static_cast<std::uint64_t>(sqlite3_column_int64(s, 3));
+  if (sqlite3_column_type(s, 4) != SQLITE_NULL) stats.first = sqlite3_column_int64(s, 4);
+  if (sqlite3_column_type(s, 5) != SQLITE_NULL) stats.last = sqlite3_column_int64(s, 5);
+  return stats;
+}
+
+PointCursor BucketDatabase::points(std::string_view id, const PointFilter& filter) {
+  std::string sql = "SELECT p.ts, d.name, p.topic, p.payload FROM points p JOIN devices d ON d.key = p.device "
+                    "WHERE p.bucket = (SELECT key FROM buckets WHERE id = ?1) AND p.ts >= ?2 AND p.ts <= ?3";
+  if (!filter.device.empty()) sql += " AND p.device = (SELECT key FROM devices WHERE name = ?4)";
+  sql += " ORDER BY p.ts, p.device";
+  Statement select(m_db, sql);
+  bind_text(select.get(), 1, id);
+  sqlite3_bind_int64(select.get(), 2, filter.from.value_or(std::numeric_limits<EpochMs>::min()));
+  sqlite3_bind_int64(select.get(), 3, filter.to.value_or(std::numeric_limits<EpochMs>::max()));
+  if (!filter.device.empty()) bind_text(select.get(), 4, filter.device);
+  return PointCursor(std::move(select));
+}
+
+std::uint64_t BucketDatabase::erase_bucket(std::string_view id) {
+  const auto key = find_bucket_key(id);
+  if (!key) return 0;
+  begin();
+  try {
+    Statement erase_points(m_db, "DELETE FROM points WHERE bucket = ?1");
+    sqlite3_bind_int64(erase_points.get(), 1, *key);
+    if (sqlite3_step(erase_points.get()) != SQLITE_DONE) fail("cannot delete the bucket's points");
+    const auto erased = static_cast<std::uint64_t>(sqlite3_changes(m_db));
+    // The row stays (a running broker may hold its key); its counters restart.
+    Statement reset(m_db, "UPDATE buckets SET rejected = 0, dropped = 0 WHERE key = ?1");
+    sqlite3_bind_int64(reset.get(), 1, *key);
+    if (sqlite3_step(reset.get()) != SQLITE_DONE) fail("cannot reset the bucket's counters");
+    commit();
+    return erased;
+  } catch (...) {
+    rollback();
+    throw;
+  }
+}
+
+} // namespace mqfleet::store

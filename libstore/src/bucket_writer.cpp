@@ -1,0 +1,179 @@
+#include <mqfleet/store/bucket_writer.hpp>
+
+#include <mqfleet/store/bucket_database.hpp>
+#include <mqfleet/store/point.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+namespace mqfleet::store {
+namespace {
+
+/// The broker's log line prefix: wall-clock seconds with milliseconds.
+std::string log_ts() {
+  char buffer[32];
+  const auto n = std::snprintf(buffer, sizeof buffer, "%.3f", static_cast<double>(now_ms()) / 1000.0);
+  return std::string(buffer, static_cast<std::size_t>(n));
+}
+
+std::string log_line(const char* event, nlohmann::json fields) {
+  return "{\"ts\":" + log_ts() + ",\"event\":\"" + event + "\"," + fields.dump().substr(1);
+}
+
+} // namespace
+
+BucketWriter::BucketWriter(const std::filesystem::path& data_dir, WriterOptions options)
+    : m_options(std::move(options)), m_db(std::make_unique<BucketDatabase>(data_dir, true)) {
+  m_queue.reserve(1024);
+  m_thread = std::thread([this] { run(); });
+}
+
+BucketWriter::~BucketWriter() { stop(); }
+
+std::int64_t BucketWriter::bucket_key(std::string_view id) {
+  std::int64_t key = 0;
+  {
+    std::lock_guard db_lock(m_db_mutex);
+    key = m_db->bucket_key(id);
+  }
+  std::lock_guard lock(m_mutex);
+  m_bucket_ids[key] = std::string(id);
+  return key;
+}
+
+bool BucketWriter::enqueue(std::int64_t bucket, std::string_view device, std::string_view topic,
+                           std::string_view payload, EpochMs received_ms) {
+  Item item{bucket, received_ms, std::string(device), std::string(topic), std::string(payload)};
+  std::unique_lock lock(m_mutex);
+  if (m_stopping) return false;
+  if (m_queue.size() >= m_options.queue_capacity) {
+    ++m_dropped[bucket];
+    ++m_counters.dropped;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - m_last_drop_log >= std::chrono::seconds(1)) {
+      m_last_drop_log = now;
+      const auto total = m_counters.dropped;
+      lock.unlock();
+      log(log_line("bucket_queue_full", {{"dropped_total", total}, {"capacity", m_options.queue_capacity}}));
+    }
+    return false;
+  }
+  const bool was_empty = m_queue.empty();
+  m_queue.push_back(std::move(item));
+  ++m_enqueued;
+  const bool wake = was_empty || m_queue.size() == m_options.batch_size;
+  lock.unlock();
+  if (wake) m_wake.notify_one();
+  return true;
+}
+
+void BucketWriter::flush() {
+  std::unique_lock lock(m_mutex);
+  const auto target = m_enqueued;
+  if (m_done >= target && m_dropped.empty()) return;
+  m_flush = true;
+  m_wake.notify_one();
+  m_idle.wait(lock, [&] { return m_done >= target; });
+}
+
+void BucketWriter::stop() {
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_stopping) return;
+    m_stopping = true;
+  }
+  m_wake.notify_one();
+  if (m_thread.joinable()) m_thread.join();
+  m_idle.notify_all();
+}
+
+WriterCounters BucketWriter::counters() const {
+  std::lock_guard lock(m_mutex);
+  return m_counters;
+}
+
+void BucketWriter::log(const std::string& line) const {
+  if (m_options.log_sink) m_options.log_sink(line);
+}
+
+void BucketWriter::run() {
+  std::vector<Item> batch;
+  std::map<std::int64_t, std::uint64_t> dropped;
+  std::unique_lock lock(m_mutex);
+  for (;;) {
+    m_wake.wait(lock, [&] { return m_stopping || m_flush || !m_queue.empty() || !m_dropped.empty(); });
+    if (!m_stopping && !m_flush) {
+      // The commit window: gather what arrives in it into one transaction.
+      const auto deadline = std::chrono::steady_clock::now() + m_options.commit_window;
+      m_wake.wait_until(lock, deadline,
+                        [&] { return m_stopping || m_flush || m_queue.size() >= m_options.batch_size; });
+    }
+    m_flush = false;
+    batch.swap(m_queue);
+    dropped.swap(m_dropped);
+    const auto upto = m_enqueued;
+    if (batch.empty() && dropped.empty()) {
+      m_done = upto;
+      m_idle.notify_all();
+      if (m_stopping) break;
+      continue;
+    }
+    lock.unlock();
+    write_batch(batch, dropped);
+    batch.clear();
+    dropped.clear();
+    lock.lock();
+    m_done = upto;
+    m_idle.notify_all();
+  }
+}
+
+void BucketWriter::write_batch(std::vector<Item>& batch, std::map<std::int64_t, std::uint64_t>& dropped) {
+  std::map<std::int64_t, std::uint64_t> rejected;
+  std::vector<std::string> reject_logs;
+  std::uint64_t stored = 0;
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard db_lock(m_db_mutex);
+  try {
+    m_db->begin();
+    for (auto& item : batch) {
+      const auto ts = payload_timestamp(item.payload, item.received_ms);
+      if (!ts) {
+        ++rejected[item.bucket];
+        auto& logged = m_reject_logged[item.device];
+        if (logged == std::chrono::steady_clock::time_point{} || now - logged >= std::chrono::minutes(1)) {
+          logged = now;
+          std::string bucket_id;
+          {
+            std::lock_guard lock(m_mutex);
+            bucket_id = m_bucket_ids[item.bucket];
+          }
+          reject_logs.push_back(log_line("bucket_rejected", {{"bucket", bucket_id},
+                                                             {"device", item.device},
+                                                             {"topic", item.topic},
+                                                             {"reason", "payload is not a JSON object"}}));
+        }
+        continue;
+      }
+      m_db->insert(item.bucket, m_db->device_key(item.device), *ts, item.topic, item.payload);
+      ++stored;
+    }
+    std::map<std::int64_t, std::pair<std::uint64_t, std::uint64_t>> counters;
+    for (const auto& [bucket, n] : rejected) counters[bucket].first += n;
+    for (const auto& [bucket, n] : dropped) counters[bucket].second += n;
+    for (const auto& [bucket, c] : counters) m_db->add_counters(bucket, c.first, c.second);
+    m_db->commit();
+  } catch (const std::exception& e) {
+    m_db->rollback();
+    log(log_line("bucket_write_failed", {{"error", e.what()}, {"lost", batch.size()}}));
+    return;
+  }
+  for (const auto& line : reject_logs) log(line);
+  std::lock_guard lock(m_mutex);
+  m_counters.stored += stored;
+  for (const auto& [bucket, n] : rejected) m_counters.rejected += n;
+  ++m_counters.commits;
+}
+
+} // namespace mqfleet::store

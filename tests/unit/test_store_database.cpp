@@ -1,0 +1,154 @@
+// The bucket database and writer on real SQLite files in temp dirs, and the broker's
+// BucketIngest routing: overwrite rule, rejected/dropped counts, clean-shutdown commit.
+
+#include "support/temp_dir.hpp"
+
+#include <mqfleet/broker/bucket_ingest.hpp>
+#include <mqfleet/broker/device_registry.hpp>
+#include <mqfleet/error.hpp>
+#include <mqfleet/store/bucket_database.hpp>
+#include <mqfleet/store/bucket_writer.hpp>
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+
+namespace mqfleet::store {
+namespace {
+
+std::vector<Point> all_points(BucketDatabase& db, const std::string& id, PointFilter filter = {}) {
+  std::vector<Point> out;
+  auto cursor = db.points(id, filter);
+  Point p;
+  while (cursor.next(p)) out.push_back(p);
+  return out;
+}
+
+TEST(BucketDatabase, SameTsOfSameDeviceReplacesOtherDevicesKept) {
+  test::TempDir dir;
+  BucketDatabase db(dir.path(), true);
+  const auto bucket = db.bucket_key("temps");
+  db.begin();
+  db.insert(bucket, db.device_key("d1"), 1000, "t", R"({"v":1})");
+  db.insert(bucket, db.device_key("d1"), 1000, "t", R"({"v":2})");
+  db.insert(bucket, db.device_key("d2"), 1000, "t", R"({"v":3})");
+  db.insert(bucket, db.device_key("d1"), 500, "t", R"({"v":4})");
+  db.commit();
+  const auto points = all_points(db, "temps");
+  ASSERT_EQ(points.size(), 3u);
+  EXPECT_EQ(points[0].ts, 500);
+  EXPECT_EQ(points[1].payload, R"({"v":2})");
+  EXPECT_EQ(points[2].device, "d2");
+  const auto stats = db.stats("temps");
+  EXPECT_EQ(stats.points, 3u);
+  EXPECT_EQ(stats.devices, 2u);
+  EXPECT_EQ(stats.first, 500);
+  EXPECT_EQ(stats.last, 1000);
+  EXPECT_EQ(all_points(db, "temps", PointFilter{600, 1000, "d1"}).size(), 1u);
+  EXPECT_EQ(all_points(db, "other").size(), 0u);
+  EXPECT_EQ(db.erase_bucket("temps"), 3u);
+  EXPECT_EQ(db.stats("temps").points, 0u);
+}
+
+TEST(BucketDatabase, MissingDatabaseIsAConfigError) {
+  test::TempDir dir;
+  EXPECT_THROW(BucketDatabase(dir.path() / "nothing", false), ConfigError);
+}
+
+TEST(BucketWriter, StopCommitsEverythingQueuedAndCountsRejects) {
+  test::TempDir dir;
+  std::vector<std::string> logs;
+  std::mutex mutex;
+  {
+    WriterOptions options;
+    options.commit_window = std::chrono::milliseconds(10'000); // only stop() commits
+    options.log_sink = [&](std::string_view line) {
+      std::lock_guard lock(mutex);
+      logs.emplace_back(line);
+    };
+    BucketWriter writer(dir.path(), options);
+    const auto key = writer.bucket_key("temps");
+    for (int i = 0; i < 1000; ++i)
+      EXPECT_TRUE(writer.enqueue(key, "d1", "t", R"({"ts":)" + std::to_string(i) + "}", 5));
+    EXPECT_TRUE(writer.enqueue(key, "d2", "t", "not json", 5));
+    EXPECT_TRUE(writer.enqueue(key, "d2", "t", "[1]", 5));
+    writer.stop();
+    EXPECT_EQ(writer.counters().stored, 1000u);
+    EXPECT_EQ(writer.counters().rejected, 2u);
+    EXPECT_FALSE(writer.enqueue(key, "d1", "t", "{}", 5));
+  }
+  BucketDatabase db(dir.path(), false);
+  const auto stats = db.stats("temps");
+  EXPECT_EQ(stats.points, 1000u);
+  EXPECT_EQ(stats.rejected, 2u);
+  // Logged once per device per minute: one line for d2's two rejects.
+  std::size_t rejected_lines = 0;
+  for (const auto& line : logs) rejected_lines += line.find("bucket_rejected") != std::string::npos ? 1 : 0;
+  EXPECT_EQ(rejected_lines, 1u);
+}
+
+TEST(BucketWriter, FullQueueDropsCountsAndLogs) {
+  test::TempDir dir;
+  std::vector<std::string> logs;
+  std::mutex mutex;
+  WriterOptions options;
+  options.queue_capacity = 10;
+  options.batch_size = 1'000'000;
+  options.commit_window = std::chrono::milliseconds(60'000);
+  options.log_sink = [&](std::string_view line) {
+    std::lock_guard lock(mutex);
+    logs.emplace_back(line);
+  };
+  BucketWriter writer(dir.path(), options);
+  const auto key = writer.bucket_key("b");
+  std::size_t accepted = 0;
+  for (int i = 0; i < 25; ++i) accepted += writer.enqueue(key, "d", "t", "{\"ts\":" + std::to_string(i) + "}", 1) ? 1 : 0;
+  writer.flush();
+  // The writer may have taken the first points before the queue filled up.
+  EXPECT_GE(accepted, 10u);
+  EXPECT_EQ(writer.counters().dropped, 25u - accepted);
+  EXPECT_EQ(writer.counters().stored, accepted);
+  writer.stop();
+  BucketDatabase db(dir.path(), false);
+  EXPECT_EQ(db.stats("b").dropped, 25u - accepted);
+  if (accepted < 25) {
+    std::lock_guard lock(mutex);
+    ASSERT_FALSE(logs.empty());
+    EXPECT_NE(logs.front().find("bucket_queue_full"), std::string::npos);
+  }
+}
+
+TEST(BucketIngest, RoutesByAccountFilterAndEnabledFlag) {
+  test::TempDir dir;
+  broker::Registry registry;
+  registry.add_bucket("acme", broker::Bucket{"acme-temp", "t", "", true, "sensors/+/temp"});
+  registry.add_bucket("acme", broker::Bucket{"acme-all", "a", "", false, "#"});
+  registry.add_bucket("globex", broker::Bucket{"globex-temp", "t", "", true, "sensors/#"});
+  {
+    BucketWriter writer(dir.path());
+    broker::BucketIngest ingest(writer);
+    ingest.set_buckets(registry);
+    EXPECT_EQ(ingest.bucket_count(), 2u);
+    ingest.on_publish("acme", "d1", "sensors/d1/temp", R"({"ts":1,"v":1})");
+    ingest.on_publish("acme", "d1", "sensors/d1/hum", R"({"ts":2,"v":2})");
+    ingest.on_publish("globex", "g1", "sensors/g1/temp", R"({"ts":3,"v":3})");
+    ingest.on_publish("initech", "x", "sensors/x/temp", R"({"ts":4})");
+    registry.set_bucket_enabled("acme-all", true);
+    ingest.set_buckets(registry);
+    ingest.on_publish("acme", "d2", "other", R"({"ts":5})");
+    writer.stop();
+  }
+  BucketDatabase db(dir.path(), false);
+  EXPECT_EQ(db.stats("acme-temp").points, 1u);
+  EXPECT_EQ(db.stats("globex-temp").points, 1u);
+  EXPECT_EQ(db.stats("acme-all").points, 1u);
+  Point p;
+  auto cursor = db.points("globex-temp", {});
+  ASSERT_TRUE(cursor.next(p));
+  EXPECT_EQ(p.device, "g1");
+  EXPECT_EQ(p.topic, "sensors/g1/temp");
+  EXPECT_EQ(p.ts, 3);
+}
+
+} // namespace
+} // namespace mqfleet::store
