@@ -199,6 +199,7 @@ complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l max-inflight -r -d 'Un
 complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l max-queued -r -d 'Queued messages per session before dropping'
 complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l threads -r -d 'io threads (default 2; 0 = one per core)'
 complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l sys-interval -r -d 'Seconds between $SYS publications (0 = off)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l durable-ack -d 'Acknowledge QoS 1/2 PUBLISHes only once stored on disk'
 complete -c mqfleet -n '__mqfleet_at "mqfleet device"' -a add -d 'Add a device to an account (creates the account and the file)'
 complete -c mqfleet -n '__mqfleet_at "mqfleet device"' -a list -d 'List accounts and devices (never credentials)'
 complete -c mqfleet -n '__mqfleet_at "mqfleet device"' -a rm -d 'Remove a device (and its account when it was the last one)'

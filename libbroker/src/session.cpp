@@ -205,9 +205,10 @@ bool Session::on_pubcomp(std::uint16_t packet_id) {
 void Session::restore_inflight(std::uint16_t packet_id, bool released, Delivery delivery) {
   const State state = released ? State::awaiting_pubcomp
                                : (delivery.qos == 1 ? State::awaiting_puback : State::awaiting_pubrec);
-  const auto sequence = m_send_sequence++;
-  m_inflight_order.emplace(sequence, packet_id);
-  m_inflight.insert_or_assign(packet_id, std::make_pair(sequence, Inflight{state, std::move(delivery)}));
+  Flow& f = flow();
+  const auto sequence = f.send_sequence++;
+  f.inflight_order.emplace(sequence, packet_id);
+  f.inflight.insert_or_assign(packet_id, std::make_pair(sequence, Inflight{state, std::move(delivery)}));
 }
 
 bool Session::incoming_qos2_begin(std::uint16_t packet_id) {
