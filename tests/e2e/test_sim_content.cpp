@@ -29,7 +29,8 @@ std::string scenario(const std::string& name) {
 // Every secret of a credentials file.
 std::vector<std::string> secrets_in(const std::string& path) {
   std::vector<std::string> secrets;
-  for (const auto& [account, devices] : Json::parse(read_file(path))["accounts"].items())
+  const Json file = Json::parse(read_file(path));
+  for (const auto& [account, devices] : file.at("accounts").items())
     for (const auto& [device, secret] : devices.items()) secrets.push_back(secret.get<std::string>());
   return secrets;
 }
