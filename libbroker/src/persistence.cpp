@@ -21,6 +21,18 @@ StoreOp make_op(StoreOp::Kind kind) {
 
 } // namespace
 
+std::string BacklogMonitor::check(std::uint64_t pending, TimePoint now) {
+  if (pending < m_threshold) {
+    if (!m_reported) return {};
+    m_reported = false;
+    return nlohmann::json{{"event", "persistence_backlog_cleared"}, {"pending", pending}}.dump();
+  }
+  if (m_reported && now - m_last_log < std::chrono::seconds(1)) return {};
+  m_reported = true;
+  m_last_log = now;
+  return nlohmann::json{{"event", "persistence_backlog"}, {"pending", pending}, {"threshold", m_threshold}}.dump();
+}
+
 Persistence::Persistence(const std::string& data_dir, bool full_sync, std::function<void(const std::string&)> log)
     : m_store(data_dir, full_sync), m_log(std::move(log)) {}
 
@@ -60,6 +72,7 @@ void Persistence::push(StoreOp op) {
     first = m_ops.empty() && m_callbacks.empty();
     m_ops.push_back(std::move(op));
   }
+  m_pending.fetch_add(1, std::memory_order_relaxed);
   if (first) m_wake.notify_one();
 }
 
@@ -231,6 +244,11 @@ std::uint64_t Persistence::committed_ops() const {
   return m_committed;
 }
 
+void Persistence::report_backlog(BacklogMonitor::TimePoint now) {
+  auto line = m_backlog.check(pending_changes(), now);
+  if (!line.empty() && m_log) m_log(line);
+}
+
 void Persistence::writer_loop() {
   std::vector<StoreOp> ops;
   std::vector<std::function<void(bool)>> callbacks;
@@ -257,6 +275,8 @@ void Persistence::writer_loop() {
       std::lock_guard lock(m_queue_mutex);
       if (durable) m_committed += ops.size();
     }
+    // Committed or lost (and logged): either way no longer pending.
+    m_pending.fetch_sub(ops.size(), std::memory_order_relaxed);
     for (auto& callback : callbacks) callback(durable);
     ops.clear();
     callbacks.clear();

@@ -11,6 +11,9 @@
 //   queue, commits it as one transaction (group commit) and then runs the callbacks
 //   registered meanwhile (after_durable, used by --durable-ack). The io threads never
 //   touch the disk. docs/broker.md states the durability rules.
+// * BacklogMonitor: the queue is never bounded (a durable change is never dropped), so
+//   its length is counted (pending_changes(), $SYS/broker/persistence/pending) and
+//   logged at most once a second while it is past a threshold.
 
 #include <mqfleet/broker/message.hpp>
 #include <mqfleet/broker/session.hpp>
@@ -18,6 +21,8 @@
 
 #include "string_hash.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -118,6 +123,25 @@ private:
   sqlite3* m_db = nullptr;
 };
 
+/// Pending changes from which the backlog is logged (docs/broker.md "Durable state").
+inline constexpr std::uint64_t k_backlog_log_threshold = 100'000;
+
+/// Decides when the writer's backlog is worth a log line: at most once a second while
+/// it is at or above the threshold, and once when it falls back below after that.
+class BacklogMonitor {
+public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  /// Logs from `threshold` pending changes.
+  explicit BacklogMonitor(std::uint64_t threshold = k_backlog_log_threshold) : m_threshold(threshold) {}
+  /// The JSON log line due for `pending` changes at `now`, or an empty string.
+  std::string check(std::uint64_t pending, TimePoint now);
+
+private:
+  std::uint64_t m_threshold;
+  bool m_reported = false; ///< a backlog line was logged and the backlog did not clear since
+  TimePoint m_last_log{};
+};
+
 /// The broker side: tracking of persistent sessions and the writer thread.
 class Persistence {
 public:
@@ -164,6 +188,10 @@ public:
   void after_durable(std::function<void(bool durable)> callback);
   /// Changes committed so far (for tests and logs).
   std::uint64_t committed_ops() const;
+  /// Changes recorded and not yet committed (queued plus the batch being written).
+  std::uint64_t pending_changes() const noexcept { return m_pending.load(std::memory_order_relaxed); }
+  /// Logs the backlog when due (BacklogMonitor); called once a second by one thread.
+  void report_backlog(BacklogMonitor::TimePoint now);
 
 private:
   struct Record {
@@ -191,6 +219,8 @@ private:
   std::vector<StoreOp> m_ops;
   std::vector<std::function<void(bool)>> m_callbacks;
   std::uint64_t m_committed = 0;
+  std::atomic<std::uint64_t> m_pending{0};
+  BacklogMonitor m_backlog;
   bool m_stopping = false;
   std::thread m_writer;
 };

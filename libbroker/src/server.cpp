@@ -2,6 +2,7 @@
 
 #include "broker_state.hpp"
 #include "connection.hpp"
+#include "persistence.hpp"
 
 #include <mqfleet/error.hpp>
 
@@ -109,7 +110,8 @@ void Server::accept(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls) 
   });
 }
 
-// Once a second: due wills, expired sessions and, every sys_interval, $SYS counters.
+// Once a second: due wills, expired sessions, the durable-state backlog log line and,
+// every sys_interval, $SYS counters.
 void Server::housekeeping() {
   WakeList wake;
   {
@@ -120,6 +122,7 @@ void Server::housekeeping() {
   }
   ++m_ticks;
   for (auto& connection : wake) connection->post_flush();
+  if (auto* persistence = m_state.persistence()) persistence->report_backlog(std::chrono::steady_clock::now());
   m_housekeeping_timer.expires_after(std::chrono::seconds(1));
   m_housekeeping_timer.async_wait([this](const asio::error_code& ec) {
     if (!ec) housekeeping();

@@ -1,5 +1,7 @@
 #include "sys_topics.hpp"
 
+#include "persistence.hpp"
+
 #include <cstdio>
 #include <string>
 
@@ -47,6 +49,10 @@ void SysPublisher::publish(BrokerState& state, WakeList& wake) {
   put(state, "load/messages/sent/per_second", rate(messages_out, m_last_messages_out, elapsed), wake);
   put(state, "load/bytes/received/per_second", rate(bytes_in, m_last_bytes_in, elapsed), wake);
   put(state, "load/bytes/sent/per_second", rate(bytes_out, m_last_bytes_out, elapsed), wake);
+  if (const auto* persistence = state.persistence()) {
+    put(state, "persistence/pending", std::to_string(persistence->pending_changes()), wake);
+    put(state, "persistence/committed", std::to_string(persistence->committed_ops()), wake);
+  }
   m_last = now;
   m_last_messages_in = messages_in;
   m_last_messages_out = messages_out;

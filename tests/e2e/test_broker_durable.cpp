@@ -136,5 +136,24 @@ TEST(BrokerDurable, KillNineDuringADurableAckLoadLosesNoAcknowledgedMessage) {
             << ", delivered after restart " << delivered.size() << "\n";
 }
 
+TEST(BrokerDurable, PublishesTheWritersBacklogUnderSys) {
+  TempDir data;
+  ReferenceBrokerOptions options;
+  options.sys_interval_seconds = 1;
+  options.extra_args = {"--data-dir", data.file("state")};
+  ReferenceBrokerProcess broker(options);
+  auto result = run_mqfleet({"sub", "-p", std::to_string(broker.port()), "-t", "$SYS/broker/persistence/#", "-v",
+                             "-C", "2", "-W", "30"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::set<std::string> topics;
+  for (const auto& line : split_lines(result.out)) {
+    const auto space = line.find(' ');
+    ASSERT_NE(space, std::string::npos) << line;
+    topics.insert(line.substr(0, space));
+    EXPECT_NO_THROW((void)std::stoull(line.substr(space + 1))) << line;
+  }
+  EXPECT_EQ(topics, (std::set<std::string>{"$SYS/broker/persistence/pending", "$SYS/broker/persistence/committed"}));
+}
+
 } // namespace
 } // namespace mqfleet::test

@@ -1,5 +1,6 @@
 // Durable broker state: StateStore (write, reload, replace/delete, batching) and
-// Persistence (session tracking, writer thread, crash consistency of the WAL files).
+// Persistence (session tracking, writer thread, crash consistency of the WAL files,
+// counting of the writer's backlog).
 
 #include "persistence.hpp"
 
@@ -9,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <future>
 
@@ -333,6 +335,50 @@ TEST(Persistence, ACopyTakenWithoutCleanCloseHoldsEveryCommittedChange) {
   ASSERT_EQ(state.sessions.size(), 1u);
   ASSERT_EQ(state.sessions[0].entries.size(), 500u);
   for (int i = 0; i < 500; ++i) EXPECT_EQ(state.sessions[0].entries[i].delivery.message->payload, std::to_string(i));
+}
+
+TEST(Persistence, CountsPendingChangesUntilTheyAreCommitted) {
+  TempDir dir;
+  std::vector<std::string> log;
+  Persistence p(dir.file("data"), false, [&log](const std::string& line) { log.push_back(line); });
+  p.load();
+  EXPECT_EQ(p.pending_changes(), 0u);
+  // Hold the writer thread inside a callback, so nothing is committed meanwhile: the
+  // disk is "slower than the change rate".
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto released = release.get_future();
+  p.after_durable([&](bool) {
+    entered.set_value();
+    released.wait();
+  });
+  entered.get_future().wait();
+  constexpr std::uint64_t k_changes = 250;
+  for (std::uint64_t i = 0; i < k_changes; ++i) p.retained(make("r/" + std::to_string(i), "v", 0, true));
+  p.retained(make("$SYS/broker/uptime", "1", 0, true)); // not stored, not counted
+  EXPECT_EQ(p.pending_changes(), k_changes);
+  EXPECT_EQ(p.committed_ops(), 0u);
+  release.set_value();
+  wait_durable(p);
+  EXPECT_EQ(p.pending_changes(), 0u);
+  EXPECT_EQ(p.committed_ops(), k_changes);
+  p.report_backlog(std::chrono::steady_clock::now()); // below the threshold: silent
+  EXPECT_TRUE(log.empty());
+}
+
+TEST(BacklogMonitor, LogsAtMostOnceASecondWhilePastTheThresholdAndOnceWhenCleared) {
+  BacklogMonitor monitor(100);
+  const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  using std::chrono::milliseconds;
+  EXPECT_EQ(monitor.check(99, t0), "");
+  EXPECT_EQ(monitor.check(100, t0), R"({"event":"persistence_backlog","pending":100,"threshold":100})");
+  EXPECT_EQ(monitor.check(150, t0 + milliseconds(500)), "");
+  EXPECT_EQ(monitor.check(150, t0 + milliseconds(999)), "");
+  EXPECT_EQ(monitor.check(170, t0 + milliseconds(1000)), R"({"event":"persistence_backlog","pending":170,"threshold":100})");
+  EXPECT_EQ(monitor.check(20, t0 + milliseconds(1100)), R"({"event":"persistence_backlog_cleared","pending":20})");
+  EXPECT_EQ(monitor.check(0, t0 + milliseconds(3000)), "");
+  // A new backlog right after it cleared is reported at once.
+  EXPECT_EQ(monitor.check(100, t0 + milliseconds(3100)), R"({"event":"persistence_backlog","pending":100,"threshold":100})");
 }
 
 } // namespace
