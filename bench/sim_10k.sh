@@ -2,27 +2,33 @@
 # `mqfleet sim` at scale: 10,000 devices publishing every 10 s (1,000 msg/s in total, QoS 1)
 # for 60 s against `mqfleet broker`, measuring the SIMULATOR's CPU (% of one core over the
 # whole run, ramp included) and peak RSS; then the same with every device also subscribed
-# to its own command topic. Targets (issue 5): <= 20 % of one core, <= 150 MB.
+# to its own command topic while bench/sim_commands.py sends commands with an `id` to
+# random devices at a steady rate after the ramp; the devices reply on their ack topic.
+# Targets (issue 5): <= 20 % of one core, <= 150 MB. Every command must be received and
+# answered: a lost one fails the run (exit 1) after the numbers are printed.
 #
-# Usage: bench/sim_10k.sh [--build DIR] [--devices N] [--duration D] [--threads N]
+# Usage: bench/sim_10k.sh [--build DIR] [--devices N] [--duration D] [--threads N] [--commands N]
 #   --build     build directory with apps/mqfleet/mqfleet (default build/release;
 #               `cmake --preset release && cmake --build build/release --target mqfleet`)
 #   --devices   simulated devices (default 10000)
-#   --duration  run length as a scenario duration (default 60s)
+#   --duration  run length in seconds, with an optional s/m suffix (default 60s)
 #   --threads   simulator event loop threads (default 2)
+#   --commands  commands sent in the second run (default 300; 0 = subscribe only)
 set -euo pipefail
 
 build=build/release
 devices=10000
 duration=60s
 threads=2
+commands=300
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
     --devices) devices=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --commands) commands=$2; shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -30,6 +36,15 @@ done
 mqfleet=$build/apps/mqfleet/mqfleet
 [[ -x $mqfleet ]] || { echo "missing $mqfleet: cmake --build $build --target mqfleet" >&2; exit 2; }
 [[ -x /usr/bin/time ]] || { echo "GNU time (/usr/bin/time) is needed" >&2; exit 2; }
+/usr/bin/python3 -c 'import paho.mqtt.client' 2>/dev/null ||
+  { echo "python3-paho-mqtt (for /usr/bin/python3) is needed" >&2; exit 2; }
+case "$duration" in
+  *m) duration_s=$(( ${duration%m} * 60 )) ;;
+  *s) duration_s=${duration%s} ;;
+  *) duration_s=$duration ;;
+esac
+[[ $duration_s =~ ^[0-9]+$ ]] || { echo "--duration: whole seconds or minutes (60s, 2m), not $duration" >&2; exit 2; }
+here=$(cd "$(dirname "$0")" && pwd)
 
 # 10,000 connections need 10,000 descriptors in the simulator and in the broker.
 ulimit -n "$(ulimit -Hn)"
@@ -40,13 +55,16 @@ fi
 
 work=$(mktemp -d)
 broker_pid=
+commander_pid=
 cleanup() {
+  [[ -n $commander_pid ]] && kill "$commander_pid" 2>/dev/null && wait "$commander_pid" 2>/dev/null
   [[ -n $broker_pid ]] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-"$mqfleet" broker --port 0 --allow-anonymous >"$work/broker.out" 2>"$work/broker.log" &
+# --sys-interval 1: sim_commands.py waits for $SYS/broker/clients/connected.
+"$mqfleet" broker --port 0 --allow-anonymous --sys-interval 1 >"$work/broker.out" 2>"$work/broker.log" &
 broker_pid=$!
 port=
 for _ in $(seq 100); do
@@ -76,27 +94,66 @@ scenario() {
 JSON
 }
 
-# measure NAME: runs the scenario under GNU time, prints one result line.
+# measure NAME WITH_COMMANDS: runs the scenario under GNU time (with the command sender
+# beside it when WITH_COMMANDS is 1 and --commands > 0), prints one result line; returns
+# 1 when commands were lost.
 measure() {
-  local name=$1
+  local name=$1 with_commands=$2
+  commander_pid=
+  rm -f "$work/$name.commands.json"
+  if [[ $with_commands == 1 ]] && (( commands > 0 )); then
+    /usr/bin/python3 "$here/sim_commands.py" --port "$port" --devices "$devices" --count "$commands" \
+      --duration "$duration_s" --out "$work/$name.commands.json" 2>"$work/$name.commands.err" &
+    commander_pid=$!
+  fi
   /usr/bin/time -f '%e %U %S %M' -o "$work/$name.time" \
     "$mqfleet" sim "$work/$name.json" --threads "$threads" --no-progress --report "$work/$name.report.json" \
     >"$work/$name.out" 2>"$work/$name.err" || {
       echo "$name: mqfleet sim failed (exit $?)" >&2; cat "$work/$name.out" "$work/$name.err" >&2; exit 1; }
+  if [[ -n $commander_pid ]]; then
+    local status=0
+    wait "$commander_pid" || status=$?
+    commander_pid=
+    if (( status != 0 )); then
+      echo "$name: the command sender failed (exit $status)" >&2; cat "$work/$name.commands.err" >&2; exit 1
+    fi
+  fi
   read -r wall user sys rss_kb <"$work/$name.time"
-  /usr/bin/python3 - "$name" "$wall" "$user" "$sys" "$rss_kb" "$work/$name.report.json" <<'PY'
-import json, sys
-name, wall, user, sys_t, rss_kb, report = sys.argv[1], *map(float, sys.argv[2:6]), sys.argv[6]
+  /usr/bin/python3 - "$name" "$wall" "$user" "$sys" "$rss_kb" "$work/$name.report.json" \
+    "$work/$name.commands.json" <<'PY'
+import json, os, sys
+name, wall, user, sys_t, rss_kb, report, commands = sys.argv[1], *map(float, sys.argv[2:6]), *sys.argv[6:8]
 r = json.load(open(report))["total"]
 cpu = 100.0 * (user + sys_t) / wall
 print(f"{name:<22} devices {r['devices']:>6}  connects {r['connects']:>6}  telemetry {r['telemetry']:>7}  "
       f"acked {r['acknowledged']:>7}  errors {r['errors']:>3}  wall {wall:5.1f} s  "
       f"CPU {cpu:5.1f} % of one core  peak RSS {rss_kb / 1024:6.1f} MB")
+if not os.path.exists(commands):
+    sys.exit(0)
+c = json.load(open(commands))
+rtt = r.get("command_rtt", {})
+fmt = lambda v: "-" if v is None else f"{v:.1f} ms"
+print(f"{'':<22} commands sent {c['sent']}  received {r['commands_received']}  answered {r['commands_answered']}  "
+      f"dropped {r['commands_dropped']}  replies seen by the sender {c['acked']}  "
+      f"({c['send_rate_per_s']}/s)  RTT p99 {fmt(rtt.get('p99_ms'))} (sim: receive -> reply acked), "
+      f"{fmt(c['rtt_p99_ms'])} (sender: command -> reply)")
+lost = []
+if r["commands_received"] != c["sent"]:
+    lost.append(f"{c['sent']} sent, {r['commands_received']} received by devices")
+if r["commands_answered"] != c["sent"]:
+    lost.append(f"{r['commands_answered']} answered")
+if c["acked"] != c["sent"]:
+    lost.append(f"{c['acked']} replies reached the sender (missing: {', '.join(c['missing'])})")
+if lost:
+    print(f"{name}: COMMANDS LOST: " + "; ".join(lost), file=sys.stderr)
+    sys.exit(1)
 PY
 }
 
 echo "mqfleet sim: $devices devices, one message every 10 s each, $duration, $threads threads, broker on port $port"
+failed=0
 scenario telemetry 0
-measure telemetry
+measure telemetry 0 || failed=1
 scenario telemetry+commands 1
-measure telemetry+commands
+measure telemetry+commands 1 || failed=1
+exit $failed
