@@ -6,6 +6,7 @@
 #include <atomic>
 #include <memory>
 #include <thread>
+#include <vector>
 
 namespace mqfleet::sim {
 namespace {
@@ -92,7 +93,12 @@ RunReport run_scenario(const Scenario& scenario, const ConnectionProfile& connec
             }
             const auto now = Clock::now();
             if (!closed_at) {
-              if (shard.in_flight() > 0 && now.time_since_epoch().count() < drain_deadline.load()) return true;
+              // The drain: acknowledgements, and replies to commands received before the stop.
+              if ((shard.in_flight() > 0 || shard.pending_commands() > 0) &&
+                  now.time_since_epoch().count() < drain_deadline.load()) {
+                shard.tick();
+                return true;
+              }
               shard.disconnect_all();
               closed_at = now;
             }
@@ -129,6 +135,9 @@ RunReport run_scenario(const Scenario& scenario, const ConnectionProfile& connec
     std::this_thread::sleep_for(k_watch_interval);
   }
   const auto stopped_at = Clock::now();
+  // online_at_end: the devices online when the run stopped (the drain disconnects them all).
+  std::vector<std::uint64_t> online_at_stop;
+  for (const auto& counters : shared.counters) online_at_stop.push_back(counters.online.load(std::memory_order_relaxed));
   drain_deadline.store((stopped_at + options.drain_timeout).time_since_epoch().count());
   phase.store(Phase::draining, std::memory_order_release);
   if (progress) {
@@ -148,6 +157,7 @@ RunReport run_scenario(const Scenario& scenario, const ConnectionProfile& connec
     FleetReport fleet = snapshot(shared.counters[f]);
     fleet.name = scenario.fleets[f].name;
     fleet.devices = scenario.fleets[f].count;
+    fleet.online = online_at_stop[f];
     report.fleets.push_back(std::move(fleet));
   }
   for (const auto& shard : shards) shard->collect(report.fleets);

@@ -30,6 +30,7 @@ struct Shard::Device {
   std::uint64_t position = 0; ///< 0-based position in the fleet
   DeviceState state;
   Status status = Status::down;
+  bool counted_online = false; ///< in FleetCounters::online: connected and, with commands, subscribed
   std::uint32_t epoch = 0;
   unsigned failed_attempts = 0;
   std::uint32_t in_flight = 0;
@@ -100,26 +101,37 @@ void Shard::start() {
 
 void Shard::tick() {
   const Millis current = now();
-  while (m_scheduling && m_timers.due(current)) fire(m_timers.pop());
+  // After stop_scheduling() only the replies of commands received before it are left.
+  while (m_timers.due(current)) fire(m_timers.pop());
 }
 
 void Shard::stop_scheduling() {
   m_scheduling = false;
-  m_timers.clear();
+  // Commands already received keep their reply timers: they are answered during the
+  // drain like any other outstanding work (scenarios/README.md, "Stopping").
+  TimerQueue replies;
+  while (!m_timers.empty()) {
+    const Timer timer = m_timers.pop();
+    if (timer.kind == TimerKind::reply) replies.push(timer);
+  }
+  m_timers = std::move(replies);
+}
+
+std::size_t Shard::pending_commands() const noexcept { return m_pending.size() - m_free_pending.size(); }
+
+void Shard::disconnect_all() {
   for (auto& pending : m_pending)
     if (pending.active) {
-      // Commands received but not answered yet: they will never be.
+      // Received, but the drain ended before the reply was due: never answered.
       m_shared.counters[m_devices[pending.device]->fleet].commands_dropped.fetch_add(1, std::memory_order_relaxed);
     }
   m_pending.clear();
   m_free_pending.clear();
-}
-
-void Shard::disconnect_all() {
+  m_timers.clear();
   for (std::size_t slot = 0; slot < m_devices.size(); ++slot) {
     Device& device = *m_devices[slot];
     FleetCounters& counters = m_shared.counters[device.fleet];
-    if (device.status == Status::online) counters.online.fetch_sub(1, std::memory_order_relaxed);
+    set_counted_online(device, false);
     if (device.status != Status::down) m_transport.disconnect(static_cast<ClientSlot>(slot));
     device.status = Status::down;
     ++device.epoch;
@@ -245,8 +257,16 @@ void Shard::publish_telemetry(Device& device, ClientSlot slot, std::size_t strea
                  device.epoch, 0});
 }
 
+void Shard::set_counted_online(Device& device, bool online) {
+  if (device.counted_online == online) return;
+  device.counted_online = online;
+  auto& counter = m_shared.counters[device.fleet].online;
+  if (online) counter.fetch_add(1, std::memory_order_relaxed);
+  else counter.fetch_sub(1, std::memory_order_relaxed);
+}
+
 void Shard::went_down(Device& device, ClientSlot slot, Millis reconnect_at) {
-  if (device.status == Status::online) m_shared.counters[device.fleet].online.fetch_sub(1, std::memory_order_relaxed);
+  set_counted_online(device, false);
   device.status = Status::down;
   ++device.epoch;
   if (m_scheduling) m_timers.push({reconnect_at, slot, TimerKind::connect, 0, device.epoch, 0});
@@ -267,7 +287,9 @@ void Shard::on_connected(ClientSlot slot) {
   device.status = Status::online;
   device.failed_attempts = 0;
   counters.connects.fetch_add(1, std::memory_order_relaxed);
-  counters.online.fetch_add(1, std::memory_order_relaxed);
+  // A device that answers commands is online once its SUBACK is in: before that a
+  // command published to it is not delivered, so "online N/N" means "ready".
+  if (fleet.commands.empty() || !m_scheduling) set_counted_online(device, true);
   if (!m_scheduling) return;
   const TemplateVars vars = device.state.vars();
   if (!fleet.commands.empty()) {
@@ -335,8 +357,11 @@ void Shard::on_publish_done(ClientSlot slot, std::uint64_t token, bool ok) {
 }
 
 void Shard::on_subscribed(ClientSlot slot, bool ok) {
-  if (slot >= m_devices.size() || ok) return;
-  m_shared.counters[m_devices[slot]->fleet].subscribe_failures.fetch_add(1, std::memory_order_relaxed);
+  if (slot >= m_devices.size()) return;
+  Device& device = *m_devices[slot];
+  // Refused or not: the device is connected (a refusal is counted as an error).
+  if (device.status == Status::online) set_counted_online(device, true);
+  if (!ok) m_shared.counters[device.fleet].subscribe_failures.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Shard::on_message(ClientSlot slot, std::string_view topic, std::string_view payload) {

@@ -48,7 +48,7 @@ public:
   }
   void subscribe(ClientSlot slot, const std::vector<std::pair<std::string, int>>& filters) override {
     for (const auto& f : filters) subscriptions.emplace_back(slot, f.first);
-    m_events.push_back([this, slot] { m_listener->on_subscribed(slot, true); });
+    (hold_subacks ? m_held : m_events).push_back([this, slot] { m_listener->on_subscribed(slot, true); });
   }
   void disconnect(ClientSlot slot) override { disconnects.push_back(slot); }
   void abort(ClientSlot slot) override { aborts.push_back(slot); }
@@ -67,7 +67,13 @@ public:
   void inject_message(ClientSlot slot, std::string topic, std::string payload) {
     m_listener->on_message(slot, topic, payload);
   }
+  /// Lets the SUBACKs held back (hold_subacks) arrive with the next deliver().
+  void release_subacks() {
+    m_events.insert(m_events.end(), m_held.begin(), m_held.end());
+    m_held.clear();
+  }
 
+  bool hold_subacks = false; ///< keep SUBACKs until release_subacks(), like a slow broker
   std::vector<ClientConfig> configs;
   std::vector<std::pair<ClientSlot, Millis>> connect_times;
   std::vector<Published> published;
@@ -80,6 +86,7 @@ private:
   const std::chrono::microseconds* m_clock;
   TransportListener* m_listener = nullptr;
   std::vector<std::function<void()>> m_events;
+  std::vector<std::function<void()>> m_held;
 };
 
 /// One shard over a scripted transport, stepped in 1 ms increments.
@@ -100,6 +107,8 @@ struct Harness {
       transport.deliver();
     }
   }
+  /// After stop_scheduling(): steps the clock like the runner's drain does.
+  void drain_to(Millis until) { advance_to(until); }
   FleetReport fleet(std::size_t f = 0) const { return snapshot(shared.counters[f]); }
 
   Scenario scenario;
@@ -276,6 +285,71 @@ TEST(SimShard, CommandsAreAnsweredFromTheRequestAndChangeTheField) {
   EXPECT_GE(fleets[0].command_rtt.percentile(0.99), 100ms);
 }
 
+std::size_t replies_to(const ScriptedTransport& transport, const std::string& id) {
+  return static_cast<std::size_t>(std::count_if(transport.published.begin(), transport.published.end(),
+                                                [&](const auto& p) { return p.topic.ends_with("/ack/" + id); }));
+}
+
+// Regression (a manual run answered 2 of 3 commands): a device of a fleet with commands
+// counted as online at CONNACK, before the broker had its subscription, so a command sent
+// as soon as the status line said "online" could be lost. Online now means subscribed.
+TEST(SimShard, ADeviceWithCommandsIsOnlineOnlyOnceItsSubscriptionIsAcknowledged) {
+  Harness h(k_commands);
+  h.transport.hold_subacks = true;
+  h.advance_to(50ms);
+  EXPECT_EQ(h.fleet().connects, 2u);
+  EXPECT_EQ(h.fleet().online, 0u); // connected, SUBSCRIBE sent, no SUBACK yet
+  EXPECT_EQ(h.transport.subscriptions.size(), 2u);
+  // A message the broker delivers before the SUBACK (a persistent session's queue) is
+  // still a command: answered like any other.
+  h.transport.inject_message(0, "acme/gh-0/cmd/setpoint", R"({"id": "early", "value": 21})");
+  h.transport.release_subacks();
+  h.advance_to(60ms);
+  EXPECT_EQ(h.fleet().online, 2u);
+  h.advance_to(300ms);
+  EXPECT_EQ(replies_to(h.transport, "early"), 1u);
+  EXPECT_EQ(h.fleet().commands_answered, 1u);
+  EXPECT_EQ(h.fleet().subscribe_failures, 0u);
+}
+
+// Regression: stop_scheduling() used to drop every command still waiting for its delay,
+// so a command received just before the end of the run was counted but never answered.
+TEST(SimShard, CommandsReceivedBeforeTheStopAreAnsweredDuringTheDrain) {
+  Harness h(k_commands);
+  h.advance_to(1500ms);
+  h.transport.inject_message(1, "acme/gh-1/cmd/setpoint", R"({"id": "last", "value": 22})");
+  h.advance_to(1550ms); // the 100 ms delay is half over when the run stops
+  h.shard->stop_scheduling();
+  EXPECT_EQ(h.shard->pending_commands(), 1u);
+  h.transport.inject_message(0, "acme/gh-0/cmd/setpoint", R"({"id": "late", "value": 22})");
+  const std::size_t published_at_stop = h.transport.published.size();
+  h.drain_to(1700ms);
+  EXPECT_EQ(replies_to(h.transport, "last"), 1u);
+  EXPECT_EQ(replies_to(h.transport, "late"), 0u); // arrived after the stop: dropped, counted
+  EXPECT_EQ(h.transport.published.size(), published_at_stop + 1); // no telemetry after the stop
+  EXPECT_EQ(h.shard->pending_commands(), 0u);
+  EXPECT_EQ(h.shard->in_flight(), 0u);
+  h.shard->disconnect_all();
+  const FleetReport r = h.fleet();
+  EXPECT_EQ(r.commands_received, 2u);
+  EXPECT_EQ(r.commands_answered, 1u);
+  EXPECT_EQ(r.commands_dropped, 1u);
+  EXPECT_EQ(r.online, 0u);
+}
+
+TEST(SimShard, ACommandStillWaitingWhenTheDrainEndsIsDropped) {
+  Harness h(k_commands);
+  h.advance_to(1500ms);
+  h.transport.inject_message(1, "acme/gh-1/cmd/setpoint", R"({"id": "slow", "value": 22})");
+  h.shard->stop_scheduling();
+  h.drain_to(1550ms);
+  h.shard->disconnect_all(); // the drain timed out before the reply was due
+  h.advance_to(1700ms);
+  EXPECT_EQ(replies_to(h.transport, "slow"), 0u);
+  EXPECT_EQ(h.fleet().commands_answered, 0u);
+  EXPECT_EQ(h.fleet().commands_dropped, 1u);
+}
+
 TEST(SimShard, DropsAbortWithoutDisconnectAndReconnect) {
   Harness h(R"({"connection": {"host": "h"}, "fleets": [{"name": "f", "count": 20, "device_id": "d{index}",
                 "behaviour": {"drops": {"probability": 1, "every": "1s", "reconnect_after": "500ms"}}}]})");
@@ -341,6 +415,7 @@ TEST(SimRunner, RunsOnThreadsAndStopsAtTheMessageCount) {
   EXPECT_EQ(report.stop, StopReason::messages);
   EXPECT_EQ(report.fleets.at(0).telemetry, 500u);
   EXPECT_EQ(report.fleets.at(0).connects, 40u);
+  EXPECT_EQ(report.fleets.at(0).online, 40u); // online_at_end: when the run stopped, not after the drain
   EXPECT_TRUE(report.passed()) << format_summary(report);
 }
 

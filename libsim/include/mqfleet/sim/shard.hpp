@@ -58,11 +58,15 @@ public:
   void start();
   /// Fires every timer that is due.
   void tick();
-  /// Stops scheduling: no more telemetry, commands, behaviour or reconnects.
+  /// Stops scheduling: no more telemetry, new commands, behaviour or reconnects. Commands
+  /// already received are still answered when their delay is over (tick() goes on).
   void stop_scheduling();
   /// PUBLISHes (and command replies) still waiting for their completion.
   std::uint64_t in_flight() const noexcept { return m_in_flight; }
-  /// Disconnects every device cleanly; what is still in flight counts as failed.
+  /// Commands received and not answered yet (waiting for their delay).
+  std::size_t pending_commands() const noexcept;
+  /// Disconnects every device cleanly; what is still in flight counts as failed, commands
+  /// not answered yet as dropped.
   void disconnect_all();
   /// Devices of this shard.
   std::size_t device_count() const noexcept { return m_devices.size(); }
@@ -90,6 +94,7 @@ private:
   void connect(Device& device, ClientSlot slot);
   void publish_telemetry(Device& device, ClientSlot slot, std::size_t stream);
   void answer(std::uint32_t pending_id);
+  void set_counted_online(Device& device, bool online);
   void went_down(Device& device, ClientSlot slot, Millis reconnect_at);
   void retry_later(Device& device, ClientSlot slot);
   void publish(Device& device, ClientSlot slot, const std::string& topic, const std::string& payload, int qos,
