@@ -2,9 +2,9 @@
 
 #include "cli.hpp"
 #include "exit_codes.hpp"
-#include "registry_lock.hpp"
 
 #include <mqfleet/broker/device_registry.hpp>
+#include <mqfleet/broker/registry_lock.hpp>
 #include <mqfleet/error.hpp>
 #include <mqfleet/store/bucket_database.hpp>
 
@@ -49,7 +49,7 @@ Json bucket_json(const std::string& account, const broker::Bucket& bucket) {
 
 int run_add(const BucketOptions& o) {
   const fs::path path = o.registry;
-  DirectoryLock lock(path);
+  broker::RegistryLock lock(path);
   std::error_code ec;
   Registry registry = fs::exists(path, ec) ? Registry::load(path) : Registry();
   registry.add_bucket(o.account, broker::Bucket{o.id, o.name.empty() ? o.id : o.name, o.description, !o.disabled, o.topic});
@@ -104,7 +104,7 @@ int run_show(const BucketOptions& o) {
 
 int run_enable(const BucketOptions& o, bool enabled) {
   const fs::path path = o.registry;
-  DirectoryLock lock(path);
+  broker::RegistryLock lock(path);
   Registry registry = load_existing(path);
   require_bucket(registry, o.id, path);
   registry.set_bucket_enabled(o.id, enabled);
@@ -116,7 +116,7 @@ int run_enable(const BucketOptions& o, bool enabled) {
 
 int run_remove(const BucketOptions& o) {
   const fs::path path = o.registry;
-  DirectoryLock lock(path);
+  broker::RegistryLock lock(path);
   Registry registry = load_existing(path);
   require_bucket(registry, o.id, path);
   registry.remove_bucket(o.id);

@@ -2,11 +2,11 @@
 
 #include "cli.hpp"
 #include "exit_codes.hpp"
-#include "registry_lock.hpp"
 #include "signals.hpp"
 
 #include <mqfleet/broker/credentials.hpp>
 #include <mqfleet/broker/device_registry.hpp>
+#include <mqfleet/broker/registry_lock.hpp>
 #include <mqfleet/error.hpp>
 
 #include <fmt/format.h>
@@ -16,14 +16,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <poll.h>
 #include <sstream>
-#include <sys/file.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -141,7 +139,7 @@ Registry load_existing(const fs::path& path) {
 
 int run_add(const DeviceOptions& options) {
   const fs::path path = options.registry;
-  DirectoryLock lock(path);
+  broker::RegistryLock lock(path);
   std::error_code ec;
   Registry registry = fs::exists(path, ec) ? Registry::load(path) : Registry();
   if (registry.find_device(options.account, options.device) != nullptr)
@@ -168,7 +166,7 @@ void require_device(const Registry& registry, const DeviceOptions& options, cons
 
 int run_set_credential(const DeviceOptions& options) {
   const fs::path path = options.registry;
-  DirectoryLock lock(path);
+  broker::RegistryLock lock(path);
   Registry registry = load_existing(path);
   require_device(registry, options, path);
   bool generated = false;
@@ -183,7 +181,7 @@ int run_set_credential(const DeviceOptions& options) {
 
 int run_remove(const DeviceOptions& options) {
   const fs::path path = options.registry;
-  DirectoryLock lock(path);
+  broker::RegistryLock lock(path);
   Registry registry = load_existing(path);
   require_device(registry, options, path);
   registry.remove_device(options.account, options.device);

@@ -2,19 +2,15 @@
 
 #include <mqfleet/broker/credentials.hpp>
 #include <mqfleet/broker/device_registry.hpp>
+#include <mqfleet/broker/registry_lock.hpp>
 #include <mqfleet/error.hpp>
 #include <mqfleet/profile_resolve.hpp>
 #include <mqfleet/sim/credentials_file.hpp>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <fcntl.h>
 #include <map>
 #include <set>
-#include <sys/file.h>
-#include <unistd.h>
 
 namespace mqfleet::provision {
 
@@ -50,18 +46,6 @@ std::string known_secret(const sim::Scenario& scenario, const sim::FleetSpec& fl
 
 } // namespace
 
-RegistryDirectoryLock::RegistryDirectoryLock(const fs::path& registry) {
-  const auto directory = registry.has_parent_path() ? registry.parent_path() : fs::path(".");
-  m_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (m_fd < 0)
-    throw ConfigError(std::string("cannot open the registry's directory: ") + std::strerror(errno), registry.string(),
-                      "create the directory first");
-  while (::flock(m_fd, LOCK_EX) != 0 && errno == EINTR) {
-  }
-}
-
-RegistryDirectoryLock::~RegistryDirectoryLock() { ::close(m_fd); }
-
 std::uint64_t ProvisionSummary::devices() const noexcept {
   std::uint64_t n = 0;
   for (const auto& f : fleets) n += f.devices;
@@ -78,7 +62,7 @@ ProvisionSummary provision_scenario(const sim::Scenario& scenario, const Provisi
   if (options.registry.empty())
     throw ConfigError("no registry file given", "--registry", "name the broker's registry file");
   const std::uint32_t iterations = options.iterations == 0 ? broker::k_default_pbkdf2_iterations : options.iterations;
-  RegistryDirectoryLock lock(options.registry);
+  broker::RegistryLock lock(options.registry);
   std::error_code ec;
   broker::Registry registry = fs::exists(options.registry, ec) ? broker::Registry::load(options.registry) : broker::Registry();
 

@@ -1,5 +1,6 @@
 #include <mqfleet/broker/credentials.hpp>
 #include <mqfleet/broker/device_registry.hpp>
+#include <mqfleet/broker/registry_lock.hpp>
 
 #include <mqfleet/error.hpp>
 
@@ -7,7 +8,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace mqfleet::broker;
 
@@ -150,4 +155,27 @@ TEST(DeviceRegistry, SharedSnapshotSwap) {
   current = std::make_shared<const Registry>();
   EXPECT_NE(reader->find_account("jt"), nullptr);
   EXPECT_EQ(current->find_account("jt"), nullptr);
+}
+
+// The one registry lock of `mqfleet device`, `mqfleet bucket` and `sim --provision`: an
+// flock on the registry's directory, held until destruction (probed without blocking).
+TEST(RegistryLock, HoldsAnExclusiveFlockOnTheRegistrysDirectory) {
+  mqfleet::test::TempDir dir;
+  const auto probe = [&] {
+    const int fd = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    EXPECT_GE(fd, 0);
+    const bool free = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+    const int error = errno;
+    ::close(fd);
+    if (!free) {
+      EXPECT_EQ(error, EWOULDBLOCK);
+    }
+    return free;
+  };
+  {
+    RegistryLock lock(dir.file("registry.json"));
+    EXPECT_FALSE(probe());
+  }
+  EXPECT_TRUE(probe());
+  EXPECT_THROW(RegistryLock(dir.file("missing/registry.json")), mqfleet::ConfigError);
 }

@@ -44,25 +44,11 @@ struct ProvisionSummary {
 };
 
 /// Registers every device of `scenario` in `options.registry` and writes the generated
-/// secrets of provisioned fleets. Holds an flock on the registry's directory (the one
+/// secrets of provisioned fleets. Holds the registry's lock (broker::RegistryLock, the one
 /// `mqfleet device` takes) while it reads, edits and writes. Writes the credentials files
 /// before the registry, so an interrupted run never leaves registered secrets that no
 /// file holds. Throws ConfigError (never quoting a secret) when a fleet has no account,
 /// a credential cannot be read, or a device id is not valid in the registry.
 ProvisionSummary provision_scenario(const sim::Scenario& scenario, const ProvisionOptions& options);
-
-/// An exclusive flock on the directory of a registry file, released on destruction. The
-/// file itself is replaced by rename, so it cannot carry the lock.
-class RegistryDirectoryLock {
-public:
-  /// Locks the directory of `registry`; throws ConfigError when it cannot be opened.
-  explicit RegistryDirectoryLock(const std::filesystem::path& registry);
-  ~RegistryDirectoryLock();
-  RegistryDirectoryLock(const RegistryDirectoryLock&) = delete;
-  RegistryDirectoryLock& operator=(const RegistryDirectoryLock&) = delete;
-
-private:
-  int m_fd = -1;
-};
 
 } // namespace mqfleet::provision
