@@ -15,27 +15,18 @@
 #   --threads   simulator event loop threads (default 2)
 #   --commands  commands sent in the second run (default 300; 0 = subscribe only)
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
 
 build=build/release
 devices=10000
 duration=60s
 threads=2
 commands=300
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --build) build=$2; shift 2 ;;
-    --devices) devices=$2; shift 2 ;;
-    --duration) duration=$2; shift 2 ;;
-    --threads) threads=$2; shift 2 ;;
-    --commands) commands=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
-    *) echo "unknown argument: $1" >&2; exit 2 ;;
-  esac
-done
+bench_parse_options "build devices duration threads commands" "$@"
 
 mqfleet=$build/apps/mqfleet/mqfleet
-[[ -x $mqfleet ]] || { echo "missing $mqfleet: cmake --build $build --target mqfleet" >&2; exit 2; }
-[[ -x /usr/bin/time ]] || { echo "GNU time (/usr/bin/time) is needed" >&2; exit 2; }
+bench_require "$mqfleet" /usr/bin/time
 /usr/bin/python3 -c 'import paho.mqtt.client' 2>/dev/null ||
   { echo "python3-paho-mqtt (for /usr/bin/python3) is needed" >&2; exit 2; }
 case "$duration" in
@@ -44,35 +35,17 @@ case "$duration" in
   *) duration_s=$duration ;;
 esac
 [[ $duration_s =~ ^[0-9]+$ ]] || { echo "--duration: whole seconds or minutes (60s, 2m), not $duration" >&2; exit 2; }
-here=$(cd "$(dirname "$0")" && pwd)
 
 # 10,000 connections need 10,000 descriptors in the simulator and in the broker.
-ulimit -n "$(ulimit -Hn)"
-if (( $(ulimit -n) < devices + 200 )); then
-  echo "ulimit -n is $(ulimit -n): too low for $devices devices" >&2
+if ! limit=$(bench_raise_nofile $((devices + 200))); then
+  echo "ulimit -n is $limit: too low for $devices devices" >&2
   exit 2
 fi
 
-work=$(mktemp -d)
-broker_pid=
-commander_pid=
-cleanup() {
-  [[ -n $commander_pid ]] && kill "$commander_pid" 2>/dev/null && wait "$commander_pid" 2>/dev/null
-  [[ -n $broker_pid ]] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
+bench_workdir
 # --sys-interval 1: sim_commands.py waits for $SYS/broker/clients/connected.
-"$mqfleet" broker --port 0 --allow-anonymous --sys-interval 1 >"$work/broker.out" 2>"$work/broker.log" &
-broker_pid=$!
-port=
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*"listening".*"mqtt":\([0-9]*\).*/\1/p' "$work/broker.out" | head -1)
-  [[ -n $port ]] && break
-  sleep 0.1
-done
-[[ -n $port ]] || { echo "the broker did not start" >&2; cat "$work/broker.log" >&2; exit 1; }
+bench_start_broker "$mqfleet" --allow-anonymous --sys-interval 1
+port=$broker_port
 
 # scenario NAME WITH_COMMANDS: writes $work/NAME.json
 scenario() {
@@ -99,12 +72,15 @@ JSON
 # 1 when commands were lost.
 measure() {
   local name=$1 with_commands=$2
-  commander_pid=
+  local commander_pid=
   rm -f "$work/$name.commands.json"
   if [[ $with_commands == 1 ]] && (( commands > 0 )); then
+    # Every device should be connected 20 s after its ramp (2,000/s) ended.
     /usr/bin/python3 "$here/sim_commands.py" --port "$port" --devices "$devices" --count "$commands" \
-      --duration "$duration_s" --out "$work/$name.commands.json" 2>"$work/$name.commands.err" &
+      --duration "$duration_s" --ready-timeout $(( devices / 2000 + 20 )) --out "$work/$name.commands.json" \
+      2>"$work/$name.commands.err" &
     commander_pid=$!
+    bench_track "$commander_pid"
   fi
   /usr/bin/time -f '%e %U %S %M' -o "$work/$name.time" \
     "$mqfleet" sim "$work/$name.json" --threads "$threads" --no-progress --report "$work/$name.report.json" \
@@ -113,10 +89,10 @@ measure() {
   if [[ -n $commander_pid ]]; then
     local status=0
     wait "$commander_pid" || status=$?
-    commander_pid=
     if (( status != 0 )); then
       echo "$name: the command sender failed (exit $status)" >&2; cat "$work/$name.commands.err" >&2; exit 1
     fi
+    cat "$work/$name.commands.err" >&2 # its warnings, if any
   fi
   read -r wall user sys rss_kb <"$work/$name.time"
   /usr/bin/python3 - "$name" "$wall" "$user" "$sys" "$rss_kb" "$work/$name.report.json" \
@@ -133,7 +109,7 @@ if not os.path.exists(commands):
 c = json.load(open(commands))
 rtt = r.get("command_rtt", {})
 fmt = lambda v: "-" if v is None else f"{v:.1f} ms"
-print(f"{'':<22} commands sent {c['sent']}  received {r['commands_received']}  answered {r['commands_answered']}  "
+print(f"{'':<22} commands sent {c['sent']} (devices connected {c['devices_connected_at_start']})  received {r['commands_received']}  answered {r['commands_answered']}  "
       f"dropped {r['commands_dropped']}  replies seen by the sender {c['acked']}  "
       f"({c['send_rate_per_s']}/s)  RTT p99 {fmt(rtt.get('p99_ms'))} (sim: receive -> reply acked), "
       f"{fmt(c['rtt_p99_ms'])} (sender: command -> reply)")
