@@ -15,29 +15,21 @@
 #   --messages    messages per publisher (default 20000: 1,000,000 points per ON run)
 #   --payload     payload bytes (default 96)
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
 
 build=build/release
 runs=3
 publishers=50
 messages=20000
 payload=96
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --build) build=$2; shift 2 ;;
-    --runs) runs=$2; shift 2 ;;
-    --publishers) publishers=$2; shift 2 ;;
-    --messages) messages=$2; shift 2 ;;
-    --payload) payload=$2; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
-    *) echo "unknown argument: $1" >&2; exit 2 ;;
-  esac
-done
+bench_parse_options "build runs publishers messages payload" "$@"
 
 mqfleet=$build/apps/mqfleet/mqfleet
 load=$build/bench/broker_load/broker_load
-[[ -x $mqfleet && -x $load ]] || { echo "build $mqfleet and $load first" >&2; exit 2; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+bench_require "$mqfleet" "$load"
+# The broker of each run is started inside run_once's subshell, so it stops it itself.
+bench_workdir
 
 # One account, every load connection a device with the same credential.
 export BENCH_SECRET=bench-secret-0123456789

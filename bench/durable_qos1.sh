@@ -15,44 +15,30 @@
 #   --messages    messages per publisher (default 5000)
 #   --window      end-to-end in-flight messages per publisher (default 16)
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
 
 build=build/release
 publishers=10
 messages=5000
 window=16
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --build) build=$2; shift 2 ;;
-    --publishers) publishers=$2; shift 2 ;;
-    --messages) messages=$2; shift 2 ;;
-    --window) window=$2; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
-    *) echo "unknown argument: $1" >&2; exit 2 ;;
-  esac
-done
+bench_parse_options "build publishers messages window" "$@"
 bin=$build/apps/mqfleet/mqfleet
 load=$build/bench/broker_load/broker_load
-[[ -x $bin && -x $load ]] || { echo "missing $bin or $load" >&2; exit 2; }
-client=$(cd "$(dirname "$0")" && pwd)/../tests/e2e/py/durable_client.py
-work=$(mktemp -d)
-broker_pid=
-cleanup() { [[ -n $broker_pid ]] && kill "$broker_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
+bench_require "$bin" "$load"
+client=$here/../tests/e2e/py/durable_client.py
+bench_workdir
 
 run() { # label, broker flags...
   local label=$1; shift
   rm -rf "$work/data"
-  "$bin" broker --bind 127.0.0.1 --port 0 --allow-anonymous --sys-interval 0 --max-queued 0 "$@" \
-    >"$work/out" 2>"$work/log" &
-  broker_pid=$!
-  for _ in $(seq 1 100); do grep -q listening "$work/out" && break; sleep 0.1; done
-  local port
-  port=$(sed -n 's/.*"mqtt":\([0-9]*\).*/\1/p' "$work/out")
+  bench_start_broker "$bin" --allow-anonymous --sys-interval 0 --max-queued 0 "$@"
+  local port=$broker_port
   /usr/bin/python3 -B "$client" subscribe --port "$port" --client-id bench-persistent --topic bench/durable >/dev/null
   local result
   result=$("$load" -p "$port" --publishers "$publishers" --subscribers 1 -q 1 --messages "$messages" \
     --payload 64 --window "$window" --topic bench/durable)
-  kill "$broker_pid"; wait "$broker_pid" 2>/dev/null || true; broker_pid=
+  bench_stop_broker
   local size=0
   [[ -d $work/data ]] && size=$(du -sk "$work/data" | cut -f1)
   printf '%-26s %s  state dir %s KiB\n' "$label" "$result" "$size"

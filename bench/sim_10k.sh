@@ -43,8 +43,10 @@ if ! limit=$(bench_raise_nofile $((devices + 200))); then
 fi
 
 bench_workdir
-# --sys-interval 1: sim_commands.py waits for $SYS/broker/clients/connected.
-bench_start_broker "$mqfleet" --allow-anonymous --sys-interval 1
+# --sys-interval 1: sim_commands.py waits for $SYS/broker/clients/connected. The command
+# sender is one connection more than the devices: --max-connections (default 10,000)
+# must leave room for it, or one device is refused all run long.
+bench_start_broker "$mqfleet" --allow-anonymous --sys-interval 1 --max-connections $((devices + 100))
 port=$broker_port
 
 # scenario NAME WITH_COMMANDS: writes $work/NAME.json
