@@ -118,6 +118,36 @@ TEST(BucketWriter, FullQueueDropsCountsAndLogs) {
   }
 }
 
+TEST(BucketWriter, ByteBoundDropsBigPayloadsButKeepsThePointsBefore) {
+  test::TempDir dir;
+  WriterOptions options;
+  options.queue_bytes = 1000; // device + topic + payload bytes waiting
+  options.batch_size = 1'000'000;
+  options.commit_window = std::chrono::milliseconds(60'000);
+  BucketWriter writer(dir.path(), options);
+  const auto key = writer.bucket_key("b");
+  const std::string padding(300, 'x');
+  std::size_t accepted = 0;
+  for (int i = 0; i < 10; ++i) {
+    const std::string payload = "{\"ts\":" + std::to_string(i) + ",\"p\":\"" + padding + "\"}";
+    accepted += writer.enqueue(key, "dev", "t/x", payload, 1) ? 1 : 0;
+  }
+  writer.flush();
+  // 3 points of ~320 bytes fit in 1000 bytes; the writer may have emptied the queue early.
+  EXPECT_GE(accepted, 3u);
+  EXPECT_EQ(writer.counters().dropped, 10u - accepted);
+  writer.stop();
+  BucketDatabase db(dir.path(), false);
+  const auto points = all_points(db, "b");
+  ASSERT_EQ(points.size(), accepted);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    EXPECT_EQ(points[i].device, "dev");
+    EXPECT_EQ(points[i].topic, "t/x");
+    EXPECT_EQ(points[i].ts, static_cast<EpochMs>(i));
+    EXPECT_NE(points[i].payload.find(padding), std::string::npos);
+  }
+}
+
 TEST(BucketIngest, RoutesByAccountFilterAndEnabledFlag) {
   test::TempDir dir;
   broker::Registry registry;
