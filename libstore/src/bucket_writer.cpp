@@ -5,6 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cstdio>
 
 namespace mqfleet::store {
@@ -107,6 +111,11 @@ void BucketWriter::log(const std::string& line) const {
 }
 
 void BucketWriter::run() {
+  if (m_options.writer_nice > 0) {
+    // Only this thread: when the CPU is saturated, the io threads (delivery) go first.
+    const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+    (void)::setpriority(PRIO_PROCESS, tid, m_options.writer_nice);
+  }
   Batch batch;
   std::map<std::int64_t, std::uint64_t> dropped;
   std::unique_lock lock(m_mutex);

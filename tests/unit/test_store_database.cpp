@@ -11,7 +11,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 
 namespace mqfleet::store {
 namespace {
@@ -146,6 +150,39 @@ TEST(BucketWriter, ByteBoundDropsBigPayloadsButKeepsThePointsBefore) {
     EXPECT_EQ(points[i].ts, static_cast<EpochMs>(i));
     EXPECT_NE(points[i].payload.find(padding), std::string::npos);
   }
+}
+
+namespace {
+
+/// Nice values of this process's threads, from /proc/self/task/*/stat (field 19).
+std::vector<int> thread_nice_values() {
+  std::vector<int> values;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close = stat.rfind(')'); // the thread name may contain spaces
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i)
+      if (i == 19) values.push_back(std::stoi(field));
+  }
+  return values;
+}
+
+} // namespace
+
+TEST(BucketWriter, WriterThreadRunsAtTheRequestedNiceValue) {
+  test::TempDir dir;
+  WriterOptions options;
+  options.writer_nice = 7;
+  BucketWriter writer(dir.path(), options);
+  const auto key = writer.bucket_key("b");
+  ASSERT_TRUE(writer.enqueue(key, "d", "t", "{\"ts\":1}", 1));
+  writer.flush(); // the writer thread has committed the point, so it set its priority first
+  const auto values = thread_nice_values();
+  EXPECT_EQ(std::count(values.begin(), values.end(), 7), 1) << "exactly the writer thread";
+  EXPECT_GE(std::count(values.begin(), values.end(), 0), 1) << "the test's own thread is unchanged";
 }
 
 TEST(BucketIngest, RoutesByAccountFilterAndEnabledFlag) {

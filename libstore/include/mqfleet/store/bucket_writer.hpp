@@ -38,6 +38,7 @@ struct WriterOptions {
   std::size_t queue_bytes = 64u << 20;                 ///< bytes waiting before drops
   std::size_t batch_size = 20'000;                     ///< commit early at this many waiting
   std::chrono::milliseconds commit_window{100};        ///< longest a point waits for its commit
+  int writer_nice = 0;                                 ///< the writer thread's nice value (0 = the process's)
   std::function<void(std::string_view line)> log_sink; ///< JSON log lines (any thread)
 };
 
