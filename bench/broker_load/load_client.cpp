@@ -133,6 +133,7 @@ public:
       m_payload.assign(std::max<std::size_t>(m_options.payload_size, 16), 'x');
     }
     const auto start = Clock::now();
+    m_start = start;
     auto last_progress = start;
     std::uint64_t last_received = 0;
     while (m_received < result.expected || !all_acked()) {
@@ -140,7 +141,7 @@ public:
       for (auto& c : m_connections)
         if (c->role == Role::publisher) more |= feed(*c);
       flush_all();
-      poll(more ? 0 : 5);
+      poll(more ? 0 : m_options.rate > 0 ? 1 : 5);
       if (m_received != last_received) {
         last_received = m_received;
         last_progress = Clock::now();
@@ -227,7 +228,14 @@ private:
     std::uint64_t in_flight = c.sent - std::min(completed, c.sent);
     if (m_options.qos > 0) in_flight = std::max(in_flight, c.sent - c.acked);
     if (in_flight >= m_options.window) return false;
-    const std::uint64_t batch = std::min(m_options.window - in_flight, m_options.messages - c.sent);
+    std::uint64_t batch = std::min(m_options.window - in_flight, m_options.messages - c.sent);
+    if (m_options.rate > 0) {
+      // Open loop on top of the window: this publisher's share of the rate so far.
+      const double elapsed = std::chrono::duration<double>(Clock::now() - m_start).count();
+      const auto due = static_cast<std::uint64_t>(elapsed * m_options.rate / m_options.publishers) + 1;
+      if (due <= c.sent) return false;
+      batch = std::min(batch, due - c.sent);
+    }
     for (std::uint64_t i = 0; i < batch; ++i) {
       const auto index = static_cast<std::uint32_t>(c.index);
       const std::int64_t stamp = now_ns();
@@ -355,6 +363,7 @@ private:
   std::vector<Connection*> m_publishers;
   std::vector<std::uint32_t> m_latencies_us;
   std::string m_payload;
+  Clock::time_point m_start{}; ///< first publish, for --rate
   std::uint64_t m_received = 0;
 };
 

@@ -25,6 +25,7 @@ struct LoadOptions {
   double stall_seconds = 15;      ///< give up after this long without a delivery
   int max_connecting = 256;       ///< connection attempts in progress at once
   bool json = false;              ///< payloads are JSON objects (index and send time as hex)
+  double rate = 0;                ///< total publishes per second over all publishers; 0 = closed loop only
   std::string username;           ///< CONNECT username (account); empty = none
   std::string password;           ///< CONNECT password
   std::string id_prefix;          ///< client ids are <prefix>p<N> / s<N>; empty = bl-<pid>-

@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   app.add_option("--window", options.window, "end-to-end in-flight messages per publisher");
   app.add_option("--topic", options.topic);
   app.add_flag("--json", options.json, "JSON-object payloads (for data buckets)");
+  app.add_option("--rate", options.rate, "total publishes per second (open loop within the window); 0 = closed loop")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--username", options.username, "CONNECT username (account)");
   app.add_option("--password", options.password, "CONNECT password");
   app.add_option("--id-prefix", options.id_prefix, "client ids <prefix>p<N> / <prefix>s<N>");

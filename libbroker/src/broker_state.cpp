@@ -6,6 +6,14 @@
 #include <algorithm>
 
 namespace mqfleet::broker {
+namespace {
+
+/// The bucket writer's nice value: with the CPU saturated, delivery gets the larger share
+/// and the writer the rest (its queue absorbs bursts; beyond it points are dropped and
+/// counted), yet the writer is not starved (docs/buckets.md).
+constexpr int k_bucket_writer_nice = 5;
+
+} // namespace
 
 BrokerState::BrokerState(const BrokerConfig& config, BrokerStats& stats)
     : m_config(config), m_stats(stats), m_tree(config.allow_anonymous ? 0 : 1),
@@ -22,6 +30,7 @@ void BrokerState::open_buckets() {
   if (m_config.data_dir.empty() || m_bucket_writer) return;
   store::WriterOptions options;
   options.log_sink = m_config.log_sink;
+  options.writer_nice = k_bucket_writer_nice;
   m_bucket_writer = std::make_unique<store::BucketWriter>(m_config.data_dir, std::move(options));
   m_ingest = std::make_unique<BucketIngest>(*m_bucket_writer);
 }

@@ -5,6 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cstdio>
 
 namespace mqfleet::store {
@@ -25,7 +29,7 @@ std::string log_line(const char* event, nlohmann::json fields) {
 
 BucketWriter::BucketWriter(const std::filesystem::path& data_dir, WriterOptions options)
     : m_options(std::move(options)), m_db(std::make_unique<BucketDatabase>(data_dir, true)) {
-  m_queue.reserve(1024);
+  m_queue.items.reserve(1024);
   m_thread = std::thread([this] { run(); });
 }
 
@@ -44,10 +48,11 @@ std::int64_t BucketWriter::bucket_key(std::string_view id) {
 
 bool BucketWriter::enqueue(std::int64_t bucket, std::string_view device, std::string_view topic,
                            std::string_view payload, EpochMs received_ms) {
-  Item item{bucket, received_ms, std::string(device), std::string(topic), std::string(payload)};
+  const std::size_t size = device.size() + topic.size() + payload.size();
   std::unique_lock lock(m_mutex);
   if (m_stopping) return false;
-  if (m_queue.size() >= m_options.queue_capacity) {
+  if (m_queue.items.size() >= m_options.queue_capacity ||
+      (!m_queue.items.empty() && m_queue.bytes.size() + size > m_options.queue_bytes)) {
     ++m_dropped[bucket];
     ++m_counters.dropped;
     const auto now = std::chrono::steady_clock::now();
@@ -55,14 +60,22 @@ bool BucketWriter::enqueue(std::int64_t bucket, std::string_view device, std::st
       m_last_drop_log = now;
       const auto total = m_counters.dropped;
       lock.unlock();
-      log(log_line("bucket_queue_full", {{"dropped_total", total}, {"capacity", m_options.queue_capacity}}));
+      log(log_line("bucket_queue_full", {{"dropped_total", total},
+                                         {"capacity", m_options.queue_capacity},
+                                         {"capacity_bytes", m_options.queue_bytes}}));
     }
     return false;
   }
-  const bool was_empty = m_queue.empty();
-  m_queue.push_back(std::move(item));
+  auto& bytes = m_queue.bytes;
+  const std::size_t offset = bytes.size();
+  bytes.insert(bytes.end(), device.begin(), device.end());
+  bytes.insert(bytes.end(), topic.begin(), topic.end());
+  bytes.insert(bytes.end(), payload.begin(), payload.end());
+  m_queue.items.push_back(Item{bucket, received_ms, offset, static_cast<std::uint32_t>(device.size()),
+                               static_cast<std::uint32_t>(topic.size()), static_cast<std::uint32_t>(payload.size())});
+  const bool was_empty = m_queue.items.size() == 1;
   ++m_enqueued;
-  const bool wake = was_empty || m_queue.size() == m_options.batch_size;
+  const bool wake = was_empty || m_queue.items.size() == m_options.batch_size;
   lock.unlock();
   if (wake) m_wake.notify_one();
   return true;
@@ -98,22 +111,27 @@ void BucketWriter::log(const std::string& line) const {
 }
 
 void BucketWriter::run() {
-  std::vector<Item> batch;
+  if (m_options.writer_nice > 0) {
+    // Only this thread: when the CPU is saturated, the io threads (delivery) go first.
+    const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+    (void)::setpriority(PRIO_PROCESS, tid, m_options.writer_nice);
+  }
+  Batch batch;
   std::map<std::int64_t, std::uint64_t> dropped;
   std::unique_lock lock(m_mutex);
   for (;;) {
-    m_wake.wait(lock, [&] { return m_stopping || m_flush || !m_queue.empty() || !m_dropped.empty(); });
+    m_wake.wait(lock, [&] { return m_stopping || m_flush || !m_queue.items.empty() || !m_dropped.empty(); });
     if (!m_stopping && !m_flush) {
       // The commit window: gather what arrives in it into one transaction.
       const auto deadline = std::chrono::steady_clock::now() + m_options.commit_window;
       m_wake.wait_until(lock, deadline,
-                        [&] { return m_stopping || m_flush || m_queue.size() >= m_options.batch_size; });
+                        [&] { return m_stopping || m_flush || m_queue.items.size() >= m_options.batch_size; });
     }
     m_flush = false;
-    batch.swap(m_queue);
+    std::swap(batch, m_queue);
     dropped.swap(m_dropped);
     const auto upto = m_enqueued;
-    if (batch.empty() && dropped.empty()) {
+    if (batch.items.empty() && dropped.empty()) {
       m_done = upto;
       m_idle.notify_all();
       if (m_stopping) break;
@@ -121,7 +139,8 @@ void BucketWriter::run() {
     }
     lock.unlock();
     write_batch(batch, dropped);
-    batch.clear();
+    batch.items.clear();
+    batch.bytes.clear();
     dropped.clear();
     lock.lock();
     m_done = upto;
@@ -129,7 +148,7 @@ void BucketWriter::run() {
   }
 }
 
-void BucketWriter::write_batch(std::vector<Item>& batch, std::map<std::int64_t, std::uint64_t>& dropped) {
+void BucketWriter::write_batch(const Batch& batch, std::map<std::int64_t, std::uint64_t>& dropped) {
   std::map<std::int64_t, std::uint64_t> rejected;
   std::vector<std::string> reject_logs;
   std::uint64_t stored = 0;
@@ -137,11 +156,15 @@ void BucketWriter::write_batch(std::vector<Item>& batch, std::map<std::int64_t, 
   std::lock_guard db_lock(m_db_mutex);
   try {
     m_db->begin();
-    for (auto& item : batch) {
-      const auto ts = payload_timestamp(item.payload, item.received_ms);
+    for (const auto& item : batch.items) {
+      const char* base = batch.bytes.data() + item.offset;
+      const std::string_view device(base, item.device_size);
+      const std::string_view topic(base + item.device_size, item.topic_size);
+      const std::string_view payload(base + item.device_size + item.topic_size, item.payload_size);
+      const auto ts = payload_timestamp(payload, item.received_ms);
       if (!ts) {
         ++rejected[item.bucket];
-        auto& logged = m_reject_logged[item.device];
+        auto& logged = m_reject_logged[std::string(device)];
         if (logged == std::chrono::steady_clock::time_point{} || now - logged >= std::chrono::minutes(1)) {
           logged = now;
           std::string bucket_id;
@@ -150,13 +173,13 @@ void BucketWriter::write_batch(std::vector<Item>& batch, std::map<std::int64_t, 
             bucket_id = m_bucket_ids[item.bucket];
           }
           reject_logs.push_back(log_line("bucket_rejected", {{"bucket", bucket_id},
-                                                             {"device", item.device},
-                                                             {"topic", item.topic},
+                                                             {"device", device},
+                                                             {"topic", topic},
                                                              {"reason", "payload is not a JSON object"}}));
         }
         continue;
       }
-      m_db->insert(item.bucket, m_db->device_key(item.device), *ts, item.topic, item.payload);
+      m_db->insert(item.bucket, m_db->device_key(device), *ts, topic, payload);
       ++stored;
     }
     std::map<std::int64_t, std::pair<std::uint64_t, std::uint64_t>> counters;
@@ -166,7 +189,7 @@ void BucketWriter::write_batch(std::vector<Item>& batch, std::map<std::int64_t, 
     m_db->commit();
   } catch (const std::exception& e) {
     m_db->rollback();
-    log(log_line("bucket_write_failed", {{"error", e.what()}, {"lost", batch.size()}}));
+    log(log_line("bucket_write_failed", {{"error", e.what()}, {"lost", batch.items.size()}}));
     return;
   }
   for (const auto& line : reject_logs) log(line);

@@ -11,7 +11,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 
 namespace mqfleet::store {
 namespace {
@@ -116,6 +120,69 @@ TEST(BucketWriter, FullQueueDropsCountsAndLogs) {
     ASSERT_FALSE(logs.empty());
     EXPECT_NE(logs.front().find("bucket_queue_full"), std::string::npos);
   }
+}
+
+TEST(BucketWriter, ByteBoundDropsBigPayloadsButKeepsThePointsBefore) {
+  test::TempDir dir;
+  WriterOptions options;
+  options.queue_bytes = 1000; // device + topic + payload bytes waiting
+  options.batch_size = 1'000'000;
+  options.commit_window = std::chrono::milliseconds(60'000);
+  BucketWriter writer(dir.path(), options);
+  const auto key = writer.bucket_key("b");
+  const std::string padding(300, 'x');
+  std::size_t accepted = 0;
+  for (int i = 0; i < 10; ++i) {
+    const std::string payload = "{\"ts\":" + std::to_string(i) + ",\"p\":\"" + padding + "\"}";
+    accepted += writer.enqueue(key, "dev", "t/x", payload, 1) ? 1 : 0;
+  }
+  writer.flush();
+  // 3 points of ~320 bytes fit in 1000 bytes; the writer may have emptied the queue early.
+  EXPECT_GE(accepted, 3u);
+  EXPECT_EQ(writer.counters().dropped, 10u - accepted);
+  writer.stop();
+  BucketDatabase db(dir.path(), false);
+  const auto points = all_points(db, "b");
+  ASSERT_EQ(points.size(), accepted);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    EXPECT_EQ(points[i].device, "dev");
+    EXPECT_EQ(points[i].topic, "t/x");
+    EXPECT_EQ(points[i].ts, static_cast<EpochMs>(i));
+    EXPECT_NE(points[i].payload.find(padding), std::string::npos);
+  }
+}
+
+namespace {
+
+/// Nice values of this process's threads, from /proc/self/task/*/stat (field 19).
+std::vector<int> thread_nice_values() {
+  std::vector<int> values;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close = stat.rfind(')'); // the thread name may contain spaces
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i)
+      if (i == 19) values.push_back(std::stoi(field));
+  }
+  return values;
+}
+
+} // namespace
+
+TEST(BucketWriter, WriterThreadRunsAtTheRequestedNiceValue) {
+  test::TempDir dir;
+  WriterOptions options;
+  options.writer_nice = 7;
+  BucketWriter writer(dir.path(), options);
+  const auto key = writer.bucket_key("b");
+  ASSERT_TRUE(writer.enqueue(key, "d", "t", "{\"ts\":1}", 1));
+  writer.flush(); // the writer thread has committed the point, so it set its priority first
+  const auto values = thread_nice_values();
+  EXPECT_EQ(std::count(values.begin(), values.end(), 7), 1) << "exactly the writer thread";
+  EXPECT_GE(std::count(values.begin(), values.end(), 0), 1) << "the test's own thread is unchanged";
 }
 
 TEST(BucketIngest, RoutesByAccountFilterAndEnabledFlag) {

@@ -6,7 +6,7 @@
 //   point (sooner when `batch_size` points are waiting). A crash loses at most what was
 //   queued or committed less than one window ago.
 // * Back-pressure: enqueue() never blocks. When the queue holds `queue_capacity` points
-//   the new point is dropped, counted per bucket (`dropped` in stats) and logged at most
+//   or `queue_bytes` bytes of device ids, topics and payloads, the new point is dropped, counted per bucket (`dropped` in stats) and logged at most
 //   once per second.
 // * Rejected payloads (not a JSON object) are counted per bucket and logged at most once
 //   per device per minute.
@@ -35,8 +35,10 @@ class BucketDatabase;
 /// Tuning of the writer.
 struct WriterOptions {
   std::size_t queue_capacity = 200'000;                ///< points waiting before drops
+  std::size_t queue_bytes = 64u << 20;                 ///< bytes waiting before drops
   std::size_t batch_size = 20'000;                     ///< commit early at this many waiting
   std::chrono::milliseconds commit_window{100};        ///< longest a point waits for its commit
+  int writer_nice = 0;                                 ///< the writer thread's nice value (0 = the process's)
   std::function<void(std::string_view line)> log_sink; ///< JSON log lines (any thread)
 };
 
@@ -70,16 +72,24 @@ public:
   WriterCounters counters() const;
 
 private:
+  /// One queued point; its device id, topic and payload follow each other in Batch::bytes.
   struct Item {
     std::int64_t bucket;
     EpochMs received_ms;
-    std::string device;
-    std::string topic;
-    std::string payload;
+    std::size_t offset;
+    std::uint32_t device_size;
+    std::uint32_t topic_size;
+    std::uint32_t payload_size;
+  };
+  /// Queued points in two flat buffers, so queueing a point allocates nothing per point
+  /// and the writer thread frees nothing the io threads allocated.
+  struct Batch {
+    std::vector<Item> items;
+    std::vector<char> bytes;
   };
 
   void run();
-  void write_batch(std::vector<Item>& batch, std::map<std::int64_t, std::uint64_t>& dropped);
+  void write_batch(const Batch& batch, std::map<std::int64_t, std::uint64_t>& dropped);
   void log(const std::string& line) const;
 
   WriterOptions m_options;
@@ -88,7 +98,7 @@ private:
   mutable std::mutex m_mutex;
   std::condition_variable m_wake;
   std::condition_variable m_idle;
-  std::vector<Item> m_queue;
+  Batch m_queue;
   std::map<std::int64_t, std::uint64_t> m_dropped; ///< per bucket, not yet written
   std::uint64_t m_enqueued = 0;                    ///< sequence of the last queued point
   std::uint64_t m_done = 0;                        ///< sequence of the last committed point
