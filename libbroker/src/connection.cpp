@@ -6,13 +6,19 @@ namespace mqfleet::broker {
 namespace {
 
 constexpr std::size_t k_read_chunk = 16 * 1024;
+/// Write buffers up to this capacity are released once drained (an idle connection
+/// keeps none); larger ones belong to a busy connection and are kept for the next burst.
+constexpr std::size_t k_release_write_capacity = 256;
+/// Write buffers above this capacity are shrunk after a write (memory after a burst).
+constexpr std::size_t k_max_kept_write_capacity = 64 * 1024;
 
 } // namespace
 
 Connection::Connection(Server& server, Socket socket, asio::ssl::context* tls)
     : m_server(server), m_socket(std::move(socket)), m_last_received(Clock::now()) {
   asio::error_code ec;
-  m_peer = m_socket.remote_endpoint(ec);
+  const auto endpoint = m_socket.remote_endpoint(ec);
+  if (!ec) m_peer = Peer(endpoint);
   if (tls != nullptr) m_tls = std::make_unique<Tls>(m_socket, *tls);
   m_socket.set_option(asio::ip::tcp::no_delay(true), ec);
   if (tls == nullptr) m_socket.non_blocking(true, ec);
@@ -20,9 +26,26 @@ Connection::Connection(Server& server, Socket socket, asio::ssl::context* tls)
 
 Connection::~Connection() = default;
 
-std::string Connection::peer() const {
-  if (m_peer.port() == 0) return "unknown";
-  return m_peer.address().to_string() + ":" + std::to_string(m_peer.port());
+Connection::Peer::Peer(const asio::ip::tcp::endpoint& endpoint) {
+  if (endpoint.address().is_v4()) {
+    m_v4 = endpoint.address().to_v4().to_uint();
+    m_port = endpoint.port();
+  } else {
+    m_other = std::make_unique<asio::ip::tcp::endpoint>(endpoint);
+  }
+}
+
+std::string Connection::Peer::to_string() const {
+  if (m_other) return m_other->address().to_string() + ":" + std::to_string(m_other->port());
+  if (m_port == 0) return "unknown";
+  return asio::ip::address_v4(m_v4).to_string() + ":" + std::to_string(m_port);
+}
+
+std::string Connection::peer() const { return m_peer.to_string(); }
+
+std::string& Connection::out_buffer() {
+  if (!m_out) m_out = std::make_unique<WriteBuffers>();
+  return m_out->pending;
 }
 
 template <class F> void Connection::with_stream(F&& f) {
@@ -106,26 +129,32 @@ void Connection::kick() {
 }
 
 void Connection::write_loop() {
-  if (m_pending.empty() || m_closed) {
+  if (!m_out || m_out->pending.empty() || m_closed) {
     m_writing_now = false;
+    // Drained: give small buffers back, so an idle connection holds none.
+    if (m_out && m_out->pending.capacity() <= k_release_write_capacity &&
+        m_out->writing.capacity() <= k_release_write_capacity)
+      m_out.reset();
     if (m_close_after_write) close_now();
     return;
   }
   m_writing_now = true;
-  m_writing.swap(m_pending);
-  m_pending.clear();
-  const std::size_t total = m_writing.size();
+  std::string& writing = m_out->writing;
+  writing.swap(m_out->pending);
+  m_out->pending.clear();
+  const std::size_t total = writing.size();
   auto self = shared_from_this();
   with_stream([&](auto& stream) {
-    asio::async_write(stream, asio::buffer(m_writing), [self, total](const asio::error_code& ec, std::size_t) {
-      self->m_writing.clear();
+    asio::async_write(stream, asio::buffer(writing), [self, total](const asio::error_code& ec, std::size_t) {
+      std::string& written = self->m_out->writing;
+      written.clear();
       if (ec) {
         self->close_now();
         return;
       }
       self->m_server.stats().bytes_sent.fetch_add(total, std::memory_order_relaxed);
       // Give back memory after a burst so idle connections stay small.
-      if (self->m_writing.capacity() > 64 * 1024) std::string().swap(self->m_writing);
+      if (written.capacity() > k_max_kept_write_capacity) std::string().swap(written);
       self->write_loop();
       if (self->m_flush_after_write) {
         self->m_flush_after_write = false;

@@ -52,7 +52,7 @@ public:
   /// Encodes a packet for this client's version and queues it (batched writes).
   void send(const mqtt::Packet& packet);
   /// The buffer the next write takes; append encoded packets to it, then call kick().
-  std::string& out_buffer() noexcept { return m_pending; }
+  std::string& out_buffer();
   /// Starts writing what out_buffer() holds, unless a write is already running.
   void kick();
   /// Encodes session messages (PUBLISH/PUBREL) and writes them; messages too large for
@@ -83,6 +83,26 @@ private:
     std::vector<char> read_buffer;
   };
 
+  /// Encoded bytes on their way out. Out of line and released once drained while small,
+  /// so an idle connection holds no write buffers.
+  struct WriteBuffers {
+    std::string pending; ///< encoded packets waiting for the next write
+    std::string writing; ///< the write in progress
+  };
+  /// The peer address: IPv4 inline (the common case), anything else out of line.
+  class Peer {
+  public:
+    Peer() = default;
+    explicit Peer(const asio::ip::tcp::endpoint& endpoint);
+    /// "ip:port", or "unknown" when the address could not be read.
+    std::string to_string() const;
+
+  private:
+    std::unique_ptr<asio::ip::tcp::endpoint> m_other; ///< non-IPv4 peers only
+    std::uint32_t m_v4 = 0;                           ///< IPv4 address, host byte order
+    std::uint16_t m_port = 0;                         ///< 0 = unknown (or in m_other)
+  };
+
   void read_loop();
   void read_plain();
   void read_tls();
@@ -100,9 +120,8 @@ private:
   Socket m_socket;
   std::unique_ptr<Tls> m_tls;
   std::unique_ptr<Timer> m_keepalive_timer; ///< created while a keepalive check is armed
-  asio::ip::tcp::endpoint m_peer;
-  std::string m_pending; ///< encoded packets waiting for the next write
-  std::string m_writing; ///< the write in progress
+  std::unique_ptr<WriteBuffers> m_out; ///< null while nothing is being written
+  Peer m_peer;
   Clock::time_point m_last_received;
   std::uint32_t m_keepalive_grace_ms = 0;
   bool m_writing_now = false;

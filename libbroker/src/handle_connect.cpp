@@ -139,7 +139,6 @@ void handle_connect(Connection& connection, mqtt::Connect& packet) {
   wake_all(wake);
   client.session = attached.entry;
   client.connected = true;
-  client.connected_at = std::chrono::steady_clock::now();
   connection.server().stats().clients_connected.fetch_add(1, std::memory_order_relaxed);
   connection.server().stats().clients_total.fetch_add(1, std::memory_order_relaxed);
 
