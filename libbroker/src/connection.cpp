@@ -12,6 +12,19 @@ constexpr std::size_t k_release_write_capacity = 256;
 /// Write buffers above this capacity are shrunk after a write (memory after a burst).
 constexpr std::size_t k_max_kept_write_capacity = 64 * 1024;
 
+/// Allocates an Asio operation at its exact size. Asio's default (recycling) allocator
+/// rounds an operation up to a multiple of 16 plus a tag byte: the 80-byte read wait,
+/// which an idle connection keeps pending for its whole life, took a 112-byte heap chunk
+/// instead of 96.
+template <class T> struct ExactAllocator {
+  using value_type = T;
+  ExactAllocator() noexcept = default;
+  template <class U> ExactAllocator(const ExactAllocator<U>&) noexcept {}
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p); }
+  template <class U> bool operator==(const ExactAllocator<U>&) const noexcept { return true; }
+};
+
 } // namespace
 
 Connection::Connection(Server& server, Socket socket, asio::ssl::context* tls)
@@ -56,7 +69,7 @@ template <class F> void Connection::with_stream(F&& f) {
 }
 
 void Connection::start() {
-  auto self = shared_from_this();
+  auto self = ref();
   asio::dispatch(executor(), [self] {
     // A client must send CONNECT promptly; until then the keepalive check uses a
     // fixed connect timeout.
@@ -87,8 +100,8 @@ void Connection::read_loop() {
 // Plain TCP: wait for readability, then drain the socket into a per-thread buffer, so an
 // idle connection holds no read buffer at all.
 void Connection::read_plain() {
-  auto self = shared_from_this();
-  m_socket.async_wait(asio::socket_base::wait_read, [self](const asio::error_code& ec) {
+  auto self = ref();
+  m_socket.async_wait(asio::socket_base::wait_read, asio::bind_allocator(ExactAllocator<void>(), [self](const asio::error_code& ec) {
     if (ec) {
       self->close_now();
       return;
@@ -107,11 +120,11 @@ void Connection::read_plain() {
       if (n < buffer.size()) break;
     }
     self->read_loop();
-  });
+  }));
 }
 
 void Connection::read_tls() {
-  auto self = shared_from_this();
+  auto self = ref();
   if (m_tls->read_buffer.empty()) m_tls->read_buffer.resize(k_read_chunk);
   m_tls->stream.async_read_some(asio::buffer(m_tls->read_buffer), [self](const asio::error_code& ec, std::size_t n) {
     if (ec) {
@@ -143,7 +156,7 @@ void Connection::write_loop() {
   writing.swap(m_out->pending);
   m_out->pending.clear();
   const std::size_t total = writing.size();
-  auto self = shared_from_this();
+  auto self = ref();
   with_stream([&](auto& stream) {
     asio::async_write(stream, asio::buffer(writing), [self, total](const asio::error_code& ec, std::size_t) {
       std::string& written = self->m_out->writing;
@@ -199,7 +212,7 @@ void Connection::keepalive_check() {
   }
   if (!m_keepalive_timer) m_keepalive_timer = std::make_unique<Timer>(executor());
   m_keepalive_timer->expires_at(deadline);
-  auto self = shared_from_this();
+  auto self = ref();
   m_keepalive_timer->async_wait([self](const asio::error_code& ec) {
     if (ec == asio::error::operation_aborted) return;
     self->keepalive_check();
@@ -207,7 +220,7 @@ void Connection::keepalive_check() {
 }
 
 void Connection::post_close(std::uint8_t reason_code, std::string reason_string) {
-  auto self = shared_from_this();
+  auto self = ref();
   asio::post(executor(), [self, reason_code, reason = std::move(reason_string)] {
     self->close_with_reason(reason_code, reason);
   });
@@ -215,7 +228,7 @@ void Connection::post_close(std::uint8_t reason_code, std::string reason_string)
 
 void Connection::post_flush() {
   if (m_flush_posted.exchange(true, std::memory_order_acq_rel)) return;
-  auto self = shared_from_this();
+  auto self = ref();
   asio::post(executor(), [self] {
     self->m_flush_posted.store(false, std::memory_order_release);
     self->flush_outbox();

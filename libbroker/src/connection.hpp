@@ -9,6 +9,7 @@
 // It is kept small: every idle connection pays for each byte here.
 
 #include "client_state.hpp"
+#include "ref_ptr.hpp"
 
 #include <mqfleet/mqtt/packets.hpp>
 
@@ -28,7 +29,8 @@ namespace mqfleet::broker {
 class Server;
 
 /// A client connection. Everything except the "thread-safe" members runs on its io thread.
-class Connection : public std::enable_shared_from_this<Connection> {
+/// Intrusively counted (ConnectionPtr): every pending handler holds one reference.
+class Connection : public RefCounted {
 public:
   using Executor = asio::io_context::executor_type;
   using Socket = asio::basic_stream_socket<asio::ip::tcp, Executor>;
@@ -69,6 +71,8 @@ public:
   std::string peer() const;
   bool is_tls() const noexcept { return m_tls != nullptr; }
   Server& server() noexcept { return m_server; }
+  /// A new counted reference to this connection (for handlers that must keep it alive).
+  RefPtr<Connection> ref() noexcept { return RefPtr<Connection>(this); }
   /// The executor of the io thread that owns this connection.
   Executor executor() noexcept { return m_socket.get_executor(); }
   /// The MQTT state of this client (io thread only).
@@ -116,6 +120,8 @@ private:
   void flush_outbox();
   void close_with_reason(std::uint8_t reason_code, const std::string& reason_string);
 
+  // Ordered to leave little padding: every idle connection pays for each byte here.
+  std::uint32_t m_keepalive_grace_ms = 0; ///< fills the padding after the reference count
   Server& m_server;
   Socket m_socket;
   std::unique_ptr<Tls> m_tls;
@@ -123,7 +129,6 @@ private:
   std::unique_ptr<WriteBuffers> m_out; ///< null while nothing is being written
   Peer m_peer;
   Clock::time_point m_last_received;
-  std::uint32_t m_keepalive_grace_ms = 0;
   bool m_writing_now = false;
   bool m_flush_after_write = false; ///< outbox flush deferred until the socket drains
   bool m_close_after_write = false;
