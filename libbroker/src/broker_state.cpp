@@ -60,21 +60,21 @@ void BrokerState::log(const std::string& line) const {
   if (m_config.log_sink) m_config.log_sink(line);
 }
 
-BrokerState::Attached BrokerState::attach(const std::shared_ptr<Connection>& connection, const std::string& key,
+BrokerState::Attached BrokerState::attach(Connection& connection, const std::string& key,
                                           std::uint8_t protocol_version,
                                           bool clean_start, std::uint32_t expiry_interval,
                                           std::uint16_t receive_maximum, WakeList& wake) {
   Attached result;
-  auto it = m_sessions.find(key);
-  if (it != m_sessions.end()) {
-    SessionEntry& old = *it->second;
-    if (auto previous = old.owner.lock()) {
+  SessionEntry* found = m_sessions.find(key);
+  if (found != nullptr) {
+    SessionEntry& old = *found;
+    if (auto previous = ConnectionPtr::try_acquire(old.owner)) {
       // Session takeover (MQTT-3.1.4-3): the old connection goes, its will with it
       // unless the session continues and the will was delayed.
       previous->post_close(0x8E, "session taken over");
       const auto now = Clock::now();
       old.session.detach(now);
-      old.owner.reset();
+      old.owner = nullptr;
       if (old.session.has_will()) {
         auto due = old.session.will_due_at();
         if (clean_start || !due || *due <= now) publish_will(old, wake);
@@ -84,31 +84,29 @@ BrokerState::Attached BrokerState::attach(const std::shared_ptr<Connection>& con
     if (clean_start) {
       if (old.session.has_will()) publish_will(old, wake);
       remove_session(key);
-      it = m_sessions.end();
+      found = nullptr;
     }
   }
-  if (it == m_sessions.end()) {
-    auto entry = std::make_shared<SessionEntry>(key, session_limits());
-    const std::string_view stored_key = entry->session.key();
-    it = m_sessions.emplace(stored_key, std::move(entry)).first;
+  if (found == nullptr) {
+    found = m_sessions.insert(make_ref<SessionEntry>(key, session_limits()));
   } else {
     result.session_present = true;
   }
-  SessionEntry& entry = *it->second;
-  entry.owner = connection;
+  SessionEntry& entry = *found;
+  entry.owner = &connection;
   entry.protocol_version = protocol_version;
   entry.session.set_expiry_interval(expiry_interval);
-  if (m_persistence) m_persistence->session_saved(entry.session.key(), std::string(connection->client().account()), protocol_version,
+  if (m_persistence) m_persistence->session_saved(entry.session.key(), std::string(connection.client().account()), protocol_version,
                                  expiry_interval);
   entry.session.clear_will();
   result.resend = entry.session.attach(receive_maximum);
-  result.entry = it->second;
+  result.entry = SessionPtr(found);
   return result;
 }
 
 void BrokerState::detach(const SessionPtr& entry, const Connection* connection, bool graceful, WakeList& wake) {
   if (!entry || !entry->owned_by(connection)) return; // taken over meanwhile
-  entry->owner.reset();
+  entry->owner = nullptr;
   if (graceful) entry->session.clear_will();
   const auto now = Clock::now();
   entry->session.detach(now);
@@ -136,12 +134,12 @@ void BrokerState::publish_will(SessionEntry& entry, WakeList& wake) {
 
 void BrokerState::remove_session(std::string_view key) {
   // `key` may view the session's own key: erase the entry last.
-  auto it = m_sessions.find(key);
-  if (it == m_sessions.end()) return;
-  const SessionPtr keep = it->second;
+  SessionEntry* entry = m_sessions.find(key);
+  if (entry == nullptr) return;
+  const SessionPtr keep(entry);
   if (m_persistence) m_persistence->session_removed(std::string(keep->session.key()));
   m_tree.remove_all(keep->session.key());
-  m_sessions.erase(it);
+  m_sessions.erase(keep->session.key());
 }
 
 void BrokerState::deliver(SessionEntry& entry, Delivery delivery, WakeList& wake) {
@@ -164,7 +162,7 @@ void BrokerState::deliver(SessionEntry& entry, Delivery delivery, WakeList& wake
     m_stats.messages_dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  if (auto connection = entry.owner.lock()) wake.push_back(std::move(connection));
+  if (auto connection = ConnectionPtr::try_acquire(entry.owner)) wake.push_back(std::move(connection));
 }
 
 void BrokerState::publish(const MessagePtr& message, std::string_view publisher_key, WakeList& wake) {
@@ -174,12 +172,12 @@ void BrokerState::publish(const MessagePtr& message, std::string_view publisher_
   }
   m_match.clear();
   m_tree.match(message->topic, publisher_key, m_match, [this](std::string_view subscriber) {
-    auto it = m_sessions.find(subscriber);
-    return it != m_sessions.end() && it->second->session.connected();
+    const SessionEntry* entry = m_sessions.find(subscriber);
+    return entry != nullptr && entry->session.connected();
   });
   for (const auto& match : m_match.subscribers) {
-    auto it = m_sessions.find(match.subscriber);
-    if (it == m_sessions.end()) continue;
+    SessionEntry* entry = m_sessions.find(match.subscriber);
+    if (entry == nullptr) continue;
     Delivery delivery;
     delivery.message = message;
     delivery.qos = std::min(match.qos, message->qos);
@@ -187,7 +185,7 @@ void BrokerState::publish(const MessagePtr& message, std::string_view publisher_
     delivery.subscription_identifiers.assign(
         m_match.identifiers.begin() + match.identifiers_begin,
         m_match.identifiers.begin() + match.identifiers_begin + match.identifiers_count);
-    deliver(*it->second, std::move(delivery), wake);
+    deliver(*entry, std::move(delivery), wake);
   }
 }
 
@@ -210,28 +208,30 @@ std::vector<MessagePtr> BrokerState::retained(std::string_view filter) {
 }
 
 void BrokerState::tick(Clock::time_point now, WakeList& wake) {
-  std::vector<std::string_view> expired;
-  for (auto& [key, entry] : m_sessions) {
-    if (entry->session.connected()) continue;
-    if (auto will = entry->session.take_due_will(now); will && will->message) {
+  // publish() does not change the table; removals wait until the walk is done.
+  std::vector<SessionPtr> expired;
+  m_sessions.for_each([&](SessionEntry& entry) {
+    if (entry.session.connected()) return;
+    if (auto will = entry.session.take_due_will(now); will && will->message) {
       m_stats.messages_received.fetch_add(1, std::memory_order_relaxed);
-      publish(will->message_at(now), key, wake);
+      publish(will->message_at(now), entry.session.key(), wake);
     }
-    if (entry->session.expired(now)) expired.push_back(key);
-  }
-  for (const auto& key : expired) remove_session(key);
+    if (entry.session.expired(now)) expired.emplace_back(&entry);
+  });
+  for (const auto& entry : expired) remove_session(entry->session.key());
 }
 
 void BrokerState::drop_all_connections() {
   auto guard = lock();
-  for (auto& [key, entry] : m_sessions) entry->owner.reset();
+  m_sessions.for_each([](SessionEntry& entry) { entry.owner = nullptr; });
 }
 
-std::vector<std::shared_ptr<Connection>> BrokerState::attached_connections() {
+std::vector<ConnectionPtr> BrokerState::attached_connections() {
   auto guard = lock();
-  std::vector<std::shared_ptr<Connection>> out;
-  for (auto& [key, entry] : m_sessions)
-    if (auto connection = entry->owner.lock()) out.push_back(std::move(connection));
+  std::vector<ConnectionPtr> out;
+  m_sessions.for_each([&](SessionEntry& entry) {
+    if (auto connection = ConnectionPtr::try_acquire(entry.owner)) out.push_back(std::move(connection));
+  });
   return out;
 }
 

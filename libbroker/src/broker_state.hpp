@@ -14,6 +14,9 @@
 #include <mqfleet/broker/subscription_tree.hpp>
 #include <mqfleet/broker/tenancy.hpp>
 
+#include "ref_ptr.hpp"
+#include "session_table.hpp"
+
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,27 +29,30 @@ namespace mqfleet::broker {
 class Connection;
 class Persistence;
 
-/// One session and the connection that currently owns it.
-struct SessionEntry {
+/// One session and the connection that currently owns it; also the session table's
+/// node (table_next), so a session costs one allocation.
+struct SessionEntry : RefCounted {
   explicit SessionEntry(std::string key, SessionLimits limits) : session(std::move(key), limits) {}
+  std::uint8_t protocol_version = 4; ///< fills the padding after the reference count
   Session session;
-  std::weak_ptr<Connection> owner; ///< the attached connection, if any
-  std::uint8_t protocol_version = 4;
+  /// The attached connection, if any. Set and cleared under the state lock; a
+  /// connection clears it (detach, takeover, broker stop) before it can be destroyed.
+  Connection* owner = nullptr;
+  SessionEntry* table_next = nullptr; ///< IntrusiveTable's chain
 
-  /// True when `connection` is the attached connection (it must be alive).
-  bool owned_by(const Connection* connection) const noexcept { return owner.lock().get() == connection; }
+  /// True when `connection` is the attached connection.
+  bool owned_by(const Connection* connection) const noexcept { return owner == connection; }
+  /// The table key: the session key.
+  std::string_view table_key() const noexcept { return session.key(); }
 };
 
-using SessionPtr = std::shared_ptr<SessionEntry>;
+/// A counted reference to a session entry.
+using SessionPtr = RefPtr<SessionEntry>;
+/// A counted reference to a connection.
+using ConnectionPtr = RefPtr<Connection>;
 
 /// Connections to wake up (post_flush) once the lock is released.
-using WakeList = std::vector<std::shared_ptr<Connection>>;
-
-/// Transparent hashing so sessions can be looked up by string_view.
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
-};
+using WakeList = std::vector<ConnectionPtr>;
 
 /// The shared routing state.
 class BrokerState {
@@ -78,7 +84,7 @@ public:
   };
   /// locked: binds `connection` to the session `key`, taking it over from a previous
   /// connection (which is told to close with 0x8E) and discarding it when `clean_start`.
-  Attached attach(const std::shared_ptr<Connection>& connection, const std::string& key,
+  Attached attach(Connection& connection, const std::string& key,
                   std::uint8_t protocol_version, bool clean_start, std::uint32_t expiry_interval,
                   std::uint16_t receive_maximum, WakeList& wake);
   /// locked: the connection that owned `entry` closed. `graceful` = normal DISCONNECT
@@ -99,7 +105,7 @@ public:
   /// Forgets every connection (broker stop).
   void drop_all_connections();
   /// The connections attached to a session now (to tell them the server shuts down).
-  std::vector<std::shared_ptr<Connection>> attached_connections();
+  std::vector<ConnectionPtr> attached_connections();
 
   /// Number of sessions (connected or not).
   std::size_t session_count();
@@ -131,7 +137,7 @@ private:
   SubscriptionTree m_tree;
   RetainedStore m_retained;
   /// Keyed by a view of the session's own key (the key is stored once, in the Session).
-  std::unordered_map<std::string_view, SessionPtr, StringHash> m_sessions;
+  IntrusiveTable<SessionEntry> m_sessions;
   MatchResult m_match;
   mutable std::mutex m_auth_mutex;
   RegistryPtr m_registry = std::make_shared<const Registry>();

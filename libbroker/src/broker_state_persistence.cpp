@@ -17,7 +17,7 @@ void BrokerState::open_persistence() {
   std::size_t messages = 0;
   const auto now = Clock::now();
   for (auto& stored : loaded.sessions) {
-    auto entry = std::make_shared<SessionEntry>(stored.key, session_limits());
+    auto entry = make_ref<SessionEntry>(stored.key, session_limits());
     entry->protocol_version = stored.protocol_version;
     Session& session = entry->session;
     session.set_expiry_interval(stored.expiry_interval);
@@ -32,8 +32,7 @@ void BrokerState::open_persistence() {
     }
     // Detached as of now: the expiry clock starts again at the restart.
     session.detach(now);
-    const std::string_view stored_key = entry->session.key();
-    m_sessions.emplace(stored_key, std::move(entry));
+    if (m_sessions.find(entry->session.key()) == nullptr) m_sessions.insert(std::move(entry));
   }
   log(nlohmann::json{{"event", "state_loaded"},
                      {"path", m_config.data_dir},

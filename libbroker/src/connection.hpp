@@ -9,6 +9,7 @@
 // It is kept small: every idle connection pays for each byte here.
 
 #include "client_state.hpp"
+#include "ref_ptr.hpp"
 
 #include <mqfleet/mqtt/packets.hpp>
 
@@ -28,7 +29,8 @@ namespace mqfleet::broker {
 class Server;
 
 /// A client connection. Everything except the "thread-safe" members runs on its io thread.
-class Connection : public std::enable_shared_from_this<Connection> {
+/// Intrusively counted (ConnectionPtr): every pending handler holds one reference.
+class Connection : public RefCounted {
 public:
   using Executor = asio::io_context::executor_type;
   using Socket = asio::basic_stream_socket<asio::ip::tcp, Executor>;
@@ -52,7 +54,7 @@ public:
   /// Encodes a packet for this client's version and queues it (batched writes).
   void send(const mqtt::Packet& packet);
   /// The buffer the next write takes; append encoded packets to it, then call kick().
-  std::string& out_buffer() noexcept { return m_pending; }
+  std::string& out_buffer();
   /// Starts writing what out_buffer() holds, unless a write is already running.
   void kick();
   /// Encodes session messages (PUBLISH/PUBREL) and writes them; messages too large for
@@ -69,6 +71,8 @@ public:
   std::string peer() const;
   bool is_tls() const noexcept { return m_tls != nullptr; }
   Server& server() noexcept { return m_server; }
+  /// A new counted reference to this connection (for handlers that must keep it alive).
+  RefPtr<Connection> ref() noexcept { return RefPtr<Connection>(this); }
   /// The executor of the io thread that owns this connection.
   Executor executor() noexcept { return m_socket.get_executor(); }
   /// The MQTT state of this client (io thread only).
@@ -81,6 +85,26 @@ private:
     Tls(Socket& socket, asio::ssl::context& context) : stream(socket, context) {}
     asio::ssl::stream<Socket&> stream;
     std::vector<char> read_buffer;
+  };
+
+  /// Encoded bytes on their way out. Out of line and released once drained while small,
+  /// so an idle connection holds no write buffers.
+  struct WriteBuffers {
+    std::string pending; ///< encoded packets waiting for the next write
+    std::string writing; ///< the write in progress
+  };
+  /// The peer address: IPv4 inline (the common case), anything else out of line.
+  class Peer {
+  public:
+    Peer() = default;
+    explicit Peer(const asio::ip::tcp::endpoint& endpoint);
+    /// "ip:port", or "unknown" when the address could not be read.
+    std::string to_string() const;
+
+  private:
+    std::unique_ptr<asio::ip::tcp::endpoint> m_other; ///< non-IPv4 peers only
+    std::uint32_t m_v4 = 0;                           ///< IPv4 address, host byte order
+    std::uint16_t m_port = 0;                         ///< 0 = unknown (or in m_other)
   };
 
   void read_loop();
@@ -96,15 +120,15 @@ private:
   void flush_outbox();
   void close_with_reason(std::uint8_t reason_code, const std::string& reason_string);
 
+  // Ordered to leave little padding: every idle connection pays for each byte here.
+  std::uint32_t m_keepalive_grace_ms = 0; ///< fills the padding after the reference count
   Server& m_server;
   Socket m_socket;
   std::unique_ptr<Tls> m_tls;
   std::unique_ptr<Timer> m_keepalive_timer; ///< created while a keepalive check is armed
-  asio::ip::tcp::endpoint m_peer;
-  std::string m_pending; ///< encoded packets waiting for the next write
-  std::string m_writing; ///< the write in progress
+  std::unique_ptr<WriteBuffers> m_out; ///< null while nothing is being written
+  Peer m_peer;
   Clock::time_point m_last_received;
-  std::uint32_t m_keepalive_grace_ms = 0;
   bool m_writing_now = false;
   bool m_flush_after_write = false; ///< outbox flush deferred until the socket drains
   bool m_close_after_write = false;

@@ -111,7 +111,7 @@ void publish_properties(const Message& message, const Delivery& delivery, Clock:
 
 void Connection::send(const mqtt::Packet& packet) {
   if (m_closed) return;
-  mqtt::encode(packet, m_client.version, m_pending);
+  mqtt::encode(packet, m_client.version, out_buffer());
   kick();
 }
 
@@ -185,7 +185,7 @@ void Connection::on_closed() {
 
 void Connection::flush_outbox() {
   if (m_closing || !m_client.connected || !m_client.session) return;
-  if (m_writing_now && m_pending.size() >= k_max_pending_bytes) {
+  if (m_writing_now && m_out && m_out->pending.size() >= k_max_pending_bytes) {
     // Backpressure: leave messages in the session queue (bounded there) until the
     // socket takes what is already encoded.
     m_flush_after_write = true;
@@ -215,13 +215,14 @@ void Connection::flush_outbox() {
 void Connection::send_outgoing(const std::vector<Outgoing>& batch) {
   if (batch.empty() || m_closed) return;
   const auto now = Clock::now();
+  std::string& pending = out_buffer();
   std::string properties;
   std::vector<std::uint16_t> too_large;
   for (const auto& out : batch) {
     if (out.kind == Outgoing::Kind::pubrel) {
       mqtt::Pubrel pubrel;
       pubrel.packet_id = out.packet_id;
-      mqtt::encode(pubrel, m_client.version, m_pending);
+      mqtt::encode(pubrel, m_client.version, pending);
       continue;
     }
     const Message& message = *out.delivery.message;
@@ -244,7 +245,7 @@ void Connection::send_outgoing(const std::vector<Outgoing>& batch) {
       m_server.stats().messages_dropped.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    mqtt::encode_publish(view, m_client.version, m_pending);
+    mqtt::encode_publish(view, m_client.version, pending);
     m_server.stats().messages_sent.fetch_add(1, std::memory_order_relaxed);
   }
   if (!too_large.empty()) {

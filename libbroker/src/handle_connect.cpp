@@ -131,7 +131,7 @@ void handle_connect(Connection& connection, mqtt::Connect& packet) {
   BrokerState::Attached attached;
   {
     auto lock = state.lock();
-    attached = state.attach(connection.shared_from_this(), session_key, static_cast<std::uint8_t>(client.version),
+    attached = state.attach(connection, session_key, static_cast<std::uint8_t>(client.version),
                             packet.clean_start, expiry, receive_maximum, wake);
     if (will) attached.entry->session.set_will(Will{will, will_delay, will_expiry});
     attached.entry->session.topic_aliases().reset(client.v5() ? k_topic_alias_maximum : 0);
@@ -139,7 +139,6 @@ void handle_connect(Connection& connection, mqtt::Connect& packet) {
   wake_all(wake);
   client.session = attached.entry;
   client.connected = true;
-  client.connected_at = std::chrono::steady_clock::now();
   connection.server().stats().clients_connected.fetch_add(1, std::memory_order_relaxed);
   connection.server().stats().clients_total.fetch_add(1, std::memory_order_relaxed);
 

@@ -35,7 +35,7 @@ void acknowledge(Connection& connection, const mqtt::Publish& packet, mqtt::Reas
 /// committed. Callbacks run in commit order, so acknowledgements keep the PUBLISH order.
 void acknowledge_when_durable(Connection& connection, Persistence& persistence, mqtt::QoS qos,
                               std::uint16_t packet_id) {
-  persistence.after_durable([self = connection.shared_from_this(), qos, packet_id](bool durable) {
+  persistence.after_durable([self = connection.ref(), qos, packet_id](bool durable) {
     asio::post(self->executor(), [self, qos, packet_id, durable] {
       if (!durable && !self->client().v5()) {
         // 3.x has no negative acknowledgement: without one the client sends it again.

@@ -3,6 +3,8 @@
 // first and returns early with the precise reason code. All run on the connection's
 // strand; they take the BrokerState lock only around routing-state changes.
 
+#include "broker_state.hpp"
+
 #include <mqfleet/mqtt/packets.hpp>
 
 #include <string>
@@ -24,7 +26,7 @@ void handle_disconnect(Connection& connection, const mqtt::Disconnect& packet);
 void handle_auth(Connection& connection, const mqtt::Auth& packet);
 
 /// Wakes (post_flush) every connection in the list; call after releasing the lock.
-void wake_all(std::vector<std::shared_ptr<Connection>>& wake);
+void wake_all(WakeList& wake);
 
 /// A v5 properties block with just a reason string.
 mqtt::Properties reason_properties(const std::string& reason);

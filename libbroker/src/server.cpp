@@ -103,7 +103,7 @@ void Server::accept(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls) 
         asio::error_code ignored;
         socket.close(ignored);
       } else {
-        std::make_shared<Connection>(*this, std::move(socket), tls)->start();
+        make_ref<Connection>(*this, std::move(socket), tls)->start();
       }
     }
     accept(acceptor, tls);

@@ -3,6 +3,9 @@
 #include <mqfleet/error.hpp>
 
 #include <algorithm>
+#include <mutex>
+#include <set>
+#include <tuple>
 
 namespace mqfleet::broker {
 
@@ -44,8 +47,29 @@ std::string_view TopicAliasMap::resolve(std::uint16_t alias, std::string_view to
                       "send the topic name with the alias first");
 }
 
+namespace {
+
+struct LimitsLess {
+  bool operator()(const SessionLimits& a, const SessionLimits& b) const noexcept {
+    return std::tie(a.max_queued_messages, a.max_queued_bytes, a.max_inflight, a.queue_qos0_offline) <
+           std::tie(b.max_queued_messages, b.max_queued_bytes, b.max_inflight, b.queue_qos0_offline);
+  }
+};
+
+// Sessions share their limits: a process sees a handful of distinct values (the broker
+// settings), and a 24-byte copy in every session costs each connection 16 bytes of
+// heap. Values are kept for the life of the process.
+const SessionLimits* intern(const SessionLimits& limits) {
+  static std::mutex mutex;
+  static auto* values = new std::set<SessionLimits, LimitsLess>();
+  std::lock_guard lock(mutex);
+  return &*values->insert(limits).first;
+}
+
+} // namespace
+
 Session::Session(std::string key, SessionLimits limits)
-    : m_key(std::move(key)), m_limits(limits), m_window(std::max<std::uint16_t>(limits.max_inflight, 1)) {}
+    : m_key(std::move(key)), m_limits(intern(limits)), m_window(std::max<std::uint16_t>(limits.max_inflight, 1)) {}
 
 Session::Flow& Session::flow() {
   if (!m_flow) m_flow = std::make_unique<Flow>();
@@ -61,7 +85,7 @@ std::vector<Outgoing> Session::attach(std::uint16_t client_receive_maximum) {
   m_connected = true;
   m_detached_at = Clock::time_point::min();
   if (m_will) m_will->due.reset();
-  m_window = std::max<std::uint16_t>(1, std::min(std::max<std::uint16_t>(m_limits.max_inflight, 1),
+  m_window = std::max<std::uint16_t>(1, std::min(std::max<std::uint16_t>(m_limits->max_inflight, 1),
                                                  std::max<std::uint16_t>(client_receive_maximum, 1)));
   std::vector<Outgoing> resend;
   if (!m_flow) return resend;
@@ -107,13 +131,13 @@ bool Session::remove_subscription(std::string_view filter) {
 
 PushResult Session::push(Delivery delivery) {
   Flow& f = flow();
-  if (!m_connected && delivery.qos == 0 && !m_limits.queue_qos0_offline) {
+  if (!m_connected && delivery.qos == 0 && !m_limits->queue_qos0_offline) {
     ++f.dropped_qos0;
     return PushResult::dropped_qos0_offline;
   }
   const auto bytes = delivery_bytes(delivery);
-  const bool full_count = m_limits.max_queued_messages != 0 && queued_count() >= m_limits.max_queued_messages;
-  const bool full_bytes = m_limits.max_queued_bytes != 0 && f.queued_bytes + bytes > m_limits.max_queued_bytes;
+  const bool full_count = m_limits->max_queued_messages != 0 && queued_count() >= m_limits->max_queued_messages;
+  const bool full_bytes = m_limits->max_queued_bytes != 0 && f.queued_bytes + bytes > m_limits->max_queued_bytes;
   if (full_count || full_bytes) {
     ++f.dropped_full;
     return PushResult::dropped_queue_full;

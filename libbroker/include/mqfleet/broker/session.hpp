@@ -117,7 +117,7 @@ public:
   /// The session key.
   const std::string& key() const noexcept { return m_key; }
   /// The limits in force.
-  const SessionLimits& limits() const noexcept { return m_limits; }
+  const SessionLimits& limits() const noexcept { return *m_limits; }
 
   // --- connection lifecycle -------------------------------------------------------
   /// A network connection took the session: sets the client's receive maximum
@@ -244,7 +244,7 @@ private:
   Flow& flow();
 
   std::string m_key;
-  SessionLimits m_limits;
+  const SessionLimits* m_limits; ///< shared by every session with equal limits
   std::unique_ptr<SubscriptionMap> m_subscriptions; ///< created on the first subscription
   std::unique_ptr<Flow> m_flow;                     ///< created on the first message
   std::unique_ptr<WillState> m_will;                ///< set while there is a will
