@@ -7,3 +7,26 @@ find_package(CLI11 CONFIG REQUIRED)
 find_package(PahoMqttCpp CONFIG REQUIRED)
 find_package(Asio REQUIRED)
 find_package(SQLite3 REQUIRED)
+
+# OpenSSL and SQLite from their static archives (Debian's libssl-dev and libsqlite3-dev
+# ship them): a shared libcrypto alone costs every start of mqfleet ~4 ms of symbol
+# binding and relocation, even for commands that never use TLS (docs/benchmarks.md,
+# "## pub"). The Paho module (libclient) still loads the shared libssl/libcrypto that
+# libpaho-mqtt3as needs; the two copies never exchange objects (the executable exports
+# no OpenSSL symbol, so each copy binds to itself).
+option(MQFLEET_STATIC_DEPS "Link OpenSSL and SQLite statically (faster start-up)" ON)
+if(MQFLEET_STATIC_DEPS)
+  find_library(MQFLEET_SSL_ARCHIVE NAMES libssl.a)
+  find_library(MQFLEET_CRYPTO_ARCHIVE NAMES libcrypto.a)
+  find_library(MQFLEET_SQLITE3_ARCHIVE NAMES libsqlite3.a)
+  mark_as_advanced(MQFLEET_SSL_ARCHIVE MQFLEET_CRYPTO_ARCHIVE MQFLEET_SQLITE3_ARCHIVE)
+  if(MQFLEET_SSL_ARCHIVE AND MQFLEET_CRYPTO_ARCHIVE AND MQFLEET_SQLITE3_ARCHIVE)
+    set_target_properties(OpenSSL::SSL PROPERTIES IMPORTED_LOCATION "${MQFLEET_SSL_ARCHIVE}")
+    set_target_properties(OpenSSL::Crypto PROPERTIES IMPORTED_LOCATION "${MQFLEET_CRYPTO_ARCHIVE}")
+    set_target_properties(SQLite::SQLite3 PROPERTIES IMPORTED_LOCATION "${MQFLEET_SQLITE3_ARCHIVE}")
+    set_property(TARGET OpenSSL::Crypto APPEND PROPERTY INTERFACE_LINK_LIBRARIES ${CMAKE_DL_LIBS} Threads::Threads)
+    set_property(TARGET SQLite::SQLite3 APPEND PROPERTY INTERFACE_LINK_LIBRARIES m ${CMAKE_DL_LIBS} Threads::Threads)
+  else()
+    message(STATUS "mqfleet: static OpenSSL/SQLite archives not found; linking the shared libraries")
+  endif()
+endif()

@@ -32,17 +32,36 @@ const Action* selected_action(const CLI::App& app) {
   return found;
 }
 
-} // namespace
-
-void set_action(CLI::App* subcommand, Action action) { actions()[subcommand] = std::move(action); }
-
-void setup_app(CLI::App& app) {
+// The root command: name, description, --version; one subcommand required.
+void setup_root(CLI::App& app) {
   app.name("mqfleet");
   app.description("MQTT command-line client, device simulator, load tester and reference broker.");
   app.set_version_flag("--version", MQFLEET_VERSION);
   app.require_subcommand(1);
   app.fallthrough(false);
-  for (const auto& setup : command_setups()) setup(app);
+}
+
+} // namespace
+
+void set_action(CLI::App* subcommand, Action action) { actions()[subcommand] = std::move(action); }
+
+void setup_app(CLI::App& app) {
+  setup_root(app);
+  for (const CommandSetup& command : command_setups()) command.setup(app);
+}
+
+void setup_app_for(CLI::App& app, const std::vector<std::string>& args) {
+  // Only a leading subcommand name is trusted: anything before it (--help, --version, a
+  // typo) needs the root's view of every subcommand, and so does `completion`.
+  if (!args.empty() && args.front() != "completion") {
+    for (const CommandSetup& command : command_setups()) {
+      if (command.name != args.front()) continue;
+      setup_root(app);
+      command.setup(app);
+      return;
+    }
+  }
+  setup_app(app);
 }
 
 int run(CLI::App& app, const std::vector<std::string>& args) {
@@ -88,9 +107,9 @@ int mqfleet_main(int argc, char** argv) {
   install_signal_handling();
   int code = exit_code::k_internal;
   try {
-    CLI::App app;
-    setup_app(app);
     std::vector<std::string> args(argv + 1, argv + argc);
+    CLI::App app;
+    setup_app_for(app, args);
     code = run(app, args);
   } catch (const std::exception& e) {
     std::fflush(stdout);

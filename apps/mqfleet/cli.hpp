@@ -20,6 +20,11 @@ void set_action(CLI::App* subcommand, Action action);
 /// Builds the whole command tree: the root app with every subcommand registered.
 void setup_app(CLI::App& app);
 
+/// Builds what parsing `args` needs: when they start with a subcommand's name, the root
+/// with only that subcommand (building every subcommand's options was ~1/6 of a one-shot
+/// `pub`'s start-up); otherwise, and for `completion`, the whole tree.
+void setup_app_for(CLI::App& app, const std::vector<std::string>& args);
+
 /// Parses argv into `app` and runs the selected action; returns the exit code. Used by
 /// main() and by in-process CLI tests.
 int run(CLI::App& app, const std::vector<std::string>& args);

@@ -12,17 +12,17 @@
 
 namespace mqfleet::cli {
 
-std::vector<std::function<void(CLI::App&)>> command_setups() {
+std::vector<CommandSetup> command_setups() {
   return {
-      setup_pub,
-      setup_sub,
-      setup_profile,
-      setup_broker,
-      setup_device,
-      setup_bucket,
-      setup_sim,
-      setup_bench,
-      setup_completion,
+      {"pub", setup_pub},
+      {"sub", setup_sub},
+      {"profile", setup_profile},
+      {"broker", setup_broker},
+      {"device", setup_device},
+      {"bucket", setup_bucket},
+      {"sim", setup_sim},
+      {"bench", setup_bench},
+      {"completion", setup_completion},
   };
 }
 

@@ -4,12 +4,18 @@
 
 #include <CLI/CLI.hpp>
 
-#include <functional>
+#include <string_view>
 #include <vector>
 
 namespace mqfleet::cli {
 
-/// Every subcommand's setup function, in the order `mqfleet --help` lists them.
-std::vector<std::function<void(CLI::App&)>> command_setups();
+/// A top-level subcommand: its name and the setup function that adds it.
+struct CommandSetup {
+  std::string_view name;
+  void (*setup)(CLI::App&);
+};
+
+/// Every subcommand, in the order `mqfleet --help` lists them.
+std::vector<CommandSetup> command_setups();
 
 } // namespace mqfleet::cli

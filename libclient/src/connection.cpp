@@ -1,491 +1,118 @@
+// Connection as linked into executables: a thin handle on the Paho-backed implementation
+// in the module mqfleet_paho.so, loaded with dlopen when the first Connection is made.
+// Until then the process maps neither Paho nor the libssl/libcrypto it depends on, which
+// is most of the start-up time of a one-shot `mqfleet pub` (docs/benchmarks.md).
 #include <mqfleet/connection.hpp>
 
 #include <mqfleet/error.hpp>
 #include <mqfleet/profile_resolve.hpp>
 
-#include "paho_convert.hpp"
+#include "paho_backend.hpp"
 #include "paho_sleep.hpp"
 
-#include <mqtt/async_client.h>
-
-#include <fmt/format.h>
-
-#include <arpa/inet.h>
-#include <condition_variable>
-#include <deque>
-#include <dirent.h>
-#include <filesystem>
-#include <mutex>
-#include <netinet/in.h>
-#include <random>
-#include <sys/socket.h>
-#include <sys/stat.h>
+#include <dlfcn.h>
+#include <limits.h>
 #include <unistd.h>
+
+#include <string>
+#include <vector>
 
 namespace mqfleet {
 namespace {
 
-using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+constexpr const char* k_module_name = "mqfleet_paho.so";
 
-// Paho counts every queued command against this limit, connected or not (default 100);
-// our own in-flight window is the real bound, so this only has to stay out of the way.
-constexpr int k_paho_buffer_limit = 1'000'000;
-constexpr std::size_t k_default_max_inflight = 1000;
-
-std::string random_client_id() {
-  std::random_device device;
-  return fmt::format("mqfleet-{}-{:08x}", getpid(), device());
+std::string resolve_secret_for_module(const Secret& secret, const std::string& where, const std::string& label) {
+  return resolve_secret(secret, where, label, {});
 }
 
-void require_readable_file(const std::string& path, const char* flag, const char* what) {
-  if (path.empty()) return;
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec) || access(path.c_str(), R_OK) != 0)
-    throw ConfigError(fmt::format("cannot read the {} '{}'", what, path), flag,
-                      fmt::format("give a readable PEM file to {}", flag));
+const detail::PahoHost k_host{detail::begin_fast_sleeps, detail::end_fast_sleeps, resolve_secret_for_module};
+
+// The directory of the running executable, with a trailing slash; empty if unknown.
+std::string executable_directory() {
+  char path[PATH_MAX];
+  const ssize_t length = readlink("/proc/self/exe", path, sizeof path - 1);
+  if (length <= 0) return {};
+  const std::string executable(path, static_cast<std::size_t>(length));
+  return executable.substr(0, executable.rfind('/') + 1);
 }
 
-void require_directory(const std::string& path, const char* flag) {
-  if (path.empty()) return;
-  std::error_code ec;
-  if (!std::filesystem::is_directory(path, ec))
-    throw ConfigError(fmt::format("'{}' is not a directory", path), flag,
-                      "give a directory of hashed CA certificates (see openssl rehash)");
+// Where the module may be: next to the executable (the mqfleet binary, also when its
+// build directory is copied elsewhere), then where this build put it (test and bench
+// executables in other build directories).
+std::vector<std::string> module_candidates() {
+  std::vector<std::string> candidates;
+  if (const std::string directory = executable_directory(); !directory.empty())
+    candidates.push_back(directory + k_module_name);
+  candidates.emplace_back(MQFLEET_PAHO_MODULE_PATH);
+  return candidates;
 }
 
-int ssl_version(const std::string& version) {
-  if (version.empty() || version == "tlsv1.3") return MQTT_SSL_VERSION_DEFAULT;
-  if (version == "tlsv1.2") return MQTT_SSL_VERSION_TLS_1_2;
-  if (version == "tlsv1.1") return MQTT_SSL_VERSION_TLS_1_1;
-  if (version == "tlsv1") return MQTT_SSL_VERSION_TLS_1_0;
-  throw ConfigError(fmt::format("unknown TLS version '{}'", version), "--tls-version",
-                    "use tlsv1.2 or tlsv1.3");
-}
-
-// The TCP socket of this process connected to `port`, when exactly one exists; -1 otherwise.
-int only_socket_to_port(int port) {
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  int found = -1;
-  int count = 0;
-  while (dirent* entry = readdir(dir)) {
-    const int fd = std::atoi(entry->d_name);
-    struct stat st {};
-    if (fd <= 2 || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
-    sockaddr_storage peer{};
-    socklen_t length = sizeof peer;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0) continue;
-    int peer_port = -1;
-    if (peer.ss_family == AF_INET) peer_port = ntohs(reinterpret_cast<sockaddr_in*>(&peer)->sin_port);
-    if (peer.ss_family == AF_INET6) peer_port = ntohs(reinterpret_cast<sockaddr_in6*>(&peer)->sin6_port);
-    if (peer_port == port) {
-      found = fd;
-      ++count;
+detail::CreatePahoBackend load_module() {
+  std::string errors;
+  for (const std::string& candidate : module_candidates()) {
+    // RTLD_LOCAL: the module's symbols stay private; it is never unloaded, since Paho's
+    // threads and OpenSSL's exit handlers outlive any one connection.
+    void* handle = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    if (handle == nullptr) {
+      const char* error = dlerror();
+      errors += std::string(errors.empty() ? "" : "; ") + (error ? error : candidate);
+      continue;
     }
+    if (void* entry = dlsym(handle, detail::k_paho_entry_symbol))
+      return reinterpret_cast<detail::CreatePahoBackend>(entry);
+    errors += std::string(errors.empty() ? "" : "; ") + candidate + " has no " + detail::k_paho_entry_symbol;
   }
-  closedir(dir);
-  return count == 1 ? found : -1;
+  throw ConfigError("cannot load the Paho MQTT module: " + errors, k_module_name,
+                    "build the whole mqfleet project (the module is built next to the binary) and "
+                    "install libpaho-mqttpp3 (scripts/install-deps.sh)");
+}
+
+detail::CreatePahoBackend create_backend() {
+  // Thread-safe, and retried on the next Connection if loading threw.
+  static const detail::CreatePahoBackend create = load_module();
+  return create;
 }
 
 } // namespace
 
-struct Connection::Impl : mqtt::iaction_listener {
-  ConnectionProfile profile;
-  std::string where;
-  bool v5 = false;
-  mqtt::connect_options options;
-  std::stop_token stop;
-  std::size_t max_inflight = k_default_max_inflight;
+Connection::Connection(ConnectionProfile profile)
+    : m_impl(create_backend()(detail::k_paho_backend_version, k_host, std::move(profile))) {}
 
-  mutable std::mutex mutex;
-  std::condition_variable_any changed;
-  DeliveryReport report;
-  bool lost = false;
-  std::string lost_cause;
-  bool receiving = false;
-  std::deque<ReceivedMessage> inbox;
+Connection::~Connection() = default;
 
-  // Declared last: destroyed first, so no callback runs into a half-destroyed Impl.
-  std::unique_ptr<mqtt::async_client> client;
+void Connection::set_stop_token(std::stop_token token) { m_impl->set_stop_token(std::move(token)); }
 
-  // A publisher blocked on a full window resumes at half of it, so it wakes once per
-  // max_inflight/2 acknowledgements rather than once per acknowledgement.
-  std::size_t low_watermark() const noexcept { return max_inflight / 2; }
+void Connection::set_max_inflight(std::size_t max_inflight) { m_impl->set_max_inflight(max_inflight); }
 
-  void notify_if_waited_for() {
-    const std::size_t in_flight = report.in_flight();
-    if (in_flight <= low_watermark() || in_flight == 0) changed.notify_all();
-  }
+void Connection::start_receiving() { m_impl->start_receiving(); }
 
-  void on_success(const mqtt::token&) override {
-    std::lock_guard lock(mutex);
-    ++report.acknowledged;
-    notify_if_waited_for();
-  }
+ConnectResult Connection::connect() { return m_impl->connect(); }
 
-  void on_failure(const mqtt::token& token) override {
-    std::lock_guard lock(mutex);
-    if (report.failed++ == 0) {
-      const int reason = token.get_reason_code();
-      report.first_failure_reason = reason >= 0x80 ? reason : token.get_return_code();
-    }
-    notify_if_waited_for();
-  }
-
-  void check_stop() const {
-    if (stop.stop_requested()) throw InterruptedError("interrupted", where);
-  }
-
-  // Waits for a Paho token in slices so a stop request is noticed; never called from
-  // a Paho callback. Paho failures surface as mqtt::exception.
-  void wait_token(const mqtt::token_ptr& token, std::chrono::milliseconds timeout, const std::string& what) {
-    const auto deadline = Clock::now() + timeout;
-    while (!token->wait_for(std::min<std::chrono::milliseconds>(
-        50ms, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()) + 1ms))) {
-      check_stop();
-      if (Clock::now() >= deadline)
-        throw TimeoutError(fmt::format("{} took longer than {} ms", what, timeout.count()), where,
-                           "check that the broker is reachable, or raise --connect-timeout");
-    }
-  }
-
-  ConnectError connect_error(const mqtt::exception& e) const {
-    const int rc = e.get_return_code();
-    const int reason = e.get_reason_code();
-    int code = -1;
-    if (v5 && reason >= 0x80) code = reason;
-    else if (v5 && rc >= 0x80 && rc <= 0xFF) code = rc; // Paho C reports a v5 CONNACK refusal as the return code
-    else if (!v5 && rc >= 1 && rc <= 5) code = rc;
-    if (code > 0) {
-      const bool auth = code == 4 || code == 5 || code == 0x86 || code == 0x87 || code == 0x8C;
-      return ConnectError(code,
-                          fmt::format("the broker refused the connection: {} (CONNACK {})",
-                                      detail::describe_connack(code, v5), code),
-                          where,
-                          auth ? "check the user name (-u) and the password (-P, --password-env or --password-file)"
-                               : "check the MQTT version (-V), the client id (-i) and the broker's configuration");
-    }
-    const std::string detail_text = e.get_error_str().empty() ? e.what() : e.get_error_str();
-    const std::string hint =
-        profile.tls.enabled
-            ? "check the host and port, and the TLS settings (--cafile/--capath must hold the broker's CA; "
-              "--insecure skips verification for testing)"
-            : "check the host and port (-h, -p) and that the broker is running";
-    return ConnectError(-1, fmt::format("cannot connect to the broker: {}", detail_text), where, hint);
-  }
-};
-
-Connection::Connection(ConnectionProfile profile) : m_impl(std::make_unique<Impl>()) {
-  Impl& d = *m_impl;
-  d.profile = std::move(profile);
-  const ConnectionProfile& p = d.profile;
-  d.where = fmt::format("{}:{}", p.host, p.effective_port());
-  d.v5 = p.version == MqttVersion::v5;
-  if (p.host.empty()) throw ConfigError("no broker host given", "-h", "give the broker's host name with -h");
-
-  mqtt::connect_options& o = d.options;
-  o.set_mqtt_version(detail::paho_version(p.version));
-  if (d.v5) {
-    o.set_clean_start(p.clean_session);
-    if (p.session_expiry_seconds)
-      o.set_properties(mqtt::properties{mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL,
-                                                       static_cast<int32_t>(*p.session_expiry_seconds))});
-  } else {
-    o.set_clean_session(p.clean_session);
-  }
-  o.set_keep_alive_interval(p.keepalive_seconds);
-  // Our own deadline (connect()) fires first; Paho's only keeps a stuck handshake bounded.
-  o.set_connect_timeout(static_cast<int>((p.connect_timeout.count() + 999) / 1000) + 1);
-  if (!p.username.empty()) o.set_user_name(p.username);
-  if (!p.credential.empty()) o.set_password(resolve_secret(p.credential, "password", "Password: ", {}));
-  if (p.will) {
-    if (p.will->topic.empty())
-      throw ConfigError("the will has no topic", "--will-topic", "give --will-topic with --will-payload");
-    o.set_will(mqtt::will_options(p.will->topic, p.will->payload, p.will->qos, p.will->retain));
-  }
-  if (p.reconnect.enabled)
-    o.set_automatic_reconnect(static_cast<int>(p.reconnect.min_delay.count()),
-                              static_cast<int>(p.reconnect.max_delay.count()));
-
-  if (p.tls.enabled) {
-    const TlsOptions& t = p.tls;
-    require_readable_file(t.ca_file, "--cafile", "CA file");
-    require_directory(t.ca_path, "--capath");
-    require_readable_file(t.cert_file, "--cert", "client certificate");
-    require_readable_file(t.key_file, "--key", "client key");
-    if (t.cert_file.empty() != t.key_file.empty())
-      throw ConfigError("a client certificate needs both --cert and --key", t.cert_file.empty() ? "--key" : "--cert",
-                        "give both files, or neither");
-    mqtt::ssl_options ssl;
-    if (!t.ca_file.empty()) ssl.set_trust_store(t.ca_file);
-    if (!t.ca_path.empty()) ssl.ca_path(t.ca_path);
-    if (!t.cert_file.empty()) ssl.set_key_store(t.cert_file);
-    if (!t.key_file.empty()) ssl.set_private_key(t.key_file);
-    if (!t.key_password.empty())
-      ssl.set_private_key_password(resolve_secret(t.key_password, "--key-password-env", "Key password: ", {}));
-    ssl.set_enable_server_cert_auth(!t.insecure);
-    ssl.set_verify(!t.insecure);
-    ssl.set_ssl_version(ssl_version(t.version));
-    if (!t.alpn.empty()) ssl.set_alpn_protos(t.alpn);
-    // No ssl.set_error_handler(): Paho C++ 1.2 gives OpenSSL a pointer to the ssl_options
-    // object, and async_client::connect() copies the options by value, so the callback
-    // would run on a destroyed copy (found by ASan).
-    o.set_ssl(std::move(ssl));
-  }
-
-  mqtt::create_options create(detail::paho_version(p.version), k_paho_buffer_limit);
-  const std::string client_id = p.client_id.empty() ? random_client_id() : p.client_id;
-  try {
-    d.client = std::make_unique<mqtt::async_client>(detail::server_uri(p), client_id, create, nullptr);
-  } catch (const mqtt::exception& e) {
-    throw ConfigError(fmt::format("cannot create the MQTT client: {}", e.what()), d.where,
-                      "check the host name, port and client id");
-  }
-
-  Impl* self = &d;
-  d.client->set_message_callback([self](mqtt::const_message_ptr message) {
-    if (!message) return;
-    ReceivedMessage received = detail::from_paho(*message);
-    std::lock_guard lock(self->mutex);
-    if (!self->receiving) return;
-    self->inbox.push_back(std::move(received));
-    self->changed.notify_all();
-  });
-  d.client->set_connection_lost_handler([self](const std::string& cause) {
-    std::lock_guard lock(self->mutex);
-    if (!self->profile.reconnect.enabled) self->lost = true;
-    self->lost_cause = cause.empty() ? "the broker closed the connection" : cause;
-    self->changed.notify_all();
-  });
-  d.client->set_connected_handler([self](const std::string&) {
-    std::lock_guard lock(self->mutex);
-    self->lost = false;
-    self->changed.notify_all();
-  });
-}
-
-Connection::~Connection() {
-  if (!m_impl || !m_impl->client) return;
-  try {
-    if (m_impl->client->is_connected()) m_impl->client->disconnect(0)->wait_for(2s);
-  } catch (...) {
-    // Destructors never throw; a failed DISCONNECT only means the socket is gone already.
-  }
-  m_impl->client->disable_callbacks();
-  // Destroying the last client waits for the library threads in 100 ms sleeps.
-  const detail::FastSleepScope fast_sleeps;
-  m_impl->client.reset();
-}
-
-void Connection::set_stop_token(std::stop_token token) { m_impl->stop = std::move(token); }
-
-void Connection::set_max_inflight(std::size_t max_inflight) {
-  std::lock_guard lock(m_impl->mutex);
-  m_impl->max_inflight = std::max<std::size_t>(1, max_inflight);
-}
-
-void Connection::start_receiving() {
-  std::lock_guard lock(m_impl->mutex);
-  m_impl->receiving = true;
-}
-
-ConnectResult Connection::connect() {
-  Impl& d = *m_impl;
-  d.check_stop();
-  {
-    std::lock_guard lock(d.mutex);
-    d.lost = false;
-  }
-  const auto start = Clock::now();
-  mqtt::token_ptr token;
-  const detail::FastSleepScope fast_sleeps; // the receive thread must notice the new socket at once
-  try {
-    token = d.client->connect(d.options);
-    d.wait_token(token, d.profile.connect_timeout, "connecting to the broker");
-  } catch (const mqtt::exception& e) {
-    throw d.connect_error(e);
-  }
-  ConnectResult result;
-  result.connect_time = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
-  result.session_present = token->get_connect_response().is_session_present();
-  return result;
-}
-
-void Connection::publish(const OutgoingMessage& message) {
-  Impl& d = *m_impl;
-  if (message.topic.empty() || message.topic.find_first_of("+#") != std::string::npos)
-    throw ConfigError(fmt::format("'{}' is not a valid topic to publish to", message.topic), "-t",
-                      "give a topic name without the wildcards + and #");
-  if (message.qos < 0 || message.qos > 2)
-    throw ConfigError(fmt::format("QoS {} does not exist", message.qos), "-q", "use 0, 1 or 2");
-  {
-    std::unique_lock lock(d.mutex);
-    if (d.report.in_flight() >= d.max_inflight)
-      d.changed.wait(lock, d.stop, [&] { return d.report.in_flight() <= d.low_watermark() || d.lost; });
-    if (d.lost)
-      throw ConnectError(-1, fmt::format("connection lost: {}", d.lost_cause), d.where,
-                         "check the broker's log; messages in flight were not delivered");
-    d.check_stop();
-    ++d.report.published;
-  }
-  auto paho_message = mqtt::make_message(message.topic, message.payload, message.qos, message.retain);
-  if (d.v5) paho_message->set_properties(detail::to_paho(message.properties));
-  try {
-    d.client->publish(paho_message, nullptr, d);
-  } catch (const mqtt::exception& e) {
-    {
-      std::lock_guard lock(d.mutex);
-      --d.report.published;
-    }
-    if (!d.client->is_connected())
-      throw ConnectError(-1, fmt::format("connection lost: {}", e.get_error_str()), d.where,
-                         "check the broker's log; messages in flight were not delivered");
-    throw DeliveryError(e.get_return_code(), fmt::format("the MQTT library refused the message: {}", e.what()),
-                        message.topic, "check the topic and payload size");
-  }
-}
+void Connection::publish(const OutgoingMessage& message) { m_impl->publish(message); }
 
 void Connection::wait_for_acknowledgements(std::chrono::milliseconds timeout) {
-  Impl& d = *m_impl;
-  std::unique_lock lock(d.mutex);
-  d.changed.wait_for(lock, d.stop, timeout, [&] { return d.report.in_flight() == 0 || d.lost; });
-  const DeliveryReport r = d.report;
-  if (r.in_flight() > 0) {
-    if (d.stop.stop_requested() && !d.lost) throw InterruptedError("interrupted while waiting for acknowledgements", d.where);
-    const std::string why = d.lost ? fmt::format("the connection was lost ({})", d.lost_cause)
-                                   : fmt::format("none came within {} ms", timeout.count());
-    throw DeliveryError(-1,
-                        fmt::format("{} of {} messages were not acknowledged: {}", r.in_flight(), r.published, why),
-                        d.where, "check the broker's log and limits (max_inflight, message size, ACLs)");
-  }
-  if (r.failed > 0)
-    throw DeliveryError(r.first_failure_reason,
-                        fmt::format("{} of {} messages were refused by the broker: {}", r.failed, r.published,
-                                    r.first_failure_reason >= 0x80 ? detail::describe_reason(r.first_failure_reason)
-                                                                   : fmt::format("error {}", r.first_failure_reason)),
-                        d.where, "check the broker's ACLs, quotas and topic rules");
+  m_impl->wait_for_acknowledgements(timeout);
 }
 
 std::vector<int> Connection::subscribe(const std::vector<std::string>& filters, const SubscribeOptions& options) {
-  Impl& d = *m_impl;
-  const auto timeout = std::max(d.profile.connect_timeout, std::chrono::milliseconds(10s));
-  auto refused = [&](const mqtt::exception& e, const std::string& filter) {
-    const int reason = e.get_reason_code() >= 0x80 ? e.get_reason_code() : 0x80;
-    return ProtocolError(reason, fmt::format("the broker refused the subscription: {}", e.get_error_str()),
-                         filter.empty() ? d.where : filter, "check the topic filters and the broker's ACLs");
-  };
-  std::vector<int> granted;
-  if (d.v5) {
-    // One SUBSCRIBE per filter: Paho C++ 1.2 loses a multi-filter options list when it
-    // copies its response options (a null dereference, paho.mqtt.cpp#524), and the C
-    // library reads a one-filter request's options from the single-options field only.
-    const mqtt::subscribe_options sub_options(
-        options.no_local, options.retain_as_published,
-        static_cast<mqtt::subscribe_options::RetainHandling>(options.retain_handling));
-    for (const auto& filter : filters) {
-      try {
-        auto token = d.client->subscribe(filter, options.qos, sub_options);
-        d.wait_token(token, timeout, "subscribing");
-        const mqtt::subscribe_response response = token->get_subscribe_response();
-        const auto& codes = response.get_reason_codes();
-        granted.push_back(codes.empty() ? 0x80 : static_cast<int>(codes.front()));
-      } catch (const mqtt::exception& e) {
-        throw refused(e, filter);
-      }
-    }
-    return granted;
-  }
-  try {
-    auto token = d.client->subscribe(mqtt::string_collection::create(filters),
-                                     mqtt::iasync_client::qos_collection(filters.size(), options.qos));
-    d.wait_token(token, timeout, "subscribing");
-    const mqtt::subscribe_response response = token->get_subscribe_response();
-    for (auto code : response.get_reason_codes()) granted.push_back(static_cast<int>(code));
-    if (granted.empty() && filters.size() == 1) granted.push_back(static_cast<int>(token->get_reason_code()));
-    return granted;
-  } catch (const mqtt::exception& e) {
-    throw refused(e, filters.empty() ? std::string() : filters.front());
-  }
+  return m_impl->subscribe(filters, options);
 }
 
-void Connection::unsubscribe(const std::vector<std::string>& filters) {
-  Impl& d = *m_impl;
-  try {
-    auto token = d.client->unsubscribe(mqtt::string_collection::create(filters));
-    d.wait_token(token, std::max(d.profile.connect_timeout, std::chrono::milliseconds(10s)), "unsubscribing");
-  } catch (const mqtt::exception& e) {
-    throw ProtocolError(0x80, fmt::format("unsubscribe failed: {}", e.get_error_str()), d.where);
-  }
-}
+void Connection::unsubscribe(const std::vector<std::string>& filters) { m_impl->unsubscribe(filters); }
 
 std::optional<ReceivedMessage> Connection::receive(std::chrono::milliseconds timeout) {
-  Impl& d = *m_impl;
-  std::unique_lock lock(d.mutex);
-  d.changed.wait_for(lock, d.stop, timeout, [&] { return !d.inbox.empty() || d.lost; });
-  if (!d.inbox.empty()) {
-    ReceivedMessage message = std::move(d.inbox.front());
-    d.inbox.pop_front();
-    return message;
-  }
-  if (d.lost)
-    throw ConnectError(-1, fmt::format("connection lost: {}", d.lost_cause), d.where,
-                       "check the broker's log, or enable automatic reconnection");
-  d.check_stop();
-  return std::nullopt;
+  return m_impl->receive(timeout);
 }
 
-void Connection::disconnect(std::chrono::milliseconds drain_timeout) {
-  Impl& d = *m_impl;
-  std::optional<DeliveryError> undelivered;
-  try {
-    wait_for_acknowledgements(drain_timeout);
-  } catch (const DeliveryError& e) {
-    undelivered = e;
-  }
-  if (d.client->is_connected()) {
-    try {
-      // Everything is acknowledged (or given up on): no reason to let Paho linger.
-      auto token = d.client->disconnect(0);
-      token->wait_for(5s);
-    } catch (const mqtt::exception&) {
-      // The socket is already gone; nothing more to tell the broker.
-    }
-  }
-  if (undelivered) throw *undelivered;
-}
+void Connection::disconnect(std::chrono::milliseconds drain_timeout) { m_impl->disconnect(drain_timeout); }
 
-void Connection::drop() {
-  Impl& d = *m_impl;
-  if (!d.client->is_connected()) return;
-  if (d.v5) {
-    mqtt::disconnect_options options(0);
-    options.set_reason_code(mqtt::ReasonCode::DISCONNECT_WITH_WILL_MESSAGE);
-    try {
-      d.client->disconnect(options)->wait_for(5s);
-    } catch (const mqtt::exception&) {
-      // Already closed: the will is published either way.
-    }
-  } else {
-    const int fd = only_socket_to_port(d.profile.effective_port());
-    if (fd < 0)
-      throw Error("cannot drop the connection abruptly: its socket is ambiguous", d.where,
-                  "use MQTT 5 (-V 5), which can ask the broker to publish the will");
-    shutdown(fd, SHUT_RDWR);
-  }
-  std::lock_guard lock(d.mutex);
-  d.lost = true;
-  d.lost_cause = "dropped on purpose";
-  d.changed.notify_all();
-}
+void Connection::drop() { m_impl->drop(); }
 
-bool Connection::is_connected() const { return m_impl->client->is_connected(); }
+bool Connection::is_connected() const { return m_impl->is_connected(); }
 
-DeliveryReport Connection::delivery_report() const {
-  std::lock_guard lock(m_impl->mutex);
-  return m_impl->report;
-}
+DeliveryReport Connection::delivery_report() const { return m_impl->delivery_report(); }
 
-const ConnectionProfile& Connection::profile() const noexcept { return m_impl->profile; }
+const ConnectionProfile& Connection::profile() const noexcept { return m_impl->profile(); }
 
 } // namespace mqfleet

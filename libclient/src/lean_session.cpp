@@ -125,7 +125,7 @@ void OutBuffer::consume(std::size_t n) noexcept {
 
 PublishState::PublishState(mqtt::ProtocolVersion version, std::size_t window)
     : m_version(version), m_requested_window(std::clamp<std::size_t>(window, 1, k_max_window)),
-      m_window(m_requested_window), m_slots(k_max_window + 1, Slot::free) {}
+      m_window(m_requested_window) {}
 
 void PublishState::set_window(std::size_t window) noexcept {
   m_requested_window = std::clamp<std::size_t>(window, 1, k_max_window);
@@ -143,7 +143,7 @@ std::uint16_t PublishState::next_packet_id() {
   // The window is at most 65535 wide, so a free identifier always exists here.
   do {
     m_last_id = static_cast<std::uint16_t>(m_last_id == 65535 ? 1 : m_last_id + 1);
-  } while (m_slots[m_last_id] != Slot::free);
+  } while (slot(m_last_id) != Slot::free);
   return m_last_id;
 }
 
@@ -192,6 +192,8 @@ void PublishState::publish(const OutgoingMessage& message, OutBuffer& out) {
 
   if (message.qos > 0) {
     view.packet_id = next_packet_id();
+    // Identifiers are handed out in order, so the table grows with the highest one used.
+    if (view.packet_id >= m_slots.size()) m_slots.resize(std::size_t{view.packet_id} + 1, Slot::free);
     m_slots[view.packet_id] = message.qos == 1 ? Slot::puback : Slot::pubrec;
     ++m_awaiting;
     if (message.qos == 2) ++m_awaiting_qos2;
@@ -238,19 +240,19 @@ InboundEvent PublishState::on_frame(const mqtt::Frame& frame, OutBuffer& out) {
   case mqtt::PacketType::puback: {
     const mqtt::Puback ack = mqtt::decode_puback(frame, m_version);
     // An identifier we are not waiting for is ignored, as a duplicate would be.
-    if (m_slots[ack.packet_id] == Slot::puback) complete(ack.packet_id, static_cast<int>(ack.reason_code));
+    if (slot(ack.packet_id) == Slot::puback) complete(ack.packet_id, static_cast<int>(ack.reason_code));
     break;
   }
   case mqtt::PacketType::pubrec: {
     const mqtt::Pubrec rec = mqtt::decode_pubrec(frame, m_version);
-    if (m_slots[rec.packet_id] == Slot::pubrec) {
+    if (slot(rec.packet_id) == Slot::pubrec) {
       if (mqtt::is_error(rec.reason_code)) {
         complete(rec.packet_id, static_cast<int>(rec.reason_code));
       } else {
         m_slots[rec.packet_id] = Slot::pubcomp;
         mqtt::encode(ack_for<mqtt::Pubrel>(rec.packet_id), m_version, out.data());
       }
-    } else if (m_slots[rec.packet_id] == Slot::pubcomp) {
+    } else if (slot(rec.packet_id) == Slot::pubcomp) {
       mqtt::encode(ack_for<mqtt::Pubrel>(rec.packet_id), m_version, out.data());
     } else {
       auto unknown = ack_for<mqtt::Pubrel>(rec.packet_id);
@@ -261,7 +263,7 @@ InboundEvent PublishState::on_frame(const mqtt::Frame& frame, OutBuffer& out) {
   }
   case mqtt::PacketType::pubcomp: {
     const mqtt::Pubcomp comp = mqtt::decode_pubcomp(frame, m_version);
-    if (m_slots[comp.packet_id] == Slot::pubcomp) complete(comp.packet_id, static_cast<int>(comp.reason_code));
+    if (slot(comp.packet_id) == Slot::pubcomp) complete(comp.packet_id, static_cast<int>(comp.reason_code));
     break;
   }
   case mqtt::PacketType::publish: {

@@ -100,6 +100,9 @@ public:
 private:
   enum class Slot : std::uint8_t { free, puback, pubrec, pubcomp };
 
+  Slot slot(std::uint16_t packet_id) const noexcept {
+    return packet_id < m_slots.size() ? m_slots[packet_id] : Slot::free;
+  }
   std::uint16_t next_packet_id();
   void complete(std::uint16_t packet_id, int reason_code);
   const std::string& encoded_properties(const PublishProperties& properties);
@@ -109,7 +112,7 @@ private:
   std::size_t m_window;
   std::uint8_t m_maximum_qos = 2;
   std::uint32_t m_maximum_packet_size = 0; ///< 0: no limit announced
-  std::vector<Slot> m_slots;               ///< by packet identifier
+  std::vector<Slot> m_slots;               ///< by packet identifier, up to the highest used
   std::uint16_t m_last_id = 0;
   std::size_t m_awaiting = 0;
   std::size_t m_awaiting_qos2 = 0;

@@ -21,14 +21,14 @@ constexpr auto k_fast_step = std::chrono::milliseconds(1);
 
 } // namespace
 
-FastSleepScope::FastSleepScope() {
+void begin_fast_sleeps() {
   std::lock_guard lock(g_mutex);
   ++g_fast_scopes;
   ++g_fast_polls;
   g_changed.notify_all();
 }
 
-FastSleepScope::~FastSleepScope() {
+void end_fast_sleeps() {
   std::lock_guard lock(g_mutex);
   --g_fast_scopes;
   --g_fast_polls;
@@ -36,9 +36,11 @@ FastSleepScope::~FastSleepScope() {
 
 } // namespace mqfleet::detail
 
-// Replaces libc's usleep for the whole process (the executable's definition takes
-// precedence over libc's for libpaho-mqtt3as, which calls it through its PLT). Outside a
-// FastSleepScope it sleeps the full time, like libc; an early return is within usleep's
+// Replaces libc's usleep for the whole process: the executable exports it (see
+// libclient/CMakeLists.txt), so libpaho-mqtt3as, which calls it through its PLT, binds to
+// this definition before libc's, also when the Paho module is loaded later with dlopen
+// (symbols resolve through the global scope, the executable first). Outside a fast-sleep
+// span it sleeps the full time, like libc; an early return is within usleep's
 // contract (a signal may end it early too).
 extern "C" int usleep(useconds_t microseconds) {
   using namespace mqfleet::detail;
@@ -58,7 +60,7 @@ extern "C" int usleep(useconds_t microseconds) {
 
 // Replaces libc's poll for the same reason: while a TCP connect completes, Paho's receive
 // thread waits for it in poll(..., 10 ms) on the read set, although the socket became
-// writable at once. Inside a FastSleepScope waits last at most 1 ms (returning 0, "nothing
+// writable at once. Inside a fast-sleep span waits last at most 1 ms (returning 0, "nothing
 // ready", as a timeout does); otherwise this is libc's poll.
 extern "C" int poll(pollfd* fds, nfds_t count, int timeout_ms) {
   if (timeout_ms > 1 && mqfleet::detail::g_fast_polls.load(std::memory_order_relaxed) > 0) timeout_ms = 1;

@@ -1,5 +1,6 @@
 // The CLI framework in-process: error messages, exit-code mapping, parse errors.
 #include "cli.hpp"
+#include "commands.hpp"
 #include "exit_codes.hpp"
 
 #include <mqfleet/error.hpp>
@@ -57,6 +58,56 @@ TEST(Parse, VersionFlagSucceeds) {
   testing::internal::CaptureStdout();
   EXPECT_EQ(run(app, {"--version"}), exit_code::k_success);
   EXPECT_NE(testing::internal::GetCapturedStdout().find('.'), std::string::npos);
+}
+
+std::vector<std::string> subcommand_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App* s) { return !s->get_name().empty(); }))
+    names.push_back(sub->get_name());
+  return names;
+}
+
+TEST(CommandSetups, EachAddsTheSubcommandItIsNamedAfter) {
+  for (const CommandSetup& command : command_setups()) {
+    CLI::App app;
+    command.setup(app);
+    EXPECT_EQ(subcommand_names(app), std::vector<std::string>{std::string(command.name)});
+  }
+}
+
+TEST(SetupAppFor, BuildsOnlyALeadingSubcommandWithTheSameOptionsAsTheWholeTree) {
+  CLI::App whole;
+  setup_app(whole);
+  for (const CommandSetup& command : command_setups()) {
+    if (command.name == "completion") continue;
+    const std::string name(command.name);
+    CLI::App app;
+    setup_app_for(app, {name, "--help"});
+    ASSERT_EQ(subcommand_names(app), std::vector<std::string>{name});
+    EXPECT_EQ(app.get_subcommand(name)->help(), whole.get_subcommand(name)->help()) << name;
+    EXPECT_EQ(app.get_name(), "mqfleet");
+  }
+}
+
+TEST(SetupAppFor, BuildsTheWholeTreeForRootFlagsCompletionAndUnknownNames) {
+  CLI::App whole;
+  setup_app(whole);
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {}, {"--help"}, {"--version"}, {"completion", "bash"}, {"no-such-command"}, {"-h", "pub"}}) {
+    CLI::App app;
+    setup_app_for(app, args);
+    EXPECT_EQ(subcommand_names(app), subcommand_names(whole)) << (args.empty() ? "" : args.front());
+  }
+}
+
+TEST(Parse, ASubcommandBuiltAloneParsesAndReportsUsageErrors) {
+  CLI::App app;
+  setup_app_for(app, {"pub", "--no-such-flag"});
+  testing::internal::CaptureStderr();
+  testing::internal::CaptureStdout();
+  EXPECT_EQ(run(app, {"pub", "--no-such-flag"}), exit_code::k_usage);
+  testing::internal::GetCapturedStdout();
+  EXPECT_NE(testing::internal::GetCapturedStderr().find("--no-such-flag"), std::string::npos);
 }
 
 } // namespace

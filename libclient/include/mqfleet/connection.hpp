@@ -1,7 +1,9 @@
 #pragma once
 // One MQTT connection, backed by Eclipse Paho MQTT C++ (the only Paho user in the
-// project, and the implementation stays in libclient/src). RAII: the destructor
-// disconnects. Blocking calls honour a stop token and throw InterruptedError.
+// project). The implementation lives in the module mqfleet_paho.so, loaded on the first
+// Connection (libclient/src/paho_backend.hpp), so programs that never connect through
+// Paho never load it. RAII: the destructor disconnects. Blocking calls honour a stop
+// token and throw InterruptedError.
 
 #include <mqfleet/profile.hpp>
 
@@ -16,6 +18,10 @@
 #include <vector>
 
 namespace mqfleet {
+
+namespace detail {
+class PahoBackend;
+} // namespace detail
 
 /// One MQTT v5 user property (name, value); order and duplicates are preserved.
 using UserProperty = std::pair<std::string, std::string>;
@@ -80,7 +86,8 @@ struct DeliveryReport {
 class Connection {
 public:
   /// Prepares the client; nothing touches the network until connect(). Throws
-  /// ConfigError for an unusable profile (bad TLS files, unreadable secret...).
+  /// ConfigError for an unusable profile (bad TLS files, unreadable secret...) or when
+  /// the Paho module cannot be loaded.
   explicit Connection(ConnectionProfile profile);
   ~Connection();
   Connection(const Connection&) = delete;
@@ -120,8 +127,7 @@ public:
   const ConnectionProfile& profile() const noexcept;
 
 private:
-  struct Impl;
-  std::unique_ptr<Impl> m_impl;
+  std::unique_ptr<detail::PahoBackend> m_impl;
 };
 
 } // namespace mqfleet

@@ -1,0 +1,62 @@
+// The Paho module (libclient/src/paho_backend.hpp) end to end, as the dynamic loader
+// reports it (LD_DEBUG): a lean `mqfleet pub` maps neither Paho nor the module; the Paho
+// client loads the module from next to the binary, and libpaho-mqtt3as then binds usleep
+// and poll to the executable's definitions (libclient/src/paho_sleep.cpp), which is what
+// keeps Paho's 100 ms sleeps out of connect and shutdown.
+#include "support/mosquitto_broker.hpp"
+#include "support/process.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+
+namespace mqfleet::test {
+namespace {
+
+// True when LD_DEBUG=bindings output shows `library` binding `symbol` to the mqfleet binary.
+bool bound_to_executable(const std::string& ld_debug, const std::string& library, const std::string& symbol) {
+  const std::string executable = std::filesystem::path(mqfleet_bin()).filename().string();
+  std::istringstream lines(ld_debug);
+  for (std::string line; std::getline(lines, line);) {
+    const auto file = line.find("binding file ");
+    const auto to = line.find(" to ");
+    if (file == std::string::npos || to == std::string::npos) continue;
+    if (line.find("`" + symbol + "'") == std::string::npos) continue;
+    if (line.substr(file, to - file).find(library) == std::string::npos) continue;
+    const std::string target = line.substr(to + 4, line.find(" [", to + 4) - (to + 4));
+    if (std::filesystem::path(target).filename().string() == executable) return true;
+  }
+  return false;
+}
+
+TEST(PahoModule, LeanPubLoadsNeitherPahoNorTheModule) {
+  MosquittoBroker broker;
+  ProcessOptions options;
+  options.env["LD_DEBUG"] = "files";
+  const auto result =
+      run_mqfleet({"pub", "-p", std::to_string(broker.port()), "-t", "module/lean", "-q", "1", "-m", "x"}, {}, 60s,
+                  options);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("libstdc++"), std::string::npos) << "LD_DEBUG reported nothing:\n" << result.err;
+  EXPECT_EQ(result.err.find("libpaho"), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("mqfleet_paho.so"), std::string::npos) << result.err;
+}
+
+TEST(PahoModule, PahoClientBindsTheExecutablesSleepAndPoll) {
+  MosquittoBroker broker;
+  ProcessOptions options;
+  options.env["LD_DEBUG"] = "files,bindings";
+  options.env["MQFLEET_PUB_CLIENT"] = "paho";
+  const auto result =
+      run_mqfleet({"pub", "-p", std::to_string(broker.port()), "-t", "module/paho", "-q", "1", "-m", "x"}, {}, 60s,
+                  options);
+  EXPECT_EQ(result.exit_code, 0) << result.err.substr(result.err.size() > 4000 ? result.err.size() - 4000 : 0);
+  EXPECT_TRUE(bound_to_executable(result.err, "libpaho-mqtt3as.so", "usleep"));
+  EXPECT_TRUE(bound_to_executable(result.err, "libpaho-mqtt3as.so", "poll"));
+  const std::string module = (std::filesystem::path(mqfleet_bin()).parent_path() / "mqfleet_paho.so").string();
+  EXPECT_NE(result.err.find("file=" + module), std::string::npos) << "the module was not loaded from " << module;
+}
+
+} // namespace
+} // namespace mqfleet::test
