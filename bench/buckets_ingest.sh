@@ -79,7 +79,11 @@ run_once() {
     local ingest
     ingest=$(awk -v p="$points" -v s="$seconds" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", p / (s + (b - a))}')
     echo "$rate $points $dropped $ingest $cpu"
-    [[ $run == 1 && ! -d $work/export-source ]] && mv "$data" "$work/export-source"
+    # The export uses the first sustained run (every point stored), else the first saturated one.
+    if [[ $run == s1 || ($run == 1 && ! -d $work/export-source) ]]; then
+      rm -rf "$work/export-source"
+      mv "$data" "$work/export-source"
+    fi
   else
     echo "$rate - - - $cpu"
   fi
@@ -124,7 +128,7 @@ if [[ $rate != 0 ]]; then
   echo "sustained median broker CPU s: off $coff, on $con; buckets add $(awk -v a="$coff" -v b="$con" -v n="$((publishers * messages))" 'BEGIN {printf "%.2f us per point", (b - a) * 1e6 / n}')"
 fi
 
-# Export of the first ON run's points: time and peak RSS per format.
+# Export of the first sustained ON run's points (all 1,000,000 stored): time and peak RSS per format.
 points=$("$mqfleet" bucket stats ingest --data-dir "$work/export-source" --format json | sed -n 's/.*"points": \([0-9]*\).*/\1/p')
 for format in csv ndjson; do
   /usr/bin/time -f "%e %M" -o "$work/time" "$mqfleet" bucket export ingest --data-dir "$work/export-source" \
