@@ -22,11 +22,13 @@ namespace {
 
 constexpr const char* k_module_name = "mqfleet_paho.so";
 
-std::string resolve_secret_for_module(const Secret& secret, const std::string& where, const std::string& label) {
-  return resolve_secret(secret, where, label, {});
+detail::BackendStatus resolve_secret_for_module(const Secret& source, const std::string& where,
+                                                const std::string& label, std::string& secret) noexcept {
+  return detail::capture([&] { secret = resolve_secret(source, where, label, {}); });
 }
 
-const detail::PahoHost k_host{detail::begin_fast_sleeps, detail::end_fast_sleeps, resolve_secret_for_module};
+const detail::PahoHost k_host{[]() noexcept { detail::begin_fast_sleeps(); },
+                              []() noexcept { detail::end_fast_sleeps(); }, resolve_secret_for_module};
 
 // The directory of the running executable, with a trailing slash; empty if unknown.
 std::string executable_directory() {
@@ -74,40 +76,63 @@ detail::CreatePahoBackend create_backend() {
   return create;
 }
 
+std::unique_ptr<detail::PahoBackend> make_backend(ConnectionProfile profile) {
+  detail::PahoBackend* backend = nullptr;
+  detail::throw_if_failed(create_backend()(detail::k_paho_backend_version, k_host, std::move(profile), backend));
+  return std::unique_ptr<detail::PahoBackend>(backend);
+}
+
 } // namespace
 
-Connection::Connection(ConnectionProfile profile)
-    : m_impl(create_backend()(detail::k_paho_backend_version, k_host, std::move(profile))) {}
+void detail::ForwardStop::operator()() const noexcept { backend->request_stop(); }
+
+Connection::Connection(ConnectionProfile profile) : m_impl(make_backend(std::move(profile))) {}
 
 Connection::~Connection() = default;
 
-void Connection::set_stop_token(std::stop_token token) { m_impl->set_stop_token(std::move(token)); }
+void Connection::set_stop_token(std::stop_token token) {
+  m_stop_forward.reset();
+  m_impl->renew_stop();
+  m_stop_forward.emplace(std::move(token), detail::ForwardStop{m_impl.get()});
+}
 
 void Connection::set_max_inflight(std::size_t max_inflight) { m_impl->set_max_inflight(max_inflight); }
 
 void Connection::start_receiving() { m_impl->start_receiving(); }
 
-ConnectResult Connection::connect() { return m_impl->connect(); }
+ConnectResult Connection::connect() {
+  ConnectResult result;
+  detail::throw_if_failed(m_impl->connect(result));
+  return result;
+}
 
-void Connection::publish(const OutgoingMessage& message) { m_impl->publish(message); }
+void Connection::publish(const OutgoingMessage& message) { detail::throw_if_failed(m_impl->publish(message)); }
 
 void Connection::wait_for_acknowledgements(std::chrono::milliseconds timeout) {
-  m_impl->wait_for_acknowledgements(timeout);
+  detail::throw_if_failed(m_impl->wait_for_acknowledgements(timeout));
 }
 
 std::vector<int> Connection::subscribe(const std::vector<std::string>& filters, const SubscribeOptions& options) {
-  return m_impl->subscribe(filters, options);
+  std::vector<int> granted;
+  detail::throw_if_failed(m_impl->subscribe(filters, options, granted));
+  return granted;
 }
 
-void Connection::unsubscribe(const std::vector<std::string>& filters) { m_impl->unsubscribe(filters); }
+void Connection::unsubscribe(const std::vector<std::string>& filters) {
+  detail::throw_if_failed(m_impl->unsubscribe(filters));
+}
 
 std::optional<ReceivedMessage> Connection::receive(std::chrono::milliseconds timeout) {
-  return m_impl->receive(timeout);
+  std::optional<ReceivedMessage> message;
+  detail::throw_if_failed(m_impl->receive(timeout, message));
+  return message;
 }
 
-void Connection::disconnect(std::chrono::milliseconds drain_timeout) { m_impl->disconnect(drain_timeout); }
+void Connection::disconnect(std::chrono::milliseconds drain_timeout) {
+  detail::throw_if_failed(m_impl->disconnect(drain_timeout));
+}
 
-void Connection::drop() { m_impl->drop(); }
+void Connection::drop() { detail::throw_if_failed(m_impl->drop()); }
 
 bool Connection::is_connected() const { return m_impl->is_connected(); }
 

@@ -87,6 +87,14 @@ int only_socket_to_port(int port) {
   return count == 1 ? found : -1;
 }
 
+// The executable's resolve_secret() (through the host), throwing its error here.
+std::string host_secret(const detail::PahoHost& host, const Secret& source, const std::string& where,
+                        const std::string& label) {
+  std::string secret;
+  detail::throw_if_failed(host.resolve_secret(source, where, label, secret));
+  return secret;
+}
+
 // A FastSleepScope of the executable (paho_sleep.hpp), reached through the host.
 class HostFastSleeps {
 public:
@@ -105,7 +113,11 @@ struct PahoState : mqtt::iaction_listener {
   std::string where;
   bool v5 = false;
   mqtt::connect_options options;
-  std::stop_token stop;
+  // The stop state of this side of the module seam (paho_backend.hpp): the executable
+  // forwards its stop requests through request_stop().
+  std::mutex stop_mutex;
+  std::stop_source stop_source;
+  std::stop_token stop = stop_source.get_token();
   std::size_t max_inflight = k_default_max_inflight;
 
   mutable std::mutex mutex;
@@ -186,27 +198,30 @@ struct PahoState : mqtt::iaction_listener {
   }
 };
 
-class PahoConnection final : public detail::PahoBackend {
+// Connection's behaviour on Paho, throwing mqfleet errors; ModuleBackend below turns
+// it into the exception-free seam the executable calls.
+class PahoConnection {
 public:
   PahoConnection(const detail::PahoHost& host, ConnectionProfile profile);
-  ~PahoConnection() override;
+  ~PahoConnection();
   PahoConnection(const PahoConnection&) = delete;
   PahoConnection& operator=(const PahoConnection&) = delete;
 
-  void set_stop_token(std::stop_token token) override;
-  void set_max_inflight(std::size_t max_inflight) override;
-  void start_receiving() override;
-  ConnectResult connect() override;
-  void publish(const OutgoingMessage& message) override;
-  void wait_for_acknowledgements(std::chrono::milliseconds timeout) override;
-  std::vector<int> subscribe(const std::vector<std::string>& filters, const SubscribeOptions& options) override;
-  void unsubscribe(const std::vector<std::string>& filters) override;
-  std::optional<ReceivedMessage> receive(std::chrono::milliseconds timeout) override;
-  void disconnect(std::chrono::milliseconds drain_timeout) override;
-  void drop() override;
-  bool is_connected() const override;
-  DeliveryReport delivery_report() const override;
-  const ConnectionProfile& profile() const noexcept override;
+  void request_stop() noexcept;
+  void renew_stop() noexcept;
+  void set_max_inflight(std::size_t max_inflight);
+  void start_receiving();
+  ConnectResult connect();
+  void publish(const OutgoingMessage& message);
+  void wait_for_acknowledgements(std::chrono::milliseconds timeout);
+  std::vector<int> subscribe(const std::vector<std::string>& filters, const SubscribeOptions& options);
+  void unsubscribe(const std::vector<std::string>& filters);
+  std::optional<ReceivedMessage> receive(std::chrono::milliseconds timeout);
+  void disconnect(std::chrono::milliseconds drain_timeout);
+  void drop();
+  bool is_connected() const;
+  DeliveryReport delivery_report() const;
+  const ConnectionProfile& profile() const noexcept;
 
 private:
   using Impl = PahoState;
@@ -237,7 +252,7 @@ PahoConnection::PahoConnection(const detail::PahoHost& host, ConnectionProfile p
   // Our own deadline (connect()) fires first; Paho's only keeps a stuck handshake bounded.
   o.set_connect_timeout(static_cast<int>((p.connect_timeout.count() + 999) / 1000) + 1);
   if (!p.username.empty()) o.set_user_name(p.username);
-  if (!p.credential.empty()) o.set_password(d.host.resolve_secret(p.credential, "password", "Password: "));
+  if (!p.credential.empty()) o.set_password(host_secret(d.host, p.credential, "password", "Password: "));
   if (p.will) {
     if (p.will->topic.empty())
       throw ConfigError("the will has no topic", "--will-topic", "give --will-topic with --will-payload");
@@ -262,7 +277,7 @@ PahoConnection::PahoConnection(const detail::PahoHost& host, ConnectionProfile p
     if (!t.cert_file.empty()) ssl.set_key_store(t.cert_file);
     if (!t.key_file.empty()) ssl.set_private_key(t.key_file);
     if (!t.key_password.empty())
-      ssl.set_private_key_password(d.host.resolve_secret(t.key_password, "--key-password-env", "Key password: "));
+      ssl.set_private_key_password(host_secret(d.host, t.key_password, "--key-password-env", "Key password: "));
     ssl.set_enable_server_cert_auth(!t.insecure);
     ssl.set_verify(!t.insecure);
     ssl.set_ssl_version(ssl_version(t.version));
@@ -317,7 +332,17 @@ PahoConnection::~PahoConnection() {
   m_impl->client.reset();
 }
 
-void PahoConnection::set_stop_token(std::stop_token token) { m_impl->stop = std::move(token); }
+void PahoConnection::request_stop() noexcept {
+  std::lock_guard lock(m_impl->stop_mutex);
+  m_impl->stop_source.request_stop();
+}
+
+void PahoConnection::renew_stop() noexcept {
+  std::lock_guard lock(m_impl->stop_mutex);
+  if (!m_impl->stop_source.stop_requested()) return;
+  m_impl->stop_source = std::stop_source();
+  m_impl->stop = m_impl->stop_source.get_token();
+}
 
 void PahoConnection::set_max_inflight(std::size_t max_inflight) {
   std::lock_guard lock(m_impl->mutex);
@@ -527,14 +552,68 @@ DeliveryReport PahoConnection::delivery_report() const {
 
 const ConnectionProfile& PahoConnection::profile() const noexcept { return m_impl->profile; }
 
+// The seam the executable calls (paho_backend.hpp): every error comes back as a status.
+class ModuleBackend final : public detail::PahoBackend {
+public:
+  explicit ModuleBackend(std::unique_ptr<PahoConnection> connection) : m_connection(std::move(connection)) {}
+
+  void request_stop() noexcept override { m_connection->request_stop(); }
+  void renew_stop() noexcept override { m_connection->renew_stop(); }
+  void set_max_inflight(std::size_t max_inflight) noexcept override {
+    m_connection->set_max_inflight(max_inflight);
+  }
+  void start_receiving() noexcept override { m_connection->start_receiving(); }
+  detail::BackendStatus connect(ConnectResult& result) noexcept override {
+    return detail::capture([&] { result = m_connection->connect(); });
+  }
+  detail::BackendStatus publish(const OutgoingMessage& message) noexcept override {
+    return detail::capture([&] { m_connection->publish(message); });
+  }
+  detail::BackendStatus wait_for_acknowledgements(std::chrono::milliseconds timeout) noexcept override {
+    return detail::capture([&] { m_connection->wait_for_acknowledgements(timeout); });
+  }
+  detail::BackendStatus subscribe(const std::vector<std::string>& filters, const SubscribeOptions& options,
+                                  std::vector<int>& granted) noexcept override {
+    return detail::capture([&] { granted = m_connection->subscribe(filters, options); });
+  }
+  detail::BackendStatus unsubscribe(const std::vector<std::string>& filters) noexcept override {
+    return detail::capture([&] { m_connection->unsubscribe(filters); });
+  }
+  detail::BackendStatus receive(std::chrono::milliseconds timeout,
+                                std::optional<ReceivedMessage>& message) noexcept override {
+    return detail::capture([&] { message = m_connection->receive(timeout); });
+  }
+  detail::BackendStatus disconnect(std::chrono::milliseconds drain_timeout) noexcept override {
+    return detail::capture([&] { m_connection->disconnect(drain_timeout); });
+  }
+  detail::BackendStatus drop() noexcept override {
+    return detail::capture([&] { m_connection->drop(); });
+  }
+  bool is_connected() const noexcept override {
+    try {
+      return m_connection->is_connected();
+    } catch (...) {
+      return false;
+    }
+  }
+  DeliveryReport delivery_report() const noexcept override { return m_connection->delivery_report(); }
+  const ConnectionProfile& profile() const noexcept override { return m_connection->profile(); }
+
+private:
+  std::unique_ptr<PahoConnection> m_connection;
+};
+
 } // namespace
 } // namespace mqfleet
 
 // The module's only exported symbol (the module is built with hidden visibility).
-extern "C" __attribute__((visibility("default"))) mqfleet::detail::PahoBackend*
-mqfleet_paho_create_backend(int version, const mqfleet::detail::PahoHost& host, mqfleet::ConnectionProfile profile) {
-  if (version != mqfleet::detail::k_paho_backend_version)
-    throw mqfleet::ConfigError("the Paho module was built for another mqfleet", "mqfleet_paho.so",
-                               "rebuild mqfleet: the module must come from the same build as the binary");
-  return new mqfleet::PahoConnection(host, std::move(profile));
+extern "C" __attribute__((visibility("default"))) mqfleet::detail::BackendStatus
+mqfleet_paho_create_backend(int version, const mqfleet::detail::PahoHost& host, mqfleet::ConnectionProfile profile,
+                            mqfleet::detail::PahoBackend*& backend) noexcept {
+  return mqfleet::detail::capture([&] {
+    if (version != mqfleet::detail::k_paho_backend_version)
+      throw mqfleet::ConfigError("the Paho module was built for another mqfleet", "mqfleet_paho.so",
+                                 "rebuild mqfleet: the module must come from the same build as the binary");
+    backend = new mqfleet::ModuleBackend(std::make_unique<mqfleet::PahoConnection>(host, std::move(profile)));
+  });
 }

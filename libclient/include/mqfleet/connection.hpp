@@ -21,6 +21,12 @@ namespace mqfleet {
 
 namespace detail {
 class PahoBackend;
+
+/// Passes a stop request on to the backend (Connection::set_stop_token).
+struct ForwardStop {
+  PahoBackend* backend;
+  void operator()() const noexcept;
+};
 } // namespace detail
 
 /// One MQTT v5 user property (name, value); order and duplicates are preserved.
@@ -128,6 +134,8 @@ public:
 
 private:
   std::unique_ptr<detail::PahoBackend> m_impl;
+  // Declared after m_impl: destroyed first, so no stop request reaches a deleted backend.
+  std::optional<std::stop_callback<detail::ForwardStop>> m_stop_forward;
 };
 
 } // namespace mqfleet
