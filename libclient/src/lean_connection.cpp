@@ -5,6 +5,7 @@
 #include <mqfleet/mqtt/frame.hpp>
 #include <mqfleet/profile_resolve.hpp>
 
+#include "client_checks.hpp"
 #include "lean_session.hpp"
 #include "lean_transport.hpp"
 
@@ -390,20 +391,8 @@ void LeanConnection::wait_for_acknowledgements(std::chrono::milliseconds timeout
   if (d.connecting) d.finish_connect();
   if (d.connected)
     d.run_until([&] { return r.in_flight() == 0; }, Clock::now() + timeout, false);
-  if (r.in_flight() > 0) {
-    if (d.stop.stop_requested() && !d.lost)
-      throw InterruptedError("interrupted while waiting for acknowledgements", d.where);
-    const std::string why = d.lost ? fmt::format("the connection was lost ({})", d.lost_cause)
-                                   : fmt::format("none came within {} ms", timeout.count());
-    throw DeliveryError(-1,
-                        fmt::format("{} of {} messages were not acknowledged: {}", r.in_flight(), r.published, why),
-                        d.where, "check the broker's log and limits (max_inflight, message size, ACLs)");
-  }
-  if (r.failed > 0)
-    throw DeliveryError(r.first_failure_reason,
-                        fmt::format("{} of {} messages were refused by the broker: {}", r.failed, r.published,
-                                    detail::describe_connack_code(r.first_failure_reason, true)),
-                        d.where, "check the broker's ACLs, quotas and topic rules");
+  detail::throw_unless_delivered(r, {d.stop.stop_requested(), d.lost, d.lost_cause, timeout}, d.where,
+                                 [](int reason) { return detail::describe_connack_code(reason, true); });
 }
 
 void LeanConnection::disconnect(std::chrono::milliseconds drain_timeout) {

@@ -1,5 +1,7 @@
 #include "lean_transport.hpp"
 
+#include "client_checks.hpp"
+
 #include <mqfleet/error.hpp>
 
 #include <fmt/format.h>
@@ -34,14 +36,6 @@ std::string ssl_error_text(const std::string& fallback) {
   if (code == 0) return fallback;
   const char* reason = ERR_reason_error_string(code);
   return reason != nullptr ? reason : fmt::format("OpenSSL error {:#x}", code);
-}
-
-void require_readable_file(const std::string& path, const char* flag, const char* what) {
-  if (path.empty()) return;
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec) || access(path.c_str(), R_OK) != 0)
-    throw ConfigError(fmt::format("cannot read the {} '{}'", what, path), flag,
-                      fmt::format("give a readable PEM file to {}", flag));
 }
 
 bool is_ip_literal(const std::string& host) {

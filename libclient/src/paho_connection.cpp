@@ -1,5 +1,6 @@
 // The Paho-backed implementation of Connection. Built into the module mqfleet_paho.so
 // (loaded on first use by connection.cpp), never into an executable: see paho_backend.hpp.
+#include "client_checks.hpp"
 #include "paho_backend.hpp"
 #include "paho_convert.hpp"
 
@@ -35,14 +36,6 @@ constexpr std::size_t k_default_max_inflight = 1000;
 std::string random_client_id() {
   std::random_device device;
   return fmt::format("mqfleet-{}-{:08x}", getpid(), device());
-}
-
-void require_readable_file(const std::string& path, const char* flag, const char* what) {
-  if (path.empty()) return;
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec) || access(path.c_str(), R_OK) != 0)
-    throw ConfigError(fmt::format("cannot read the {} '{}'", what, path), flag,
-                      fmt::format("give a readable PEM file to {}", flag));
 }
 
 void require_directory(const std::string& path, const char* flag) {
@@ -264,10 +257,10 @@ PahoConnection::PahoConnection(const detail::PahoHost& host, ConnectionProfile p
 
   if (p.tls.enabled) {
     const TlsOptions& t = p.tls;
-    require_readable_file(t.ca_file, "--cafile", "CA file");
+    detail::require_readable_file(t.ca_file, "--cafile", "CA file");
     require_directory(t.ca_path, "--capath");
-    require_readable_file(t.cert_file, "--cert", "client certificate");
-    require_readable_file(t.key_file, "--key", "client key");
+    detail::require_readable_file(t.cert_file, "--cert", "client certificate");
+    detail::require_readable_file(t.key_file, "--key", "client key");
     if (t.cert_file.empty() != t.key_file.empty())
       throw ConfigError("a client certificate needs both --cert and --key", t.cert_file.empty() ? "--key" : "--cert",
                         "give both files, or neither");
@@ -414,21 +407,11 @@ void PahoConnection::wait_for_acknowledgements(std::chrono::milliseconds timeout
   Impl& d = *m_impl;
   std::unique_lock lock(d.mutex);
   d.changed.wait_for(lock, d.stop, timeout, [&] { return d.report.in_flight() == 0 || d.lost; });
-  const DeliveryReport r = d.report;
-  if (r.in_flight() > 0) {
-    if (d.stop.stop_requested() && !d.lost) throw InterruptedError("interrupted while waiting for acknowledgements", d.where);
-    const std::string why = d.lost ? fmt::format("the connection was lost ({})", d.lost_cause)
-                                   : fmt::format("none came within {} ms", timeout.count());
-    throw DeliveryError(-1,
-                        fmt::format("{} of {} messages were not acknowledged: {}", r.in_flight(), r.published, why),
-                        d.where, "check the broker's log and limits (max_inflight, message size, ACLs)");
-  }
-  if (r.failed > 0)
-    throw DeliveryError(r.first_failure_reason,
-                        fmt::format("{} of {} messages were refused by the broker: {}", r.failed, r.published,
-                                    r.first_failure_reason >= 0x80 ? detail::describe_reason(r.first_failure_reason)
-                                                                   : fmt::format("error {}", r.first_failure_reason)),
-                        d.where, "check the broker's ACLs, quotas and topic rules");
+  detail::throw_unless_delivered(d.report, {d.stop.stop_requested(), d.lost, d.lost_cause, timeout}, d.where,
+                                 [](int reason) {
+                                   return reason >= 0x80 ? detail::describe_reason(reason)
+                                                         : fmt::format("error {}", reason);
+                                 });
 }
 
 std::vector<int> PahoConnection::subscribe(const std::vector<std::string>& filters, const SubscribeOptions& options) {
