@@ -6,6 +6,7 @@
 
 #include <mqfleet/connection.hpp>
 #include <mqfleet/error.hpp>
+#include <mqfleet/lean_connection.hpp>
 #include <mqfleet/message_format.hpp>
 #include <mqfleet/mqtt/topic.hpp>
 
@@ -13,7 +14,9 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <string_view>
 
 namespace mqfleet::cli {
 namespace {
@@ -107,7 +110,8 @@ private:
 };
 
 /// Subscribes to every filter; returns the SUBACK code of each, in order.
-std::vector<int> subscribe_all(Connection& connection, const std::vector<std::string>& filters,
+template <typename Client>
+std::vector<int> subscribe_all(Client& connection, const std::vector<std::string>& filters,
                                const SubscribeOptions& subscribe_options) {
   try {
     return connection.subscribe(filters, subscribe_options);
@@ -117,7 +121,10 @@ std::vector<int> subscribe_all(Connection& connection, const std::vector<std::st
   }
 }
 
-int run_sub_connected(const SubOptions& options, Connection& connection, Printer& printer) {
+// The same loop serves both clients: the lean one (its I/O runs inside receive()) and the
+// Paho-backed one.
+template <typename Client>
+int run_sub_connected(const SubOptions& options, Client& connection, Printer& printer) {
   SubscribeOptions subscribe_options;
   subscribe_options.qos = options.qos;
   subscribe_options.no_local = options.no_local;
@@ -291,11 +298,21 @@ void setup_sub(CLI::App& app) {
   set_action(sub, [options] { return run_sub(*options); });
 }
 
-int run_sub(const SubOptions& options) {
-  ConnectionProfile profile = resolve_connection(options.connection);
-  validate_sub_options(options, profile.version);
-  Printer printer(options);  // parses -F before anything touches the network
-  Connection connection(std::move(profile));
+namespace {
+
+// The client `sub` uses: the lean one unless the profile needs a Paho feature (automatic
+// reconnection), or MQFLEET_SUB_CLIENT=paho asks for Paho (comparisons, escape hatch).
+bool use_lean_client(const ConnectionProfile& profile, std::string& why_not) {
+  const char* forced = std::getenv("MQFLEET_SUB_CLIENT");
+  if (forced != nullptr && std::string_view(forced) == "paho") {
+    why_not = "MQFLEET_SUB_CLIENT=paho";
+    return false;
+  }
+  return LeanConnection::supports(profile, &why_not);
+}
+
+template <typename Client>
+int subscribe_with(const SubOptions& options, Client& connection, Printer& printer) {
   connection.set_stop_token(stop_token());
   connection.start_receiving();
   try {
@@ -305,6 +322,22 @@ int run_sub(const SubOptions& options) {
     std::fflush(stdout);
     return exit_code::k_interrupted;
   }
+}
+
+} // namespace
+
+int run_sub(const SubOptions& options) {
+  ConnectionProfile profile = resolve_connection(options.connection);
+  validate_sub_options(options, profile.version);
+  Printer printer(options);  // parses -F before anything touches the network
+  std::string why_not_lean;
+  if (use_lean_client(profile, why_not_lean)) {
+    LeanConnection connection(std::move(profile));
+    return subscribe_with(options, connection, printer);
+  }
+  if (options.debug) fmt::print(stderr, "mqfleet sub: using the Paho client ({})\n", why_not_lean);
+  Connection connection(std::move(profile));
+  return subscribe_with(options, connection, printer);
 }
 
 } // namespace mqfleet::cli

@@ -6,6 +6,7 @@
 #include <mqfleet/profile_resolve.hpp>
 
 #include "client_checks.hpp"
+#include "lean_receive.hpp"
 #include "lean_session.hpp"
 #include "lean_transport.hpp"
 
@@ -13,6 +14,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <optional>
 #include <poll.h>
 #include <random>
@@ -30,6 +32,9 @@ constexpr std::size_t k_batch_bytes = 64 * 1024;
 // Beyond this much unwritten data publish() waits for the socket: memory stays bounded.
 constexpr std::size_t k_max_queued_bytes = 1024 * 1024;
 constexpr std::size_t k_read_chunk = 16 * 1024;
+// receive() stops reading once this many messages wait in the queue (the socket buffer
+// and TCP flow control hold the rest), so a slow consumer does not grow memory.
+constexpr std::size_t k_inbox_limit = 4096;
 // Blocking waits wake at least this often to notice a stop request (signals are handled
 // on another thread).
 constexpr auto k_stop_check = 100ms;
@@ -56,6 +61,9 @@ struct LeanConnection::Impl {
   detail::OutBuffer out;
   mqtt::FrameReader reader{mqtt::k_max_packet_size};
   detail::PublishState state{mqtt::ProtocolVersion::v3_1_1};
+  detail::ReceiveState inbound{mqtt::ProtocolVersion::v3_1_1};
+  bool receiving = false;          ///< start_receiving() was called
+  bool bounded_reads = false;      ///< inside receive(): reading stops at k_inbox_limit
 
   bool connecting = false;         ///< CONNECT queued or sent, CONNACK not handled yet
   bool connected = false;          ///< CONNACK accepted and not closed since
@@ -88,6 +96,13 @@ struct LeanConnection::Impl {
                          where, "check the broker's log; messages in flight were not delivered");
   }
 
+  // What receive(), subscribe() and unsubscribe() throw once the connection is gone (the
+  // Paho-backed Connection's wording).
+  ConnectError connection_lost() const {
+    return ConnectError(-1, fmt::format("connection lost: {}", lost_cause), where,
+                        "check the broker's log, or enable automatic reconnection");
+  }
+
   void write_now() {
     while (!lost && out.pending() > 0) {
       const detail::IoResult r = transport.write_some(out.pending_data(), out.pending());
@@ -114,6 +129,7 @@ struct LeanConnection::Impl {
       handle_connack(frame);
       return;
     }
+    if (inbound.on_frame(frame, out)) return;
     const detail::InboundEvent event = state.on_frame(frame, out);
     if (event.pingresp) ping_sent.reset();
     if (event.disconnect_reason)
@@ -134,9 +150,11 @@ struct LeanConnection::Impl {
     }
   }
 
+  bool inbox_full() const noexcept { return bounded_reads && inbound.queued() >= k_inbox_limit; }
+
   void read_now() {
     handle_buffered();
-    while (!lost && !(!connected && connack)) {
+    while (!lost && !(!connected && connack) && !inbox_full()) {
       const std::span<char> space = reader.prepare(k_read_chunk);
       const detail::IoResult r = transport.read_some(space.data(), space.size());
       if (r.status == detail::IoStatus::would_block) return;
@@ -256,6 +274,34 @@ struct LeanConnection::Impl {
     if (!connected || lost) return;
     mqtt::encode(mqtt::Disconnect{}, version, out.data());
   }
+
+  // Makes sure CONNACK was handled and the connection is still there before a request.
+  void require_connected(const char* what) {
+    if (connecting) finish_connect();
+    if (lost) throw connection_lost();
+    if (!connected)
+      throw ConnectError(-1, "not connected", where, fmt::format("connect before {}", what));
+  }
+
+  // Waits for the SUBACK (or UNSUBACK) of `packet_id`, as long as the Paho-backed
+  // Connection would; returns its codes.
+  std::vector<int> await_ack(std::uint16_t packet_id, bool suback, const char* what) {
+    const auto timeout = std::max<std::chrono::milliseconds>(profile.connect_timeout, 10s);
+    std::optional<std::vector<int>> codes;
+    run_until(
+        [&] {
+          if (!codes) codes = suback ? inbound.take_suback(packet_id) : inbound.take_unsuback(packet_id);
+          return codes.has_value();
+        },
+        Clock::now() + timeout, true);
+    if (!codes) {
+      if (lost) throw connection_lost();
+      throw TimeoutError(fmt::format("{} took longer than {} ms", what, timeout.count()), where,
+                         "check that the broker is reachable, or raise --connect-timeout");
+    }
+    state.release_packet_id(packet_id); // kept reserved when unanswered: a late answer stays harmless
+    return std::move(*codes);
+  }
 };
 
 bool LeanConnection::supports(const ConnectionProfile& profile, std::string* why) {
@@ -306,6 +352,11 @@ void LeanConnection::set_max_inflight(std::size_t max_inflight) {
   m_impl->state.set_window(m_impl->max_inflight);
 }
 
+void LeanConnection::start_receiving() {
+  m_impl->receiving = true;
+  m_impl->inbound.start_receiving();
+}
+
 void LeanConnection::start_connect() {
   Impl& d = *m_impl;
   d.check_stop();
@@ -318,6 +369,8 @@ void LeanConnection::start_connect() {
   d.reader = mqtt::FrameReader(mqtt::k_max_packet_size);
   d.out = detail::OutBuffer();
   d.state = detail::PublishState(d.version, d.max_inflight);
+  d.inbound = detail::ReceiveState(d.version);
+  if (d.receiving) d.inbound.start_receiving();
   try {
     mqtt::encode(detail::make_connect(d.profile, d.password), d.version, d.out.data());
   } catch (const ProtocolError& e) {
@@ -385,6 +438,58 @@ bool LeanConnection::serve(int fd, std::chrono::milliseconds timeout) {
   }
 }
 
+std::vector<int> LeanConnection::subscribe(const std::vector<std::string>& filters, const SubscribeOptions& options) {
+  Impl& d = *m_impl;
+  d.check_stop();
+  d.require_connected("subscribing");
+  const std::uint16_t packet_id = d.state.reserve_packet_id();
+  d.inbound.subscribe(packet_id, filters, options, d.out);
+  return d.await_ack(packet_id, true, "subscribing");
+}
+
+void LeanConnection::unsubscribe(const std::vector<std::string>& filters) {
+  Impl& d = *m_impl;
+  d.check_stop();
+  d.require_connected("unsubscribing");
+  const std::uint16_t packet_id = d.state.reserve_packet_id();
+  d.inbound.unsubscribe(packet_id, filters, d.out);
+  const std::vector<int> codes = d.await_ack(packet_id, false, "unsubscribing");
+  for (std::size_t i = 0; i < codes.size() && i < filters.size(); ++i)
+    if (codes[i] >= 0x80)
+      throw ProtocolError(codes[i],
+                          fmt::format("unsubscribe failed: {} (UNSUBACK 0x{:02X})",
+                                      detail::describe_connack_code(codes[i], true), codes[i]),
+                          filters[i]);
+}
+
+std::optional<ReceivedMessage> LeanConnection::receive(std::chrono::milliseconds timeout) {
+  Impl& d = *m_impl;
+  std::deque<ReceivedMessage>& inbox = d.inbound.inbox();
+  if (inbox.empty()) {
+    if (d.connecting) d.finish_connect();
+    if (!d.connected && !d.lost) throw ConnectError(-1, "not connected", d.where, "connect before receiving");
+    const auto deadline = Clock::now() + timeout;
+    struct Bounded {
+      bool& flag;
+      explicit Bounded(bool& f) : flag(f) { flag = true; }
+      ~Bounded() { flag = false; }
+    } bounded(d.bounded_reads);
+    for (;;) {
+      // One round reads what has arrived, decodes every complete packet and writes the
+      // acknowledgements in one go.
+      d.pump();
+      if (!inbox.empty()) break;
+      if (d.lost) throw d.connection_lost();
+      d.check_stop();
+      if (Clock::now() >= deadline) return std::nullopt;
+      d.wait_round(deadline, -1);
+    }
+  }
+  std::optional<ReceivedMessage> message(std::move(inbox.front()));
+  inbox.pop_front();
+  return message;
+}
+
 void LeanConnection::wait_for_acknowledgements(std::chrono::milliseconds timeout) {
   Impl& d = *m_impl;
   const DeliveryReport& r = d.state.report();
@@ -403,6 +508,7 @@ void LeanConnection::disconnect(std::chrono::milliseconds drain_timeout) {
   } catch (const DeliveryError& e) {
     undelivered = e;
   }
+  d.inbound.stop_receiving(); // what still arrives is acknowledged and dropped
   if (d.connected && !d.lost) {
     d.send_disconnect();
     d.run_until([&] { return d.out.pending() == 0; }, Clock::now() + k_disconnect_flush, false);

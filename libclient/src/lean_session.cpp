@@ -147,6 +147,18 @@ std::uint16_t PublishState::next_packet_id() {
   return m_last_id;
 }
 
+std::uint16_t PublishState::reserve_packet_id() {
+  // Requests are rare and answered at once, so the window never runs out of identifiers.
+  const std::uint16_t packet_id = next_packet_id();
+  if (packet_id >= m_slots.size()) m_slots.resize(std::size_t{packet_id} + 1, Slot::free);
+  m_slots[packet_id] = Slot::request;
+  return packet_id;
+}
+
+void PublishState::release_packet_id(std::uint16_t packet_id) noexcept {
+  if (slot(packet_id) == Slot::request) m_slots[packet_id] = Slot::free;
+}
+
 const std::string& PublishState::encoded_properties(const PublishProperties& properties) {
   if (!m_cached_properties || !(*m_cached_properties == properties)) {
     std::string block;
@@ -267,8 +279,9 @@ InboundEvent PublishState::on_frame(const mqtt::Frame& frame, OutBuffer& out) {
     break;
   }
   case mqtt::PacketType::publish: {
-    // Only a resumed session (-c) delivers messages here; acknowledge them so the broker
-    // does not hold them forever, and drop them.
+    // LeanConnection hands PUBLISH to ReceiveState first; a state used alone acknowledges
+    // what a resumed session (-c) delivers, so the broker does not hold it forever, and
+    // drops it.
     const mqtt::PublishView message = mqtt::decode_publish_view(frame, m_version);
     if (message.qos == mqtt::QoS::at_least_once) mqtt::encode(ack_for<mqtt::Puback>(message.packet_id), m_version, out.data());
     if (message.qos == mqtt::QoS::exactly_once) mqtt::encode(ack_for<mqtt::Pubrec>(message.packet_id), m_version, out.data());

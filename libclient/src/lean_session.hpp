@@ -1,8 +1,9 @@
 #pragma once
 // The socket-free half of LeanConnection: what goes into CONNECT, what a CONNACK means,
 // and the publishing state (packet identifiers, the in-flight window, QoS 1/2 handshakes,
-// the delivery report). It reads frames and appends packets to an OutBuffer; the I/O half
-// (lean_connection.cpp, lean_transport.cpp) moves the bytes. Unit-tested without sockets.
+// the delivery report); receiving is lean_receive.hpp. It reads frames and appends
+// packets to an OutBuffer; the I/O half (lean_connection.cpp, lean_transport.cpp) moves
+// the bytes. Unit-tested without sockets.
 
 #include <mqfleet/connection.hpp>
 #include <mqfleet/error.hpp>
@@ -83,6 +84,11 @@ public:
   static constexpr std::size_t k_v3_qos2_window = 20;
   /// QoS >= 1 messages sent and not acknowledged (positively or not) yet.
   std::size_t awaiting() const noexcept { return m_awaiting; }
+  /// A packet identifier for a SUBSCRIBE or UNSUBSCRIBE, taken from the same space as
+  /// the PUBLISH ones so the two never collide; give it back with release_packet_id().
+  std::uint16_t reserve_packet_id();
+  /// Frees an identifier from reserve_packet_id() once its acknowledgement arrived.
+  void release_packet_id(std::uint16_t packet_id) noexcept;
 
   /// Appends the PUBLISH for `message` to out (QoS >= 1 needs !window_full()). Throws
   /// ConfigError for a topic that cannot be published to and DeliveryError for a message
@@ -98,7 +104,7 @@ public:
   const DeliveryReport& report() const noexcept { return m_report; }
 
 private:
-  enum class Slot : std::uint8_t { free, puback, pubrec, pubcomp };
+  enum class Slot : std::uint8_t { free, puback, pubrec, pubcomp, request };
 
   Slot slot(std::uint16_t packet_id) const noexcept {
     return packet_id < m_slots.size() ? m_slots[packet_id] : Slot::free;

@@ -1,22 +1,26 @@
 #pragma once
-// A lean, single-threaded MQTT publishing client: libmqtt's codec over one non-blocking
-// POSIX socket (OpenSSL for TLS), no library threads, no internal sleeps. Packets are
-// batched: many PUBLISH go out in one write. Everything happens inside the calls below
-// (and serve()), so a caller that waits for something else must call serve() meanwhile.
-// Same profiles, message types, delivery report and typed errors as Connection; it only
-// publishes (no subscriptions) and does not reconnect.
+// A lean, single-threaded MQTT client: libmqtt's codec over one non-blocking POSIX socket
+// (OpenSSL for TLS), no library threads, no internal sleeps. Packets are batched: many
+// PUBLISH go out in one write, every packet of one read is decoded at once (received
+// messages wait in a queue) and their acknowledgements leave together in the next write.
+// Everything happens inside the calls below (and serve()), so a caller that waits for
+// something else must call serve() or receive() meanwhile. Same profiles, message types,
+// delivery report and typed errors as Connection; it publishes and subscribes but does
+// not reconnect.
 
 #include <mqfleet/connection.hpp>
 #include <mqfleet/profile.hpp>
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 namespace mqfleet {
 
-/// One MQTT connection for publishing, without Paho.
+/// One MQTT connection for publishing and subscribing, without Paho.
 class LeanConnection {
 public:
   /// True when the lean client can serve `profile`; otherwise `why` (if given) says
@@ -36,6 +40,9 @@ public:
   /// Most QoS >= 1 messages awaiting acknowledgement at once (a v5 broker's Receive
   /// Maximum lowers it); publish() blocks beyond it.
   void set_max_inflight(std::size_t max_inflight);
+  /// Starts queueing received messages (before, they are acknowledged and dropped); call
+  /// it before connect() to see what a resumed persistent session delivers at once.
+  void start_receiving();
 
   /// Connects (TCP, TLS, CONNECT/CONNACK); throws ConnectError (with the CONNACK / v5
   /// reason code when the broker refused), TimeoutError, InterruptedError.
@@ -62,6 +69,18 @@ public:
   /// are unacknowledged when `timeout` passes or the connection is lost, or how many were
   /// refused.
   void wait_for_acknowledgements(std::chrono::milliseconds timeout);
+  /// Subscribes (one SUBSCRIBE for every filter) and waits for the SUBACK; returns the
+  /// granted QoS per filter in order, or the refusal code (3.x: 0x80; v5: the reason
+  /// code). Throws TimeoutError, InterruptedError, ConnectError when the connection is lost.
+  std::vector<int> subscribe(const std::vector<std::string>& filters, const SubscribeOptions& options);
+  /// Unsubscribes and waits for the UNSUBACK; throws ProtocolError when a v5 broker
+  /// refuses, otherwise like subscribe().
+  void unsubscribe(const std::vector<std::string>& filters);
+  /// The next received message, or nullopt when `timeout` passes first (0: only what has
+  /// already arrived). Keeps the connection alive meanwhile. Throws ConnectError
+  /// ("connection lost: ...") once the connection is lost and the queue is empty, and
+  /// InterruptedError when stop is requested and the queue is empty.
+  std::optional<ReceivedMessage> receive(std::chrono::milliseconds timeout);
   /// Graceful: waits up to `drain_timeout` for in-flight acknowledgements, then sends
   /// DISCONNECT and closes. Throws DeliveryError if messages stayed unacknowledged.
   void disconnect(std::chrono::milliseconds drain_timeout = std::chrono::seconds(10));
