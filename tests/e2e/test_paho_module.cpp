@@ -1,8 +1,8 @@
 // The Paho module (libclient/src/paho_backend.hpp) end to end, as the dynamic loader
-// reports it (LD_DEBUG): a lean `mqfleet pub` maps neither Paho nor the module; the Paho
-// client loads the module from next to the binary, and libpaho-mqtt3as then binds usleep
-// and poll to the executable's definitions (libclient/src/paho_sleep.cpp), which is what
-// keeps Paho's 100 ms sleeps out of connect and shutdown.
+// reports it (LD_DEBUG): a lean `mqfleet pub` or `sub` maps neither Paho nor the module;
+// the Paho client loads the module from next to the binary, and libpaho-mqtt3as then
+// binds usleep and poll to the executable's definitions (libclient/src/paho_sleep.cpp),
+// which is what keeps Paho's 100 ms sleeps out of connect and shutdown.
 #include "support/mosquitto_broker.hpp"
 #include "support/process.hpp"
 
@@ -43,6 +43,19 @@ TEST(PahoModule, LeanPubLoadsNeitherPahoNorTheModule) {
   EXPECT_EQ(result.err.find("mqfleet_paho.so"), std::string::npos) << result.err;
 }
 
+TEST(PahoModule, LeanSubLoadsNeitherPahoNorTheModule) {
+  MosquittoBroker broker;
+  ProcessOptions options;
+  options.env["LD_DEBUG"] = "files";
+  // -E: subscribe, wait for the SUBACK, disconnect; the whole receiving path but no wait.
+  const auto result =
+      run_mqfleet({"sub", "-p", std::to_string(broker.port()), "-t", "module/lean", "-q", "2", "-E"}, {}, 60s, options);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("libc.so"), std::string::npos) << "LD_DEBUG reported nothing:\n" << result.err;
+  EXPECT_EQ(result.err.find("libpaho"), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("mqfleet_paho.so"), std::string::npos) << result.err;
+}
+
 TEST(PahoModule, PahoClientBindsTheExecutablesSleepAndPoll) {
   MosquittoBroker broker;
   ProcessOptions options;
@@ -65,8 +78,11 @@ TEST(PahoModule, PahoClientBindsTheExecutablesSleepAndPoll) {
 TEST(PahoModule, ErrorsFromInsideTheModuleKeepTheirExitCodes) {
   MosquittoBroker broker;
   const std::string directory = std::filesystem::temp_directory_path().string();
+  ProcessOptions paho;
+  paho.env["MQFLEET_SUB_CLIENT"] = "paho"; // `sub` would use the lean client otherwise
   const auto not_a_file = run_mqfleet({"sub", "-p", std::to_string(broker.port()), "-t", "module/x", "-C", "1",
-                                       "--cafile", directory});
+                                       "--cafile", directory},
+                                      {}, 60s, paho);
   EXPECT_EQ(not_a_file.exit_code, 3) << not_a_file.err;
   EXPECT_NE(not_a_file.err.find("cannot read the CA file '" + directory + "'"), std::string::npos) << not_a_file.err;
 
@@ -74,7 +90,8 @@ TEST(PahoModule, ErrorsFromInsideTheModuleKeepTheirExitCodes) {
   with_users.users["alice"] = "right-password";
   MosquittoBroker secured(with_users);
   const auto refused = run_mqfleet({"sub", "-p", std::to_string(secured.port()), "-t", "module/x", "-C", "1", "-u",
-                                    "alice", "-P", "wrong-password"});
+                                    "alice", "-P", "wrong-password"},
+                                   {}, 60s, paho);
   EXPECT_EQ(refused.exit_code, 5) << refused.err;
   EXPECT_NE(refused.err.find("CONNACK"), std::string::npos) << refused.err;
   EXPECT_EQ(refused.err.find("wrong-password"), std::string::npos) << "the secret was printed";

@@ -357,6 +357,29 @@ TEST_F(SubTest, InterruptExitsWith130) {
   EXPECT_EQ(result.exit_code, k_exit_interrupted);
 }
 
+// The lean client serves `sub` by default; MQFLEET_SUB_CLIENT=paho keeps the Paho-backed
+// one reachable (and covered): retained and fresh messages at QoS 2, then a refusal-free exit.
+TEST_F(SubTest, PahoClientOnRequest) {
+  mosquitto_pub({"-t", "paho/r", "-q", "2", "-r", "-m", "kept"});
+  ProcessOptions paho;
+  paho.env["MQFLEET_SUB_CLIENT"] = "paho";
+  auto sub = start_sub({"-t", "paho/#", "-q", "2", "-C", "2", "-F", "%r %q %t %p"}, paho);
+  mosquitto_pub({"-t", "paho/f", "-q", "2", "-m", "fresh"});
+  const ProcessResult result = finish(*sub);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "1 2 paho/r kept\n0 2 paho/f fresh\n");
+  EXPECT_NE(result.err.find("using the Paho client (MQFLEET_SUB_CLIENT=paho)"), std::string::npos) << result.err;
+}
+
+TEST_F(SubTest, LeanClientByDefault) {
+  auto sub = start_sub({"-t", "lean/#", "-q", "2", "-C", "1"});
+  mosquitto_pub({"-t", "lean/x", "-q", "2", "-m", "fresh"});
+  const ProcessResult result = finish(*sub);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "fresh\n");
+  EXPECT_EQ(result.err.find("Paho"), std::string::npos) << result.err;
+}
+
 TEST_F(SubTest, ConnectionRefusedExitsWithTheConnectCode) {
   const int closed_port = free_tcp_port();
   const ProcessResult result =
