@@ -388,6 +388,33 @@ TEST_F(SubTest, ConnectionRefusedExitsWithTheConnectCode) {
   EXPECT_NE(result.err.find("mqfleet: error:"), std::string::npos);
 }
 
+// The lean client's TLS read path: a small and a large (many TLS records) message.
+class SubTlsTest : public SubTest {
+protected:
+  SubTlsTest() : SubTest(tls_options()) {}
+
+  static MosquittoOptions tls_options() {
+    MosquittoOptions options;
+    options.tls = true;
+    return options;
+  }
+};
+
+TEST_F(SubTlsTest, ReceivesOverTls) {
+  const auto& certs = m_broker.certificates();
+  Process sub({mqfleet_bin(), "sub", "-h", "localhost", "-p", std::to_string(m_broker.tls_port()), "--cafile",
+               certs.ca_file, "-t", "secure/x", "-q", "1", "-C", "2", "-d"});
+  const auto ready = sub.wait_for_stderr_line(
+      [](const std::string& line) { return line.find("subscribed to secure/x ") != std::string::npos; }, 30s);
+  ASSERT_TRUE(ready.has_value()) << sub.stderr_so_far();
+  const std::string large(100000, 'x'); // one argument: at most 128 kB
+  mosquitto_pub({"-t", "secure/x", "-q", "1", "-m", "small"});
+  mosquitto_pub({"-t", "secure/x", "-q", "1", "-m", large});
+  const ProcessResult result = finish(sub);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_TRUE(result.out == "small\n" + large + "\n") << result.out.size() << " bytes printed";
+}
+
 // mosquitto's acl_file never refuses a SUBSCRIBE (it only filters deliveries); its
 // dynamic-security plugin does. Here anonymous clients may subscribe to allowed/# only.
 class SubRefusalTest : public SubTest {
