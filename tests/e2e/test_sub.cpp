@@ -12,8 +12,10 @@
 
 #include <csignal>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 namespace mqfleet::test {
 namespace {
@@ -386,6 +388,31 @@ TEST_F(SubTest, ConnectionRefusedExitsWithTheConnectCode) {
       run_process({mqfleet_bin(), "sub", "-h", "127.0.0.1", "-p", std::to_string(closed_port), "-t", "x"}, {}, 60s);
   EXPECT_EQ(result.exit_code, k_exit_connect) << result.err;
   EXPECT_NE(result.err.find("mqfleet: error:"), std::string::npos);
+}
+
+// While sub waits for messages its client must send PINGREQ: mosquitto closes a connection
+// silent for 1.5 x the keepalive. The wait below is the scenario, not a readiness guess.
+TEST_F(SubTest, KeepaliveHoldsAnIdleSubscription) {
+  auto sub = start_sub({"-t", "idle/x", "-k", "1", "-C", "1"});
+  std::this_thread::sleep_for(3500ms);
+  mosquitto_pub({"-t", "idle/x", "-m", "still here"});
+  const ProcessResult result = finish(*sub);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "still here\n");
+}
+
+// A broker that goes away ends sub with the connect code and Connection's wording.
+TEST(SubLostConnection, ExitsWithTheConnectCode) {
+  std::optional<MosquittoBroker> broker(std::in_place);
+  Process sub({mqfleet_bin(), "sub", "-h", "127.0.0.1", "-p", std::to_string(broker->port()), "-t", "gone/x", "-d"});
+  const auto ready = sub.wait_for_stderr_line(
+      [](const std::string& line) { return line.find("subscribed to gone/x ") != std::string::npos; }, 30s);
+  ASSERT_TRUE(ready.has_value()) << sub.stderr_so_far();
+  broker.reset();
+  const ProcessResult result = sub.wait(60s);
+  EXPECT_FALSE(result.timed_out);
+  EXPECT_EQ(result.exit_code, k_exit_connect) << result.err;
+  EXPECT_NE(result.err.find("mqfleet: error: connection lost: "), std::string::npos) << result.err;
 }
 
 // The lean client's TLS read path: a small and a large (many TLS records) message.
