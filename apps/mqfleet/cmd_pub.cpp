@@ -12,7 +12,6 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -190,17 +189,6 @@ CLI::App* add_pub_command(CLI::App& app, std::shared_ptr<PubOptions> options) {
 
 namespace {
 
-// The client `pub` uses: the lean one unless the profile needs a Paho feature, or
-// MQFLEET_PUB_CLIENT=paho asks for Paho (for comparisons and as an escape hatch).
-bool use_lean_client(const ConnectionProfile& profile, std::string& why_not) {
-  const char* forced = std::getenv("MQFLEET_PUB_CLIENT");
-  if (forced != nullptr && std::string_view(forced) == "paho") {
-    why_not = "MQFLEET_PUB_CLIENT=paho";
-    return false;
-  }
-  return LeanConnection::supports(profile, &why_not);
-}
-
 // Connects, publishes, drains and disconnects; returns the exit code or throws.
 template <typename Client>
 int publish_with(const PubOptions& options, const ConnectionProfile& profile, Client& connection,
@@ -274,7 +262,7 @@ int run_pub(const PubOptions& options) {
   if (single && options.json && !options.null_message) require_json(single->payload, single->where);
 
   std::string why_not_lean;
-  if (use_lean_client(profile, why_not_lean)) {
+  if (use_lean_client(profile, "MQFLEET_PUB_CLIENT", why_not_lean)) {
     LeanConnection connection(profile);
     return publish_with(options, profile, connection, single, properties);
   }

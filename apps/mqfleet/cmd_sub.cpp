@@ -14,9 +14,7 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
-#include <string_view>
 
 namespace mqfleet::cli {
 namespace {
@@ -300,17 +298,6 @@ void setup_sub(CLI::App& app) {
 
 namespace {
 
-// The client `sub` uses: the lean one unless the profile needs a Paho feature (automatic
-// reconnection), or MQFLEET_SUB_CLIENT=paho asks for Paho (comparisons, escape hatch).
-bool use_lean_client(const ConnectionProfile& profile, std::string& why_not) {
-  const char* forced = std::getenv("MQFLEET_SUB_CLIENT");
-  if (forced != nullptr && std::string_view(forced) == "paho") {
-    why_not = "MQFLEET_SUB_CLIENT=paho";
-    return false;
-  }
-  return LeanConnection::supports(profile, &why_not);
-}
-
 template <typename Client>
 int subscribe_with(const SubOptions& options, Client& connection, Printer& printer) {
   connection.set_stop_token(stop_token());
@@ -331,7 +318,7 @@ int run_sub(const SubOptions& options) {
   validate_sub_options(options, profile.version);
   Printer printer(options);  // parses -F before anything touches the network
   std::string why_not_lean;
-  if (use_lean_client(profile, why_not_lean)) {
+  if (use_lean_client(profile, "MQFLEET_SUB_CLIENT", why_not_lean)) {
     LeanConnection connection(std::move(profile));
     return subscribe_with(options, connection, printer);
   }

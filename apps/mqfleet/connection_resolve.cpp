@@ -5,13 +5,16 @@
 #include "terminal_prompt.hpp"
 
 #include <mqfleet/error.hpp>
+#include <mqfleet/lean_connection.hpp>
 #include <mqfleet/profile_resolve.hpp>
 #include <mqfleet/profile_store.hpp>
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <random>
+#include <string_view>
 
 namespace mqfleet::cli {
 namespace {
@@ -161,6 +164,15 @@ ConnectionProfile resolve_connection(const ConnectionFlags& flags) {
                                                      "Password for " + profile.tls.key_file + ": ", prompt, env)};
   }
   return profile;
+}
+
+bool use_lean_client(const ConnectionProfile& profile, const char* override_variable, std::string& why_not) {
+  const char* forced = std::getenv(override_variable);
+  if (forced != nullptr && std::string_view(forced) == "paho") {
+    why_not = std::string(override_variable) + "=paho";
+    return false;
+  }
+  return LeanConnection::supports(profile, &why_not);
 }
 
 } // namespace mqfleet::cli

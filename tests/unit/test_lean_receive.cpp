@@ -8,6 +8,8 @@
 #include <mqfleet/mqtt/codec.hpp>
 #include <mqfleet/mqtt/frame.hpp>
 
+#include "lean_wire.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -18,18 +20,9 @@ namespace {
 
 using mqtt::ProtocolVersion;
 
+// Every packet the state wrote so far, decoded; the buffer is emptied.
 std::vector<mqtt::Packet> take_packets(OutBuffer& out, ProtocolVersion version) {
-  std::vector<mqtt::Packet> packets;
-  std::string_view rest(out.pending_data(), out.pending());
-  while (!rest.empty()) {
-    const auto frame = mqtt::parse_frame(rest, mqtt::k_max_packet_size);
-    if (!frame) {
-      ADD_FAILURE() << "incomplete packet at the end";
-      break;
-    }
-    packets.push_back(mqtt::decode(*frame, version));
-    rest.remove_prefix(frame->size);
-  }
+  auto packets = decode_all(std::string_view(out.pending_data(), out.pending()), version);
   out.consume(out.pending());
   return packets;
 }
@@ -37,10 +30,7 @@ std::vector<mqtt::Packet> take_packets(OutBuffer& out, ProtocolVersion version) 
 // Feeds one encoded packet to the state as if the broker had sent it.
 template <typename P>
 bool feed(ReceiveState& state, const P& packet, ProtocolVersion version, OutBuffer& out) {
-  std::string bytes;
-  mqtt::encode(packet, version, bytes);
-  const auto frame = mqtt::parse_frame(bytes, mqtt::k_max_packet_size);
-  return state.on_frame(*frame, out);
+  return feed_frame(state, packet, version, out);
 }
 
 mqtt::Publish publish(std::string topic, std::string payload, mqtt::QoS qos, std::uint16_t packet_id = 0) {

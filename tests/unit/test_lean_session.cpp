@@ -6,6 +6,8 @@
 #include <mqfleet/mqtt/codec.hpp>
 #include <mqfleet/mqtt/frame.hpp>
 
+#include "lean_wire.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -16,29 +18,10 @@ namespace {
 
 using mqtt::ProtocolVersion;
 
-// Every packet in `bytes`, decoded.
-std::vector<mqtt::Packet> decode_all(const std::string& bytes, ProtocolVersion version) {
-  std::vector<mqtt::Packet> packets;
-  std::string_view rest = bytes;
-  while (!rest.empty()) {
-    const auto frame = mqtt::parse_frame(rest, mqtt::k_max_packet_size);
-    if (!frame) {
-      ADD_FAILURE() << "incomplete packet at the end";
-      break;
-    }
-    packets.push_back(mqtt::decode(*frame, version));
-    rest.remove_prefix(frame->size);
-  }
-  return packets;
-}
-
 // Feeds one encoded packet to the state as if the broker had sent it.
 template <typename P>
 InboundEvent receive(PublishState& state, const P& packet, ProtocolVersion version, OutBuffer& out) {
-  std::string bytes;
-  mqtt::encode(packet, version, bytes);
-  const auto frame = mqtt::parse_frame(bytes, mqtt::k_max_packet_size);
-  return state.on_frame(*frame, out);
+  return feed_frame(state, packet, version, out);
 }
 
 // Takes everything appended so far (as if it had all been written).
