@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): generator CPU per QoS 0 64-byte message, side by side against
-# one throw-away mosquitto: the fast engine (libengine), Paho (libclient's Connection) and
+# one throw-away mosquitto: the fast engine (lib/engine), Paho (lib/client's Connection) and
 # `mosquitto_pub -l`; then idle connections held by the engine against `mqfleet broker`
 # with the client process's memory per connection.
 #
@@ -62,7 +62,7 @@ print(out.strip())
 rows.append(("fast engine (1 client)", messages, cpu))
 cpu, out = measured([engine_cpu, "paho", "-p", port, "-n", str(paho_messages), "-s", "64"])
 print(out.strip())
-rows.append(("Paho (libclient Connection)", paho_messages, cpu))
+rows.append(("Paho (lib/client Connection)", paho_messages, cpu))
 lines = ("x" * 64 + "\n").encode() * paho_messages
 cpu, _ = measured(["mosquitto_pub", "-p", port, "-t", "bench/engine", "-l", "-q", "0"], stdin=lines)
 rows.append(("mosquitto_pub -l", paho_messages, cpu))

@@ -11,7 +11,7 @@ find_package(SQLite3 REQUIRED)
 # OpenSSL and SQLite from their static archives (Debian's libssl-dev and libsqlite3-dev
 # ship them): a shared libcrypto alone costs every start of mqfleet ~4 ms of symbol
 # binding and relocation, even for commands that never use TLS (docs/benchmarks.md,
-# "## pub"). The Paho module (libclient) still loads the shared libssl/libcrypto that
+# "## pub"). The Paho module (lib/client) still loads the shared libssl/libcrypto that
 # libpaho-mqtt3as needs; the two copies never exchange objects (the executable exports
 # no OpenSSL symbol, so each copy binds to itself).
 option(MQFLEET_STATIC_DEPS "Link OpenSSL and SQLite statically (faster start-up)" ON)

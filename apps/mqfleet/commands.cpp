@@ -1,14 +1,14 @@
 #include "commands.hpp"
 
-#include "cmd_bench.hpp"
-#include "cmd_broker.hpp"
-#include "cmd_bucket.hpp"
-#include "cmd_completion.hpp"
-#include "cmd_device.hpp"
-#include "cmd_profile.hpp"
-#include "cmd_pub.hpp"
-#include "cmd_sim.hpp"
-#include "cmd_sub.hpp"
+#include "bench/bench.hpp"
+#include "broker/broker.hpp"
+#include "bucket/bucket.hpp"
+#include "completion/completion.hpp"
+#include "device/device.hpp"
+#include "profile/profile.hpp"
+#include "pub/pub.hpp"
+#include "sim/sim.hpp"
+#include "sub/sub.hpp"
 
 namespace mqfleet::cli {
 

@@ -1,6 +1,6 @@
 #pragma once
 // The few MQTT 3.1.1 packets the load client needs, encoded by hand: a local stand-in
-// for libmqtt's codec so that the benchmark measures brokers, not a client library.
+// for lib/mqtt's codec so that the benchmark measures brokers, not a client library.
 
 #include <cstddef>
 #include <cstdint>

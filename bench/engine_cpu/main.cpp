@@ -1,4 +1,4 @@
-// engine_cpu: measures the fast engine's CPU cost per QoS 0 message, libclient's Paho
+// engine_cpu: measures the fast engine's CPU cost per QoS 0 message, lib/client's Paho
 // Connection's for comparison, and the fast engine's memory per idle connection.
 // Driven by bench/engine_vs_paho.sh; prints one `key=value` result line per run.
 //

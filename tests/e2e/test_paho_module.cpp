@@ -1,7 +1,7 @@
-// The Paho module (libclient/src/paho_backend.hpp) end to end, as the dynamic loader
+// The Paho module (lib/client/src/paho_backend.hpp) end to end, as the dynamic loader
 // reports it (LD_DEBUG): a lean `mqfleet pub` or `sub` maps neither Paho nor the module;
 // the Paho client loads the module from next to the binary, and libpaho-mqtt3as then
-// binds usleep and poll to the executable's definitions (libclient/src/paho_sleep.cpp),
+// binds usleep and poll to the executable's definitions (lib/client/src/paho_sleep.cpp),
 // which is what keeps Paho's 100 ms sleeps out of connect and shutdown.
 #include "support/mosquitto_broker.hpp"
 #include "support/process.hpp"

@@ -1,4 +1,4 @@
-// `mqfleet pub` on the lean client (libmqtt codec over a POSIX socket + OpenSSL) end to
+// `mqfleet pub` on the lean client (lib/mqtt codec over a POSIX socket + OpenSSL) end to
 // end: TLS version pinning and encrypted client keys, QoS 2 streams for every protocol
 // version, keepalive while idle, a broker that closes mid-stream, and the Paho fallback.
 // Real mosquitto per test; no timed assertions, timeouts only guard against hangs.

@@ -1,7 +1,7 @@
 #pragma once
 // The mqfleet reference broker under test, as RAII fixtures (like async_mqtt's
 // broker_runner): ready when constructed, stopped in the destructor.
-//   ReferenceBroker        - libbroker's Broker in this process, on ephemeral ports.
+//   ReferenceBroker        - lib/broker's Broker in this process, on ephemeral ports.
 //   ReferenceBrokerProcess - `mqfleet broker --port 0 ...` as a child process.
 
 #include "support/mosquitto_broker.hpp"

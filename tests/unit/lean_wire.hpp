@@ -1,7 +1,7 @@
 #pragma once
 // Wire helpers for the lean client's socket-free unit tests (test_lean_session.cpp,
 // test_lean_receive.cpp): decode what a state wrote, and hand it frames as if the broker
-// had sent them, both through libmqtt's codec.
+// had sent them, both through lib/mqtt's codec.
 
 #include <mqfleet/mqtt/codec.hpp>
 #include <mqfleet/mqtt/frame.hpp>

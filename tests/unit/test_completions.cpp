@@ -3,8 +3,8 @@
 // to what `mqfleet completion <shell>` generates now (regenerate with
 // scripts/gen-completions.sh).
 #include "cli.hpp"
-#include "completion_model.hpp"
-#include "completion_scripts.hpp"
+#include "completion/completion_model.hpp"
+#include "completion/completion_scripts.hpp"
 
 #include "support/temp_dir.hpp"
 

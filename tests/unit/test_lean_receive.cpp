@@ -1,7 +1,7 @@
 // The socket-free receiving half of the lean client: SUBSCRIBE / UNSUBSCRIBE and their
 // acknowledgements, received PUBLISH turned into ReceivedMessage (v5 properties too), and
 // the inbound QoS 1/2 handshakes. Bytes produced are checked by decoding them with
-// libmqtt; frames "from the broker" are encoded with libmqtt.
+// lib/mqtt; frames "from the broker" are encoded with lib/mqtt.
 #include "lean_receive.hpp"
 
 #include <mqfleet/error.hpp>

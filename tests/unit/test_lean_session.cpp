@@ -1,6 +1,6 @@
 // The socket-free half of the lean client: CONNECT contents, CONNACK refusals, and the
 // publishing state (packet identifiers, window, QoS 1/2 handshakes, QoS 0 counted when
-// written, batching). Bytes produced are checked by decoding them with libmqtt.
+// written, batching). Bytes produced are checked by decoding them with lib/mqtt.
 #include "lean_session.hpp"
 
 #include <mqfleet/mqtt/codec.hpp>

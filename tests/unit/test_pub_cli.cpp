@@ -1,9 +1,9 @@
 // `mqfleet pub` in-process: flag parsing, payload checks, --jsonl records, -D properties
 // and the stop-aware line reader. No network.
 #include "cli.hpp"
-#include "cmd_pub.hpp"
+#include "pub/pub.hpp"
 #include "exit_codes.hpp"
-#include "pub_input.hpp"
+#include "pub/pub_input.hpp"
 
 #include <mqfleet/error.hpp>
 

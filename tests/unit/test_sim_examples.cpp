@@ -1,7 +1,7 @@
 // The example scenarios in scenarios/: each loads with zero diagnostics, and each models
 // what scenarios/README.md says it does.
-#include <mqfleet/sim/overrides.hpp>
-#include <mqfleet/sim/scenario_loader.hpp>
+#include <mqfleet/scenario/overrides.hpp>
+#include <mqfleet/scenario/scenario_loader.hpp>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,11 +1,11 @@
 // Payload generators, the per-device random engine and template expansion: value ranges,
 // determinism under a seed, distributions within statistical tolerance, GPS speed and
 // battery drain.
-#include <mqfleet/sim/diagnostic.hpp>
-#include <mqfleet/sim/generators.hpp>
-#include <mqfleet/sim/payload.hpp>
-#include <mqfleet/sim/random.hpp>
-#include <mqfleet/sim/template.hpp>
+#include <mqfleet/scenario/diagnostic.hpp>
+#include <mqfleet/scenario/generators.hpp>
+#include <mqfleet/scenario/payload.hpp>
+#include <mqfleet/scenario/random.hpp>
+#include <mqfleet/scenario/template.hpp>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,12 +1,12 @@
-// Provisioning a scenario's devices in the broker registry (libprovision) and the
+// Provisioning a scenario's devices in the broker registry (lib/sim, provision.cpp) and the
 // credentials file the runner reads: generated secrets verify against the registry,
 // reruns keep them, --rotate replaces them, other credential kinds register their own
 // secret, and no error ever quotes a secret.
 #include <mqfleet/broker/credentials.hpp>
 #include <mqfleet/broker/device_registry.hpp>
-#include <mqfleet/provision.hpp>
-#include <mqfleet/sim/credentials_file.hpp>
-#include <mqfleet/sim/scenario_loader.hpp>
+#include <mqfleet/sim/provision.hpp>
+#include <mqfleet/scenario/credentials_file.hpp>
+#include <mqfleet/scenario/scenario_loader.hpp>
 
 #include <support/temp_dir.hpp>
 

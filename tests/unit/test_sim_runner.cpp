@@ -4,7 +4,7 @@
 
 #include <mqfleet/sim/run_report.hpp>
 #include <mqfleet/sim/runner.hpp>
-#include <mqfleet/sim/scenario_loader.hpp>
+#include <mqfleet/scenario/scenario_loader.hpp>
 #include <mqfleet/sim/schedule.hpp>
 #include <mqfleet/sim/shard.hpp>
 

@@ -2,8 +2,8 @@
 // each section, and a corpus of broken files under data/scenarios/. Each broken file ends
 // with lines `// expect: LINE:COLUMN PATH | MESSAGE FRAGMENT` (PATH `-` = top level), one
 // per diagnostic, in the order the checker reports them (file order).
-#include <mqfleet/sim/scenario_loader.hpp>
-#include <mqfleet/sim/units.hpp>
+#include <mqfleet/scenario/scenario_loader.hpp>
+#include <mqfleet/scenario/units.hpp>
 
 #include <support/temp_dir.hpp>
 

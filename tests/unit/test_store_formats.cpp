@@ -1,4 +1,4 @@
-// Unit tests of libstore's pure parts: time parsing, payload rules, flattening, the
+// Unit tests of lib/store's pure parts: time parsing, payload rules, flattening, the
 // export writers, the CSV reader and importer, and chart rendering.
 
 #include <mqfleet/error.hpp>

@@ -1,7 +1,7 @@
 // `mqfleet sub` command line, in-process: what flags parse to, what is refused, and the
 // per-message rules (-T, -R, --retained-only, --remove-retained, -C).
 #include "cli.hpp"
-#include "cmd_sub.hpp"
+#include "sub/sub.hpp"
 #include "exit_codes.hpp"
 
 #include <mqfleet/error.hpp>

@@ -1,0 +1,107 @@
+#include "broker/broker.hpp"
+
+#include "cli.hpp"
+#include "exit_codes.hpp"
+#include "signals.hpp"
+
+#include <mqfleet/broker/broker.hpp>
+#include <mqfleet/broker/broker_config.hpp>
+#include <mqfleet/error.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace mqfleet::cli {
+namespace {
+
+void log_line(std::string_view line) {
+  static std::mutex mutex;
+  std::lock_guard lock(mutex);
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fputc('\n', stderr);
+  std::fflush(stderr);
+}
+
+broker::BrokerConfig make_config(const BrokerOptions& o) {
+  broker::BrokerConfig config;
+  if (!o.config_file.empty()) broker::apply_config_file(config, o.config_file);
+  if (!o.bind.empty()) config.mqtt.host = config.mqtts.host = o.bind;
+  if (o.port) {
+    config.mqtt.enabled = true;
+    config.mqtt.port = *o.port;
+  }
+  if (o.tls_port) {
+    config.mqtts.enabled = true;
+    config.mqtts.port = *o.tls_port;
+  }
+  if (!o.cert.empty()) config.mqtts.cert_file = o.cert;
+  if (!o.key.empty()) config.mqtts.key_file = o.key;
+  if (!o.cafile.empty()) config.mqtts.ca_file = o.cafile;
+  if (!o.registry.empty()) config.registry_path = o.registry;
+  if (!o.data_dir.empty()) config.data_dir = o.data_dir;
+  if (o.allow_anonymous) config.allow_anonymous = true;
+  if (o.max_connections) config.limits.max_connections = *o.max_connections;
+  if (o.max_packet_size) config.limits.max_packet_size = *o.max_packet_size;
+  if (o.max_inflight) config.limits.max_inflight = *o.max_inflight;
+  if (o.max_queued) config.limits.max_queued = *o.max_queued;
+  if (o.threads) config.io_threads = *o.threads;
+  if (o.sys_interval) config.sys_interval_seconds = *o.sys_interval;
+  if (o.durable_ack) config.durable_ack = true;
+  config.log_sink = log_line;
+  broker::validate_config(config);
+  return config;
+}
+
+} // namespace
+
+void setup_broker(CLI::App& app) {
+  auto options = std::make_shared<BrokerOptions>();
+  auto* sub = app.add_subcommand("broker", "Run the reference MQTT broker (3.1, 3.1.1, 5.0) in the foreground.");
+  sub->add_option("--port", options->port, "Plain MQTT port (default 1883; 0 = pick a free port)");
+  sub->add_option("--tls-port", options->tls_port, "Enable the TLS listener on this port (0 = free port)");
+  sub->add_option("--cert", options->cert, "TLS server certificate chain (PEM)");
+  sub->add_option("--key", options->key, "TLS server private key (PEM)");
+  sub->add_option("--cafile", options->cafile, "Require TLS client certificates signed by this CA");
+  sub->add_option("--bind", options->bind, "Address to listen on (default 0.0.0.0)");
+  sub->add_option("--registry", options->registry, "Device registry (accounts, devices, credentials, rules)");
+  sub->add_option("--data-dir", options->data_dir, "Directory of the broker's data (bucket points, durable state)");
+  sub->add_flag("--allow-anonymous", options->allow_anonymous, "Open single-tenant broker: no credentials");
+  sub->add_option("--config", options->config_file, "JSON configuration file (flags override it)");
+  sub->add_option("--max-connections", options->max_connections, "Connections beyond this are closed at once");
+  sub->add_option("--max-packet-size", options->max_packet_size, "Largest accepted packet in bytes");
+  sub->add_option("--max-inflight", options->max_inflight, "Unacknowledged QoS 1/2 messages per client");
+  sub->add_option("--max-queued", options->max_queued, "Queued messages per session before dropping");
+  sub->add_option("--threads", options->threads, "io threads (default 2; 0 = one per core)");
+  sub->add_option("--sys-interval", options->sys_interval, "Seconds between $SYS publications (0 = off)");
+  sub->add_flag("--durable-ack", options->durable_ack, "Acknowledge QoS 1/2 PUBLISHes only once stored on disk");
+  set_action(sub, [options] { return run_broker(*options); });
+}
+
+int run_broker(const BrokerOptions& options) {
+  broker::Broker broker(make_config(options));
+  broker.start();
+  nlohmann::json line{{"event", "listening"}};
+  line["mqtt"] = broker.bound_port() != 0 ? nlohmann::json(broker.bound_port()) : nlohmann::json(nullptr);
+  line["mqtts"] = broker.bound_tls_port() != 0 ? nlohmann::json(broker.bound_tls_port()) : nlohmann::json(nullptr);
+  std::printf("%s\n", line.dump().c_str());
+  std::fflush(stdout);
+  set_reload_handler([&broker] {
+    try {
+      broker.reload_registry();
+    } catch (const std::exception& e) {
+      log_line(nlohmann::json{{"event", "reload_failed"}, {"error", e.what()}}.dump());
+    }
+  });
+  const auto token = stop_token();
+  while (!token.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  set_reload_handler({});
+  broker.stop();
+  return exit_code::k_success;
+}
+
+} // namespace mqfleet::cli

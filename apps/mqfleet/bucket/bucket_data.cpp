@@ -1,0 +1,255 @@
+// `mqfleet bucket export|import|stats|chart`: the point data in --data-dir.
+
+#include "bucket/atomic_output.hpp"
+#include "bucket/bucket.hpp"
+#include "exit_codes.hpp"
+#include "signals.hpp"
+
+#include <mqfleet/broker/device_registry.hpp>
+#include <mqfleet/error.hpp>
+#include <mqfleet/store/bucket_database.hpp>
+#include <mqfleet/store/chart.hpp>
+#include <mqfleet/store/csv_reader.hpp>
+#include <mqfleet/store/export_writer.hpp>
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+namespace mqfleet::cli {
+namespace {
+
+using store::Json;
+
+std::optional<store::EpochMs> time_option(const std::string& text, const char* flag) {
+  if (text.empty()) return std::nullopt;
+  auto value = store::parse_time(text, store::now_ms());
+  if (!value)
+    throw ConfigError(fmt::format("cannot read the time '{}'", text), flag,
+                      "use ISO-8601 (2026-11-25T10:00:00Z), epoch milliseconds or a relative time such as -1h");
+  return value;
+}
+
+store::PointFilter make_filter(const BucketOptions& o) {
+  store::PointFilter filter;
+  filter.from = time_option(o.from, "--from");
+  filter.to = time_option(o.to, "--to");
+  filter.device = o.device;
+  return filter;
+}
+
+void require_stored(store::BucketDatabase& db, const BucketOptions& o) {
+  if (!db.find_bucket_key(o.id))
+    throw ConfigError(fmt::format("bucket '{}' has no data in this data directory", o.id), o.data_dir,
+                      "check the id (`mqfleet bucket list`) and that the broker ran with this --data-dir");
+}
+
+std::vector<std::string> split_fields(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = text.find(',', start);
+    auto part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!part.empty()) out.push_back(std::move(part));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+store::ExportFormat parse_format(const std::string& name) {
+  if (name == "json") return store::ExportFormat::json;
+  if (name == "ndjson") return store::ExportFormat::ndjson;
+  if (name == "arff") return store::ExportFormat::arff;
+  return store::ExportFormat::csv;
+}
+
+Json parse_stored(const store::Point& point) {
+  auto object = Json::parse(point.payload, nullptr, false);
+  return object.is_object() ? object : Json::object();
+}
+
+/// The columns of a CSV/ARFF export: a pass over the keys unless --fields names them
+/// for CSV (ARFF needs the pass for the attribute types).
+std::vector<store::FieldInfo> export_columns(store::BucketDatabase& db, const BucketOptions& o,
+                                             const store::PointFilter& filter, const store::ExportOptions& options) {
+  std::vector<store::FieldInfo> columns;
+  if (options.format == store::ExportFormat::csv && !options.selected.empty()) {
+    for (const auto& name : options.selected) columns.push_back({name, true});
+    return columns;
+  }
+  store::FieldCollector collector;
+  auto cursor = db.points(o.id, filter);
+  store::Point point;
+  while (cursor.next(point)) collector.add(parse_stored(point));
+  if (options.selected.empty()) return collector.fields();
+  for (const auto& name : options.selected) {
+    store::FieldInfo info{name, true};
+    for (const auto& seen : collector.fields())
+      if (seen.name == name) info = seen;
+    columns.push_back(info);
+  }
+  return columns;
+}
+
+std::size_t export_points(store::BucketDatabase& db, const BucketOptions& o, std::ostream& out) {
+  const auto filter = make_filter(o);
+  store::ExportOptions options;
+  options.format = parse_format(o.format);
+  options.time = o.time == "iso" ? store::TimeStyle::iso : store::TimeStyle::epoch;
+  options.separator = o.separator.empty() ? ',' : o.separator.front();
+  options.relation = o.id;
+  options.selected = split_fields(o.fields);
+  std::vector<store::FieldInfo> columns;
+  if (store::needs_columns(options.format)) columns = export_columns(db, o, filter, options);
+  auto writer = store::make_export_writer(options, out);
+  writer->begin(columns);
+  std::size_t count = 0;
+  auto cursor = db.points(o.id, filter);
+  store::Point point;
+  const auto token = stop_token();
+  while (cursor.next(point)) {
+    writer->write(point, parse_stored(point));
+    if (++count % 65536 == 0 && token.stop_requested()) throw InterruptedError("export interrupted");
+  }
+  writer->end();
+  if (!out) throw ConfigError("cannot write the export", o.output.empty() ? "stdout" : o.output);
+  return count;
+}
+
+const Json* find_dotted(const Json& object, std::string_view dotted) {
+  const Json* node = &object;
+  for (;;) {
+    if (!node->is_object()) return nullptr;
+    const auto dot = dotted.find('.');
+    auto it = node->find(std::string(dotted.substr(0, dot)));
+    if (it == node->end()) return nullptr;
+    if (dot == std::string_view::npos) return &*it;
+    node = &*it;
+    dotted.remove_prefix(dot + 1);
+  }
+}
+
+std::pair<std::size_t, std::size_t> terminal_size() {
+  winsize size{};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0 && size.ws_row > 0)
+    return {size.ws_col, size.ws_row};
+  return {80, 24};
+}
+
+} // namespace
+
+int run_bucket_export(const BucketOptions& o) {
+  store::BucketDatabase db(o.data_dir, false);
+  require_stored(db, o);
+  std::size_t count = 0;
+  if (o.output.empty()) {
+    count = export_points(db, o, std::cout);
+  } else {
+    AtomicOutput output(o.output);
+    count = export_points(db, o, output.stream());
+    output.commit();
+  }
+  std::cerr << fmt::format("mqfleet: exported {} points of bucket '{}'\n", count, o.id);
+  return exit_code::k_success;
+}
+
+int run_bucket_import(const BucketOptions& o) {
+  if (!broker::valid_bucket_id(o.id))
+    throw ConfigError(fmt::format("invalid bucket id '{}'", o.id), "ID", "bucket ids are 1..64 letters, digits, _ - .");
+  std::ifstream in(o.file, std::ios::binary);
+  if (!in) throw ConfigError("cannot read the CSV file", o.file, "check the path and its permissions");
+  store::CsvReader reader(in, o.separator.empty() ? 0 : o.separator.front());
+  store::CsvRecord record;
+  if (!reader.next(record)) throw ConfigError("the CSV file is empty", o.file, "the first line must name the columns");
+  const store::CsvImporter importer(record, o.device.empty() ? "import" : o.device, o.file);
+  store::BucketDatabase db(o.data_dir, true);
+  const auto bucket = db.bucket_key(o.id);
+  constexpr std::size_t k_max_listed = 20;
+  std::size_t imported = 0;
+  std::size_t bad = 0;
+  db.begin();
+  try {
+    while (reader.next(record)) {
+      std::string error;
+      auto row = importer.convert(record, error);
+      if (!row) {
+        if (bad++ < k_max_listed) std::cerr << fmt::format("{}:{}: {}\n", o.file, record.line, error);
+        continue;
+      }
+      if (bad == 0) {
+        db.insert(bucket, db.device_key(row->device), row->ts, row->topic, row->payload);
+        ++imported;
+      }
+    }
+  } catch (...) {
+    db.rollback();
+    throw;
+  }
+  if (bad > 0) {
+    db.rollback();
+    if (bad > k_max_listed) std::cerr << fmt::format("{}: ... and {} more bad rows\n", o.file, bad - k_max_listed);
+    throw ConfigError(fmt::format("{} bad row{} in the CSV; nothing was imported", bad, bad == 1 ? "" : "s"), o.file,
+                      "fix the rows listed above and import again");
+  }
+  db.commit();
+  std::cerr << fmt::format("mqfleet: imported {} points into bucket '{}'\n", imported, o.id);
+  return exit_code::k_success;
+}
+
+int run_bucket_stats(const BucketOptions& o) {
+  store::BucketDatabase db(o.data_dir, false);
+  require_stored(db, o);
+  const auto stats = db.stats(o.id);
+  auto time_json = [](const std::optional<store::EpochMs>& ts) {
+    return ts ? Json(store::format_iso8601(*ts)) : Json(nullptr);
+  };
+  Json row{{"bucket", o.id},           {"points", stats.points},         {"devices", stats.devices},
+           {"first", time_json(stats.first)}, {"last", time_json(stats.last)}, {"rejected", stats.rejected},
+           {"dropped", stats.dropped}};
+  if (o.format == "json") {
+    std::cout << row.dump(2) << '\n';
+    return exit_code::k_success;
+  }
+  for (const auto& [key, value] : row.items())
+    std::cout << fmt::format("{:<9} {}\n", key,
+                             value.is_string() ? value.get<std::string>() : value.is_null() ? "-" : value.dump());
+  return exit_code::k_success;
+}
+
+int run_bucket_chart(const BucketOptions& o) {
+  store::BucketDatabase db(o.data_dir, false);
+  require_stored(db, o);
+  auto filter = make_filter(o);
+  const auto stats = db.stats(o.id);
+  const auto from = filter.from ? *filter.from : stats.first.value_or(0);
+  const auto to = filter.to ? *filter.to : stats.last.value_or(from);
+  const bool svg = !o.svg.empty();
+  auto [columns, rows] = terminal_size();
+  const std::size_t width = o.width != 0 ? o.width : svg ? 800 : columns;
+  const std::size_t height = o.height != 0 ? o.height : svg ? 300 : std::min<std::size_t>(rows - 1, 20);
+  store::ChartSeries series(from, to, svg ? width / 2 : width * 2);
+  auto cursor = db.points(o.id, filter);
+  store::Point point;
+  while (cursor.next(point)) {
+    const auto object = parse_stored(point);
+    const Json* value = find_dotted(object, o.field);
+    if (value != nullptr && value->is_number()) series.add(point.ts, value->get<double>());
+  }
+  std::string title = o.id + ": " + o.field + (o.device.empty() ? "" : " (" + o.device + ")");
+  if (svg) {
+    AtomicOutput output(o.svg);
+    output.stream() << store::render_svg_chart(series, title, width, height);
+    output.commit();
+    std::cerr << fmt::format("mqfleet: wrote a chart of {} points to {}\n", series.samples(), o.svg);
+  } else {
+    std::cout << store::render_terminal_chart(series, title, width, height) << std::flush;
+  }
+  return exit_code::k_success;
+}
+
+} // namespace mqfleet::cli

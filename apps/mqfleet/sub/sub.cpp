@@ -1,0 +1,330 @@
+#include "sub/sub.hpp"
+
+#include "cli.hpp"
+#include "exit_codes.hpp"
+#include "signals.hpp"
+
+#include <mqfleet/connection.hpp>
+#include <mqfleet/error.hpp>
+#include <mqfleet/lean_connection.hpp>
+#include <mqfleet/message_format.hpp>
+#include <mqfleet/mqtt/topic.hpp>
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+namespace mqfleet::cli {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// How long one receive() blocks before the loop looks at -W and the stop token again.
+constexpr auto k_receive_slice = 250ms;
+
+std::string describe_suback(int code) {
+  switch (code) {
+  case 0x80: return "unspecified error";
+  case 0x83: return "implementation specific error";
+  case 0x87: return "not authorized";
+  case 0x8F: return "topic filter invalid";
+  case 0x91: return "packet identifier in use";
+  case 0x97: return "quota exceeded";
+  case 0x9E: return "shared subscriptions not supported";
+  case 0xA1: return "subscription identifiers not supported";
+  case 0xA2: return "wildcard subscriptions not supported";
+  default: return "refused";
+  }
+}
+
+// docs/exit-codes.md: a refused subscription exits with the protocol code (8), whatever
+// the reason code, so scripts can tell it from a refused connection or credentials.
+ProtocolError subscription_refused(const std::string& filter, int code) {
+  return ProtocolError(code,
+                      fmt::format("the broker refused the subscription to '{}': {} (SUBACK 0x{:02X})", filter,
+                                  describe_suback(code), code),
+                      filter,
+                      "check the topic filter and the broker's ACLs for this user (-u); `mqfleet sub` "
+                      "never runs with a subscription missing");
+}
+
+void validate_filters(const std::vector<std::string>& filters, const char* flag) {
+  for (const auto& filter : filters) {
+    if (!mqtt::is_valid_topic_filter(filter))
+      throw ConfigError(fmt::format("'{}' is not a valid MQTT topic filter", filter), flag,
+                        "use '/' between levels; '+' and '#' must fill a whole level and '#' must be last");
+  }
+}
+
+/// Writes rendered messages to stdout; flushes when the caller has nothing more queued.
+class Printer {
+public:
+  explicit Printer(const SubOptions& options)
+      : m_jsonl(options.output == "jsonl"), m_verbose(options.verbose), m_eol(!options.no_eol) {
+    if (!options.format.empty()) m_format.emplace(options.format, options.pretty);
+  }
+
+  void print(const ReceivedMessage& message) {
+    std::string text;
+    if (m_jsonl) {
+      text = render_jsonl(message);
+      text.push_back('\n');  // one object per line, whatever -N says
+    } else if (m_format) {
+      std::vector<std::string> warnings;
+      text = m_format->render(message, &warnings);
+      for (const auto& warning : warnings) fmt::print(stderr, "mqfleet: warning: {}\n", warning);
+      if (m_eol) text.push_back('\n');
+    } else if (m_verbose) {
+      text = render_verbose(message);
+      if (m_eol) text.push_back('\n');
+    } else {
+      if (message.payload.empty()) return;  // as mosquitto_sub: an empty payload prints nothing
+      text = render_payload_only(message);
+      if (m_eol) text.push_back('\n');
+    }
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size())
+      throw Error("cannot write to standard output", "stdout", "check the pipe or file that receives the output");
+    m_pending = true;
+  }
+
+  bool pending() const noexcept { return m_pending; }
+
+  void flush() {
+    if (!m_pending) return;
+    m_pending = false;
+    if (std::fflush(stdout) != 0)
+      throw Error("cannot write to standard output", "stdout", "check the pipe or file that receives the output");
+  }
+
+private:
+  bool m_jsonl;
+  bool m_verbose;
+  bool m_eol;
+  std::optional<MessageFormat> m_format;
+  bool m_pending = false;
+};
+
+/// Subscribes to every filter; returns the SUBACK code of each, in order.
+template <typename Client>
+std::vector<int> subscribe_all(Client& connection, const std::vector<std::string>& filters,
+                               const SubscribeOptions& subscribe_options) {
+  try {
+    return connection.subscribe(filters, subscribe_options);
+  } catch (const ProtocolError& e) {
+    // Paho reports a refused single-filter SUBSCRIBE as a failure rather than a SUBACK code.
+    throw subscription_refused(filters.size() == 1 ? filters.front() : e.where(), e.reason_code());
+  }
+}
+
+// The same loop serves both clients: the lean one (its I/O runs inside receive()) and the
+// Paho-backed one.
+template <typename Client>
+int run_sub_connected(const SubOptions& options, Client& connection, Printer& printer) {
+  SubscribeOptions subscribe_options;
+  subscribe_options.qos = options.qos;
+  subscribe_options.no_local = options.no_local;
+  subscribe_options.retain_as_published = options.retain_as_published;
+  subscribe_options.retain_handling = options.retain_handling.value_or(0);
+
+  const ConnectResult connected = connection.connect();
+  if (options.debug)
+    fmt::print(stderr, "mqfleet sub: connected to {}:{} (session present: {})\n", connection.profile().host,
+               connection.profile().effective_port(), connected.session_present ? "yes" : "no");
+  const auto started = Clock::now();
+
+  if (!options.topics.empty()) {
+    const std::vector<int> granted = subscribe_all(connection, options.topics, subscribe_options);
+    for (std::size_t i = 0; i < granted.size() && i < options.topics.size(); ++i) {
+      if (granted[i] >= 0x80) throw subscription_refused(options.topics[i], granted[i]);
+      if (options.debug)
+        fmt::print(stderr, "mqfleet sub: subscribed to {} (granted QoS {})\n", options.topics[i], granted[i]);
+    }
+  }
+  if (!options.unsubscribe.empty()) {
+    connection.unsubscribe(options.unsubscribe);
+    if (options.debug)
+      for (const auto& filter : options.unsubscribe) fmt::print(stderr, "mqfleet sub: unsubscribed from {}\n", filter);
+  }
+  if (options.exit_after_suback) {
+    connection.disconnect();
+    return exit_code::k_success;
+  }
+
+  std::optional<Clock::time_point> deadline;
+  if (options.wait_seconds)
+    deadline = started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*options.wait_seconds));
+  SubMessageFilter filter(options);
+  while (true) {
+    auto slice = std::chrono::milliseconds(k_receive_slice);
+    if (deadline) {
+      const auto now = Clock::now();
+      if (now >= *deadline) {
+        printer.flush();
+        connection.disconnect();
+        throw TimeoutError(
+            options.count ? fmt::format("timed out after {} s with {} of {} messages", *options.wait_seconds,
+                                        filter.printed(), *options.count)
+                          : fmt::format("timed out after {} s ({} messages printed)", *options.wait_seconds,
+                                        filter.printed()),
+            "-W", "raise -W, or check that something publishes to the topic");
+      }
+      slice = std::min(slice, std::chrono::ceil<std::chrono::milliseconds>(*deadline - now));
+    }
+    // While output is pending, only take what is already queued: flush before blocking.
+    auto message = connection.receive(printer.pending() ? 0ms : slice);
+    if (!message) {
+      printer.flush();
+      continue;
+    }
+    const SubDecision decision = filter.decide(*message);
+    if (decision.clear_retained) {
+      OutgoingMessage clear;
+      clear.topic = message->topic;
+      clear.qos = 1;  // acknowledged before disconnect, so the broker really dropped it
+      clear.retain = true;
+      connection.publish(clear);
+    }
+    if (decision.print) printer.print(*message);
+    if (decision.stop) break;
+  }
+  printer.flush();
+  connection.disconnect();
+  return exit_code::k_success;
+}
+
+} // namespace
+
+SubMessageFilter::SubMessageFilter(const SubOptions& options)
+    : m_filter_out(options.filter_out), m_remove_retained(options.remove_retained),
+      m_retained_only(options.retained_only), m_no_retained(options.no_retained), m_count(options.count) {}
+
+SubDecision SubMessageFilter::decide(const ReceivedMessage& message) {
+  SubDecision decision;
+  for (const auto& filter : m_filter_out)
+    if (mqtt::topic_matches(filter, message.topic)) return decision;
+  decision.clear_retained = m_remove_retained && message.retain;
+  if (m_retained_only && !message.retain) {
+    decision.stop = true;
+    return decision;
+  }
+  if (m_no_retained && message.retain) return decision;
+  decision.print = true;
+  ++m_printed;
+  decision.stop = m_count && m_printed >= *m_count;
+  return decision;
+}
+
+void validate_sub_options(const SubOptions& options, MqttVersion version) {
+  validate_filters(options.topics, "-t");
+  validate_filters(options.filter_out, "-T");
+  validate_filters(options.unsubscribe, "-U");
+  if (version != MqttVersion::v5) {
+    const char* flag = options.no_local             ? "--no-local"
+                       : options.retain_as_published ? "--retain-as-published"
+                       : options.retain_handling     ? "--retain-handling"
+                                                     : nullptr;
+    if (flag != nullptr)
+      throw ConfigError(fmt::format("{} is an MQTT 5 subscription option", flag), flag,
+                        "add -V 5 (the broker must support MQTT 5)");
+  }
+  if (options.wait_seconds && !(*options.wait_seconds > 0))
+    throw ConfigError("the -W timeout must be more than 0 seconds", "-W", "give a number of seconds such as -W 5");
+}
+
+CLI::App* add_sub_command(CLI::App& app, SubOptions& o) {
+  CLI::App* sub = app.add_subcommand("sub", "Subscribe to topics and print the messages (mosquitto_sub-compatible)");
+  sub->set_help_flag("--help", "Print this help and exit");
+  add_connection_flags(*sub, o.connection);
+
+  auto* topics = sub->add_option_group("Subscriptions", "at least one -t or -U");
+  topics->add_option("-t,--topic", o.topics, "Topic filter to subscribe to (repeatable)");
+  topics->add_option("-U,--unsubscribe", o.unsubscribe,
+                     "Filter to unsubscribe from after subscribing (repeatable; useful with -c)");
+  topics->require_option(1, 0);
+
+  const std::string group = "Subscription";
+  sub->add_option("-q,--qos", o.qos, "QoS to request for every filter (0, 1 or 2)")
+      ->check(CLI::Range(0, 2))
+      ->group(group);
+  sub->add_option("-C,--count", o.count, "Exit after printing this many messages")
+      ->check(CLI::PositiveNumber)
+      ->group(group);
+  sub->add_option("-W,--timeout", o.wait_seconds,
+                  "Exit with code 6 if not done (-C, --retained-only) this many seconds after connecting")
+      ->check(CLI::PositiveNumber)
+      ->group(group);
+  auto* no_retained = sub->add_flag("-R", o.no_retained, "Do not print retained (stale) messages")->group(group);
+  sub->add_flag("--retained-only", o.retained_only,
+                "Print only retained messages; exit at the first fresh message")
+      ->excludes(no_retained)
+      ->group(group);
+  sub->add_flag("-E", o.exit_after_suback, "Exit once the broker has acknowledged the subscriptions")->group(group);
+  sub->add_option("-T,--filter-out", o.filter_out, "Do not print topics matching this filter (repeatable)")
+      ->group(group);
+  sub->add_flag("--remove-retained", o.remove_retained,
+                "Clear every retained message received (publishes an empty retained message)")
+      ->group(group);
+  sub->add_flag("--no-local", o.no_local, "Do not receive this client's own publications (MQTT 5)")->group(group);
+  sub->add_flag("--retain-as-published", o.retain_as_published,
+                "Keep the publisher's retain flag instead of marking stale messages (MQTT 5)")
+      ->group(group);
+  sub->add_option("--retain-handling", o.retain_handling,
+                  "Retained messages on subscribe: 0 send, 1 only for a new subscription, 2 never (MQTT 5)")
+      ->check(CLI::Range(0, 2))
+      ->group(group);
+
+  const std::string output = "Output";
+  auto* format = sub->add_option("-F", o.format, "mosquitto_sub format string (%t topic, %p payload...; see man mosquitto_sub)")
+                     ->group(output);
+  sub->add_option("--format", o.output, "Output style: text (default) or jsonl (one JSON object per message)")
+      ->check(CLI::IsMember({"text", "jsonl"}))
+      ->excludes(format)
+      ->group(output);
+  sub->add_flag("-v,--verbose", o.verbose, "Print \"topic payload\"")->group(output);
+  sub->add_flag("-N", o.no_eol, "Do not print a newline after each message")->group(output);
+  sub->add_flag("--pretty", o.pretty, "Indent the JSON of %j and %J")->group(output);
+  sub->add_flag("-d,--debug", o.debug, "Print connection and subscription events on stderr")->group(output);
+  return sub;
+}
+
+void setup_sub(CLI::App& app) {
+  auto options = std::make_shared<SubOptions>();
+  CLI::App* sub = add_sub_command(app, *options);
+  set_action(sub, [options] { return run_sub(*options); });
+}
+
+namespace {
+
+template <typename Client>
+int subscribe_with(const SubOptions& options, Client& connection, Printer& printer) {
+  connection.set_stop_token(stop_token());
+  connection.start_receiving();
+  try {
+    return run_sub_connected(options, connection, printer);
+  } catch (const InterruptedError&) {
+    // Ctrl-C is how a subscription normally ends: no error message, just the code.
+    std::fflush(stdout);
+    return exit_code::k_interrupted;
+  }
+}
+
+} // namespace
+
+int run_sub(const SubOptions& options) {
+  ConnectionProfile profile = resolve_connection(options.connection);
+  validate_sub_options(options, profile.version);
+  Printer printer(options);  // parses -F before anything touches the network
+  std::string why_not_lean;
+  if (use_lean_client(profile, "MQFLEET_SUB_CLIENT", why_not_lean)) {
+    LeanConnection connection(std::move(profile));
+    return subscribe_with(options, connection, printer);
+  }
+  if (options.debug) fmt::print(stderr, "mqfleet sub: using the Paho client ({})\n", why_not_lean);
+  Connection connection(std::move(profile));
+  return subscribe_with(options, connection, printer);
+}
+
+} // namespace mqfleet::cli
