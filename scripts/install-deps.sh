@@ -10,7 +10,7 @@ packages=(
   libpaho-mqttpp-dev libpaho-mqtt-dev libssl-dev libcli11-dev nlohmann-json3-dev
   libfmt-dev libasio-dev libsqlite3-dev libgtest-dev
   # independent peers for the tests and benchmarks
-  mosquitto mosquitto-clients python3 python3-paho-mqtt
+  mosquitto mosquitto-clients python3 python3-paho-mqtt python3-websockets
   # fuzzing (libFuzzer) and the sanitizer preset
   clang libclang-rt-14-dev
 )

@@ -2,11 +2,37 @@
 
 namespace mqfleet::cli {
 
+void add_tls_and_transport_flags(CLI::App& command, ConnectionFlags& flags) {
+  const char* tls = "TLS";
+  command.add_flag("--tls", flags.tls, "Use TLS (implied by --cafile, --capath and mqtts://)")->group(tls);
+  command.add_option("--cafile", flags.cafile, "CA certificate file (PEM) to verify the broker")->group(tls);
+  command.add_option("--capath", flags.capath, "Directory of hashed CA certificates")->group(tls);
+  command.add_option("--cert", flags.cert, "Client certificate (PEM)")->group(tls);
+  command.add_option("--key", flags.key, "Client private key (PEM)")->group(tls);
+  command.add_option("--key-password-env", flags.key_password_env,
+                     "Environment variable holding the client key's password")
+      ->group(tls);
+  command.add_flag("--insecure", flags.insecure, "Do not verify the broker's certificate chain and host name")
+      ->group(tls);
+  command.add_option("--tls-version", flags.tls_version, "TLS version: tlsv1.2 or tlsv1.3")
+      ->check(CLI::IsMember({"tlsv1.2", "tlsv1.3"}))
+      ->group(tls);
+  command.add_option("--alpn", flags.alpn, "ALPN protocol name (repeatable)")->group(tls);
+  const std::string transport = "Transport";
+  command.add_flag("--ws", flags.websocket,
+                   "MQTT over WebSocket (also ws:// and wss:// URLs; with TLS: WebSocket over TLS)")
+      ->group(transport);
+  command.add_option("--ws-path", flags.ws_path, "HTTP path of the WebSocket endpoint (default /mqtt; implies --ws)")
+      ->group(transport);
+  command.add_option("--unix", flags.unix_path, "Connect to this Unix-domain socket instead of host:port")
+      ->group(transport);
+}
+
 void add_connection_flags(CLI::App& command, ConnectionFlags& flags) {
   const char* group = "Connection";
   command.add_option("--profile", flags.profile, "Connection profile to start from (see `mqfleet profile`)")
       ->group(group);
-  command.add_option("-L,--url", flags.url, "Broker URL: mqtt[s]://user:pass@host:port/?client_id=ID")
+  command.add_option("-L,--url", flags.url, "Broker URL: mqtt[s]://user:pass@host:port/?client_id=ID, or ws[s]://host:port/path")
       ->group(group);
   command.add_option("-h,--host", flags.host, "Broker host (default localhost; also accepts the URL form)")
       ->group(group);
@@ -43,21 +69,7 @@ void add_connection_flags(CLI::App& command, ConnectionFlags& flags) {
       ->group(group);
   command.add_flag("--will-retain", flags.will_retain, "Retain the last-will message")->group(group);
 
-  const char* tls = "TLS";
-  command.add_flag("--tls", flags.tls, "Use TLS (implied by --cafile, --capath and mqtts://)")->group(tls);
-  command.add_option("--cafile", flags.cafile, "CA certificate file (PEM) to verify the broker")->group(tls);
-  command.add_option("--capath", flags.capath, "Directory of hashed CA certificates")->group(tls);
-  command.add_option("--cert", flags.cert, "Client certificate (PEM)")->group(tls);
-  command.add_option("--key", flags.key, "Client private key (PEM)")->group(tls);
-  command.add_option("--key-password-env", flags.key_password_env,
-                     "Environment variable holding the client key's password")
-      ->group(tls);
-  command.add_flag("--insecure", flags.insecure, "Do not verify the broker's certificate chain and host name")
-      ->group(tls);
-  command.add_option("--tls-version", flags.tls_version, "TLS version: tlsv1.2 or tlsv1.3")
-      ->check(CLI::IsMember({"tlsv1.2", "tlsv1.3"}))
-      ->group(tls);
-  command.add_option("--alpn", flags.alpn, "ALPN protocol name (repeatable)")->group(tls);
+  add_tls_and_transport_flags(command, flags);
 }
 
 } // namespace mqfleet::cli

@@ -40,7 +40,15 @@ struct ConnectionFlags {
   bool insecure = false;
   std::string tls_version;
   std::vector<std::string> alpn;
+  bool websocket = false;         ///< --ws: MQTT over WebSocket (as mosquitto 2.1)
+  std::string ws_path;            ///< --ws-path PATH (default /mqtt)
+  std::string unix_path;          ///< --unix PATH: a Unix-domain socket instead of host:port
 };
+
+/// Adds the TLS flags (--tls, --cafile, --capath, --cert, --key, --key-password-env,
+/// --insecure, --tls-version, --alpn) and the transport flags (--ws, --ws-path, --unix):
+/// every command that connects takes them, with one meaning.
+void add_tls_and_transport_flags(CLI::App& command, ConnectionFlags& flags);
 
 /// Adds every connection flag to `command`; the command must not use -h for help
 /// (call command.set_help_flag("--help") first, as mosquitto uses -h for the host).

@@ -120,6 +120,21 @@ ProfileOverrides flag_overrides(const ConnectionFlags& flags, std::string& crede
   if (flags.insecure) o.insecure = true;
   if (!flags.tls_version.empty()) o.tls_version = parse_tls_version(flags.tls_version, "--tls-version");
   if (!flags.alpn.empty()) o.alpn = flags.alpn;
+  if (flags.websocket || !flags.ws_path.empty()) {
+    if (!flags.unix_path.empty())
+      throw ConfigError("--ws and --unix do not go together", "--unix", "choose one transport");
+    o.transport = TransportKind::websocket;
+    if (!flags.ws_path.empty()) {
+      if (flags.ws_path.front() != '/')
+        throw ConfigError("'" + flags.ws_path + "' is not an HTTP path", "--ws-path",
+                          "give a path that starts with '/', e.g. /mqtt");
+      o.ws_path = flags.ws_path;
+    }
+  }
+  if (!flags.unix_path.empty()) {
+    o.transport = TransportKind::unix_socket;
+    o.unix_path = flags.unix_path;
+  }
   return o;
 }
 

@@ -74,7 +74,7 @@ ClientOptions base_options(int port) {
 TEST(EngineTls, RoundTripWithTheTestCa) {
   MosquittoBroker broker(MosquittoOptions{.tls = true});
   auto options = base_options(broker.tls_port());
-  options.tls = TlsContext::create(TlsOptions{.ca_file = broker.certificates().ca_file});
+  options.tls = TlsClientContext::create(TlsOptions{.ca_file = broker.certificates().ca_file});
   Attempt attempt;
   connect_and_echo(options, attempt);
   EXPECT_TRUE(attempt.ok) << attempt.stage << ": " << attempt.message;
@@ -85,7 +85,7 @@ TEST(EngineTls, ClientCertificateAndSniByName) {
   MosquittoBroker broker(MosquittoOptions{.tls = true, .require_client_certificate = true});
   auto options = base_options(broker.tls_port());
   options.host = "localhost";
-  options.tls = TlsContext::create(TlsOptions{.ca_file = broker.certificates().ca_file,
+  options.tls = TlsClientContext::create(TlsOptions{.ca_file = broker.certificates().ca_file,
                                               .cert_file = broker.certificates().client_cert,
                                               .key_file = broker.certificates().client_key});
   Attempt attempt;
@@ -96,7 +96,7 @@ TEST(EngineTls, ClientCertificateAndSniByName) {
 TEST(EngineTls, WrongCaFailsInTheTlsStage) {
   MosquittoBroker broker(MosquittoOptions{.tls = true});
   auto options = base_options(broker.tls_port());
-  options.tls = TlsContext::create(TlsOptions{.ca_file = broker.certificates().other_ca_file});
+  options.tls = TlsClientContext::create(TlsOptions{.ca_file = broker.certificates().other_ca_file});
   Attempt attempt;
   connect_and_echo(options, attempt);
   EXPECT_FALSE(attempt.ok);
@@ -105,8 +105,27 @@ TEST(EngineTls, WrongCaFailsInTheTlsStage) {
   EXPECT_NE(attempt.message.find("certificate"), std::string::npos) << attempt.message;
 }
 
+TEST(EngineTls, PinnedVersionAndAlpnComeFromTheOneTlsSetup) {
+  // bench and sim share pub's TLS setup: --tls-version pins exactly, ALPN is offered.
+  MosquittoBroker broker(MosquittoOptions{.tls = true, .extra_config = "tls_version tlsv1.2\n"});
+  auto options = base_options(broker.tls_port());
+  options.tls = TlsClientContext::create(
+      TlsOptions{.ca_file = broker.certificates().ca_file, .version = "tlsv1.3"}, TlsSharing::many_connections);
+  Attempt refused;
+  connect_and_echo(options, refused);
+  EXPECT_FALSE(refused.ok) << "a client pinned to TLS 1.3 reached a TLS 1.2-only broker";
+  EXPECT_EQ(refused.stage, "tls");
+
+  options.tls = TlsClientContext::create(
+      TlsOptions{.ca_file = broker.certificates().ca_file, .version = "tlsv1.2", .alpn = {"mqtt"}},
+      TlsSharing::many_connections);
+  Attempt accepted;
+  connect_and_echo(options, accepted);
+  EXPECT_TRUE(accepted.ok) << accepted.stage << ": " << accepted.message;
+}
+
 TEST(EngineTls, MissingCaFileIsAConfigError) {
-  EXPECT_THROW(TlsContext::create(TlsOptions{.ca_file = "/nonexistent/ca.pem"}), ConfigError);
+  EXPECT_THROW(TlsClientContext::create(TlsOptions{.ca_file = "/nonexistent/ca.pem"}), ConfigError);
 }
 
 TEST(EngineConnect, BadCredentialsReportTheReasonCode) {

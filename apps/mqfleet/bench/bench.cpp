@@ -27,6 +27,7 @@ namespace {
 void add_bench_connection_flags(CLI::App& sub, ConnectionFlags& flags) {
   const char* group = "Connection";
   sub.add_option("--profile", flags.profile, "Connection profile to start from (see `mqfleet profile`)")->group(group);
+  sub.add_option("-L,--url", flags.url, "Broker URL: mqtt[s]://host:port or ws[s]://host:port/path")->group(group);
   sub.add_option("-h,--host", flags.host, "Broker host (default localhost)")->group(group);
   sub.add_option("-p,--port", flags.port, "Broker port (default 1883, or 8883 with TLS)")
       ->check(CLI::Range(1, 65535))
@@ -46,12 +47,7 @@ void add_bench_connection_flags(CLI::App& sub, ConnectionFlags& flags) {
   sub.add_option("--connect-timeout", flags.connect_timeout, "Seconds to wait for each CONNACK (default 10)")
       ->check(CLI::PositiveNumber)
       ->group(group);
-  const char* tls = "TLS";
-  sub.add_flag("--tls", flags.tls, "Use TLS (implied by --cafile)")->group(tls);
-  sub.add_option("--cafile", flags.cafile, "CA certificate file (PEM) to verify the broker")->group(tls);
-  sub.add_option("--cert", flags.cert, "Client certificate (PEM)")->group(tls);
-  sub.add_option("--key", flags.key, "Client private key (PEM)")->group(tls);
-  sub.add_flag("--insecure", flags.insecure, "Do not verify the broker's certificate chain and host name")->group(tls);
+  add_tls_and_transport_flags(sub, flags);
 }
 
 CLI::App* add_mode(CLI::App& bench, const std::string& mode, const std::string& description,

@@ -8,7 +8,6 @@
 #include "signals.hpp"
 
 #include <mqfleet/engine/pool.hpp>
-#include <mqfleet/engine/tls.hpp>
 #include <mqfleet/error.hpp>
 #include <mqfleet/mqtt/topic.hpp>
 
@@ -32,7 +31,7 @@ MonoNanos nanos(double seconds) {
 }
 
 engine::ClientOptions client_options(const BenchPlan& plan, const BenchPlan::Identity& id,
-                                     const std::shared_ptr<engine::TlsContext>& tls, std::uint64_t ordinal) {
+                                     const std::shared_ptr<const TlsClientContext>& tls, std::uint64_t ordinal) {
   engine::ClientOptions o;
   o.host = plan.profile.host;
   o.port = static_cast<std::uint16_t>(plan.profile.effective_port());
@@ -40,6 +39,8 @@ engine::ClientOptions client_options(const BenchPlan& plan, const BenchPlan::Ide
     o.bind_address = plan.bind[ordinal % plan.bind.size()];
   }
   o.tls = tls;
+  if (plan.profile.transport == TransportKind::websocket) o.ws_path = plan.profile.ws_path;
+  if (plan.profile.transport == TransportKind::unix_socket) o.unix_path = plan.profile.unix_path;
   switch (plan.profile.version) {
   case MqttVersion::v31: o.version = mqtt::ProtocolVersion::v3_1; break;
   case MqttVersion::v5: o.version = mqtt::ProtocolVersion::v5; break;
@@ -79,11 +80,8 @@ bench::Report run_fast_engine(const BenchPlan& plan) {
                             .count();
   shared.wall_offset = wall_now - bench::mono_now();
 
-  std::shared_ptr<engine::TlsContext> tls;
-  if (plan.profile.tls.enabled) {
-    tls = engine::TlsContext::create(engine::TlsOptions{plan.profile.tls.ca_file, plan.profile.tls.cert_file,
-                                                        plan.profile.tls.key_file, plan.profile.tls.insecure});
-  }
+  std::shared_ptr<const TlsClientContext> tls;
+  if (plan.profile.tls.enabled) tls = TlsClientContext::create(plan.profile.tls, TlsSharing::many_connections);
   engine::EnginePool pool(plan.threads);
   std::vector<std::unique_ptr<fast::BenchWorker>> workers;
   for (std::size_t i = 0; i < pool.size(); ++i) {

@@ -12,7 +12,7 @@
 #include <mqfleet/bench/schedule.hpp>
 #include <mqfleet/bench/sequence.hpp>
 #include <mqfleet/engine/pool.hpp>
-#include <mqfleet/engine/tls.hpp>
+#include <mqfleet/tls.hpp>
 #include <mqfleet/error.hpp>
 #include <mqfleet/mqtt/reason_codes.hpp>
 #include <mqfleet/mqtt/topic.hpp>

@@ -53,7 +53,7 @@ struct LeanConnection::Impl {
   bool v5 = false;
   mqtt::ProtocolVersion version = mqtt::ProtocolVersion::v3_1_1;
   std::string password;
-  std::unique_ptr<detail::TlsContext> tls;
+  std::shared_ptr<const TlsClientContext> tls;
   std::stop_token stop;
   std::size_t max_inflight = 1000;
 
@@ -316,7 +316,7 @@ LeanConnection::LeanConnection(ConnectionProfile profile) : m_impl(std::make_uni
   Impl& d = *m_impl;
   d.profile = std::move(profile);
   ConnectionProfile& p = d.profile;
-  d.where = fmt::format("{}:{}", p.host, p.effective_port());
+  d.where = endpoint_name(p);
   d.v5 = p.version == MqttVersion::v5;
   d.version = detail::wire_version(p.version);
   if (p.host.empty()) throw ConfigError("no broker host given", "-h", "give the broker's host name with -h");
@@ -324,13 +324,7 @@ LeanConnection::LeanConnection(ConnectionProfile profile) : m_impl(std::make_uni
     throw ConfigError("the will has no topic", "--will-topic", "give --will-topic with --will-payload");
   if (p.client_id.empty()) p.client_id = random_client_id();
   if (!p.credential.empty()) d.password = resolve_secret(p.credential, "password", "Password: ", {});
-  if (p.tls.enabled) {
-    TlsOptions tls = p.tls;
-    if (!tls.key_password.empty())
-      tls.key_password = Secret{SecretSource::literal,
-                                resolve_secret(tls.key_password, "--key-password-env", "Key password: ", {})};
-    d.tls = std::make_unique<detail::TlsContext>(tls);
-  }
+  if (p.tls.enabled) d.tls = TlsClientContext::create(p.tls);
 }
 
 LeanConnection::~LeanConnection() {

@@ -6,7 +6,6 @@
 
 #include <fmt/format.h>
 #include <openssl/err.h>
-#include <openssl/x509v3.h>
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -15,7 +14,9 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 namespace mqfleet::detail {
@@ -24,25 +25,6 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto k_stop_check = 100ms;
-
-const char* k_tls_hint =
-    "check the host and port, and the TLS settings (--cafile/--capath must hold the broker's CA; "
-    "--insecure skips verification for testing)";
-
-// The first queued OpenSSL error in words (and the queue cleared); `fallback` when empty.
-std::string ssl_error_text(const std::string& fallback) {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return fallback;
-  const char* reason = ERR_reason_error_string(code);
-  return reason != nullptr ? reason : fmt::format("OpenSSL error {:#x}", code);
-}
-
-bool is_ip_literal(const std::string& host) {
-  in6_addr v6{};
-  in_addr v4{};
-  return inet_pton(AF_INET, host.c_str(), &v4) == 1 || inet_pton(AF_INET6, host.c_str(), &v6) == 1;
-}
 
 // Waits until fd has `events` or the deadline passes, checking `stop` between slices.
 // Returns false on timeout.
@@ -63,75 +45,77 @@ bool wait_for(int fd, short events, Transport::Clock::time_point deadline, const
 
 } // namespace
 
-TlsContext::TlsContext(const TlsOptions& t) {
-  require_readable_file(t.ca_file, "--cafile", "CA file");
-  if (!t.ca_path.empty()) {
-    std::error_code ec;
-    if (!std::filesystem::is_directory(t.ca_path, ec))
-      throw ConfigError(fmt::format("'{}' is not a directory", t.ca_path), "--capath",
-                        "give a directory of hashed CA certificates (see openssl rehash)");
-  }
-  require_readable_file(t.cert_file, "--cert", "client certificate");
-  require_readable_file(t.key_file, "--key", "client key");
-  if (t.cert_file.empty() != t.key_file.empty())
-    throw ConfigError("a client certificate needs both --cert and --key", t.cert_file.empty() ? "--key" : "--cert",
-                      "give both files, or neither");
-
-  int version = 0;
-  if (t.version == "tlsv1.2") version = TLS1_2_VERSION;
-  else if (t.version == "tlsv1.3") version = TLS1_3_VERSION;
-  else if (!t.version.empty())
-    throw ConfigError(fmt::format("unknown TLS version '{}'", t.version), "--tls-version", "use tlsv1.2 or tlsv1.3");
-
-  m_ctx = SSL_CTX_new(TLS_client_method());
-  if (m_ctx == nullptr) throw ConfigError("cannot create a TLS context: " + ssl_error_text("out of memory"), "TLS");
-  // --tls-version pins the version (as mosquitto_pub does); without it, TLS 1.2 or newer.
-  SSL_CTX_set_min_proto_version(m_ctx, version != 0 ? version : TLS1_2_VERSION);
-  if (version != 0) SSL_CTX_set_max_proto_version(m_ctx, version);
-  SSL_CTX_set_mode(m_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  SSL_CTX_set_verify(m_ctx, t.insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, nullptr);
-
-  auto fail = [this](std::string what, const char* flag, const char* hint) {
-    SSL_CTX_free(m_ctx);
-    m_ctx = nullptr;
-    throw ConfigError(std::move(what), flag, hint);
-  };
-  if (!t.ca_file.empty() || !t.ca_path.empty()) {
-    if (SSL_CTX_load_verify_locations(m_ctx, t.ca_file.empty() ? nullptr : t.ca_file.c_str(),
-                                      t.ca_path.empty() ? nullptr : t.ca_path.c_str()) != 1)
-      fail(fmt::format("cannot load the CA certificates: {}", ssl_error_text("unknown error")),
-           t.ca_file.empty() ? "--capath" : "--cafile", "give PEM certificates of the CA that signed the broker's");
-  } else if (SSL_CTX_set_default_verify_paths(m_ctx) != 1) {
-    ERR_clear_error(); // no system store: verification fails later with a clear message
-  }
-  if (!t.cert_file.empty()) {
-    if (!t.key_password.empty() && t.key_password.source == SecretSource::literal) {
-      // OpenSSL's default password callback reads the password from the user data; the
-      // key is loaded right below, so the pointer never outlives the string.
-      SSL_CTX_set_default_passwd_cb_userdata(m_ctx, const_cast<char*>(t.key_password.value.c_str()));
-    }
-    if (SSL_CTX_use_certificate_chain_file(m_ctx, t.cert_file.c_str()) != 1)
-      fail(fmt::format("cannot load the client certificate: {}", ssl_error_text("unknown error")), "--cert",
-           "give the client certificate as a PEM file");
-    const bool key_loaded = SSL_CTX_use_PrivateKey_file(m_ctx, t.key_file.c_str(), SSL_FILETYPE_PEM) == 1;
-    SSL_CTX_set_default_passwd_cb_userdata(m_ctx, nullptr);
-    if (!key_loaded)
-      fail(fmt::format("cannot load the client key: {}", ssl_error_text("unknown error")), "--key",
-           "give the key as a PEM file (and its password with --key-password-env when it is encrypted)");
-    if (SSL_CTX_check_private_key(m_ctx) != 1)
-      fail("the client key does not match the client certificate", "--key", "give the key of the --cert certificate");
-  }
-}
-
-TlsContext::~TlsContext() { SSL_CTX_free(m_ctx); }
-
 Transport::~Transport() { close(); }
 
-void Transport::open(const ConnectionProfile& profile, const TlsContext* tls, Clock::time_point deadline,
+void Transport::open(const ConnectionProfile& profile, const TlsClientContext* tls, Clock::time_point deadline,
                      const std::stop_token& stop, const std::string& where) {
   close();
-  connect_tcp(profile, deadline, stop, where);
+  if (profile.transport == TransportKind::unix_socket) connect_unix(profile, where);
+  else connect_tcp(profile, deadline, stop, where);
   if (tls != nullptr) handshake(profile, *tls, deadline, stop, where);
+  if (profile.transport == TransportKind::websocket) upgrade_to_websocket(profile, deadline, stop, where);
+}
+
+void Transport::connect_unix(const ConnectionProfile& profile, const std::string& where) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (profile.unix_path.empty() || profile.unix_path.size() >= sizeof address.sun_path)
+    throw ConfigError(fmt::format("'{}' is not a usable Unix socket path", profile.unix_path), "--unix",
+                      fmt::format("give the path of the broker's socket (1 to {} bytes)", sizeof address.sun_path - 1));
+  std::memcpy(address.sun_path, profile.unix_path.data(), profile.unix_path.size());
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw ConnectError(-1, fmt::format("cannot create a Unix socket: {}", std::strerror(errno)), where);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    const int error = errno;
+    ::close(fd);
+    throw ConnectError(-1, fmt::format("cannot connect to the Unix socket '{}': {}", profile.unix_path, std::strerror(error)),
+                       where, "check the path (--unix) and that the broker listens there");
+  }
+  // Connected (a local connect completes at once); from here on the socket does not block.
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  m_fd = fd;
+}
+
+void Transport::upgrade_to_websocket(const ConnectionProfile& profile, Clock::time_point deadline,
+                                     const std::stop_token& stop, const std::string& where) {
+  const ws::ClientHandshake handshake;
+  const int port = profile.effective_port();
+  const bool default_port = port == (profile.tls.enabled ? 443 : 80);
+  std::string host = profile.host;
+  if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";
+  const std::string request = handshake.request(default_port ? host : fmt::format("{}:{}", host, port), profile.ws_path);
+  const auto timeout = [&] {
+    return TimeoutError(fmt::format("the WebSocket upgrade took longer than {} ms", profile.connect_timeout.count()),
+                        where, "check that the port is the broker's WebSocket listener, or raise --connect-timeout");
+  };
+  for (std::size_t sent = 0; sent < request.size();) {
+    const IoResult r = stream_write(request.data() + sent, request.size() - sent);
+    if (r.status == IoStatus::ok) sent += r.bytes;
+    else if (r.status == IoStatus::would_block) {
+      if (!wait_for(m_fd, POLLOUT, deadline, stop, where)) throw timeout();
+    } else {
+      throw ConnectError(-1, fmt::format("the WebSocket upgrade failed: {}", m_error), where, k_tls_connect_hint);
+    }
+  }
+  std::string answer;
+  char chunk[4096];
+  for (;;) {
+    const IoResult r = stream_read(chunk, sizeof chunk);
+    if (r.status == IoStatus::would_block) {
+      if (!wait_for(m_fd, static_cast<short>(POLLIN | extra_events()), deadline, stop, where)) throw timeout();
+      continue;
+    }
+    if (r.status != IoStatus::ok)
+      throw ConnectError(-1, fmt::format("the server closed the connection during the WebSocket upgrade: {}", m_error),
+                         where, "check that the port is the broker's WebSocket listener and the path (" + profile.ws_path + ")");
+    answer.append(chunk, r.bytes);
+    if (const std::size_t end = handshake.parse_response(answer, where); end > 0) {
+      m_ws = true;
+      std::vector<ws::ControlFrame> controls;
+      m_ws_decoder.decode(std::string_view(answer).substr(end), m_ws_in, controls);
+      return;
+    }
+  }
 }
 
 void Transport::connect_tcp(const ConnectionProfile& profile, Clock::time_point deadline,
@@ -193,35 +177,15 @@ void Transport::connect_tcp(const ConnectionProfile& profile, Clock::time_point 
     throw TimeoutError(fmt::format("connecting to the broker took longer than {} ms", profile.connect_timeout.count()),
                        where, "check that the broker is reachable, or raise --connect-timeout");
   throw ConnectError(-1, fmt::format("cannot connect to the broker: {}", last_error), where,
-                     profile.tls.enabled ? k_tls_hint : "check the host and port (-h, -p) and that the broker is running");
+                     profile.tls.enabled ? k_tls_connect_hint : "check the host and port (-h, -p) and that the broker is running");
 }
 
-void Transport::handshake(const ConnectionProfile& profile, const TlsContext& tls, Clock::time_point deadline,
+void Transport::handshake(const ConnectionProfile& profile, const TlsClientContext& tls, Clock::time_point deadline,
                           const std::stop_token& stop, const std::string& where) {
-  m_ssl = SSL_new(tls.get());
-  if (m_ssl == nullptr || SSL_set_fd(m_ssl, m_fd) != 1)
-    throw ConnectError(-1, "cannot start TLS: " + ssl_error_text("out of memory"), where, k_tls_hint);
-  std::string host = profile.host;
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  const bool ip = is_ip_literal(host);
-  // SSL_set_tlsext_host_name without its C cast.
-  if (!ip) SSL_ctrl(m_ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str()));
-  if (!profile.tls.insecure) {
-    if (ip) X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(m_ssl), host.c_str());
-    else SSL_set1_host(m_ssl, host.c_str());
-  }
-  if (!profile.tls.alpn.empty()) {
-    std::string wire;
-    for (const auto& name : profile.tls.alpn) {
-      if (name.empty() || name.size() > 255)
-        throw ConfigError(fmt::format("'{}' is not a valid ALPN protocol name", name), "--alpn",
-                          "give names of 1 to 255 bytes");
-      wire += static_cast<char>(name.size());
-      wire += name;
-    }
-    SSL_set_alpn_protos(m_ssl, reinterpret_cast<const unsigned char*>(wire.data()),
-                        static_cast<unsigned>(wire.size()));
-  }
+  m_ssl = SSL_new(tls.native());
+  if (m_ssl == nullptr || SSL_set_fd(m_ssl, m_fd) != 1 || !tls.prepare(m_ssl, profile.host))
+    throw ConnectError(-1, "cannot start TLS: " + TlsClientContext::failure_text(m_ssl, "out of memory"), where,
+                       k_tls_connect_hint);
   for (;;) {
     ERR_clear_error();
     const int ret = SSL_connect(m_ssl);
@@ -231,17 +195,13 @@ void Transport::handshake(const ConnectionProfile& profile, const TlsContext& tl
     if (error == SSL_ERROR_WANT_READ) events = POLLIN;
     else if (error == SSL_ERROR_WANT_WRITE) events = POLLOUT;
     if (events == 0) {
-      const long verify = SSL_get_verify_result(m_ssl);
-      if (verify != X509_V_OK && !profile.tls.insecure)
-        throw ConnectError(-1,
-                           fmt::format("the broker's TLS certificate was not accepted: {}",
-                                       X509_verify_cert_error_string(verify)),
-                           where,
+      if (tls.verifies() && SSL_get_verify_result(m_ssl) != X509_V_OK)
+        throw ConnectError(-1, TlsClientContext::failure_text(m_ssl, "unknown error"), where,
                            "--cafile/--capath must hold the CA that signed the broker's certificate and -h must "
                            "match its name; --insecure skips verification for testing");
-      const std::string cause =
-          ssl_error_text(error == SSL_ERROR_SYSCALL ? "the broker closed the connection" : "unknown error");
-      throw ConnectError(-1, fmt::format("the TLS handshake failed: {}", cause), where, k_tls_hint);
+      const std::string cause = TlsClientContext::failure_text(
+          nullptr, error == SSL_ERROR_SYSCALL ? "the broker closed the connection" : "unknown error");
+      throw ConnectError(-1, fmt::format("the TLS handshake failed: {}", cause), where, k_tls_connect_hint);
     }
     if (!wait_for(m_fd, events, deadline, stop, where))
       throw TimeoutError(
@@ -267,12 +227,86 @@ IoResult Transport::tls_result(int ret, bool writing) {
     ERR_clear_error();
     return {IoStatus::closed, 0};
   default:
-    m_error = "TLS: " + ssl_error_text("unknown error");
+    m_error = "TLS: " + TlsClientContext::failure_text(nullptr, "unknown error");
     return {IoStatus::failed, 0};
   }
 }
 
 IoResult Transport::write_some(const char* data, std::size_t size) {
+  return m_ws ? ws_write(data, size) : stream_write(data, size);
+}
+
+IoResult Transport::read_some(char* data, std::size_t size) {
+  return m_ws ? ws_read(data, size) : stream_read(data, size);
+}
+
+// Sends queued control answers; false when the socket failed (m_error says why).
+bool Transport::flush_ws_control() {
+  while (!m_ws_control.empty()) {
+    const IoResult r = stream_write(m_ws_control.data(), m_ws_control.size());
+    if (r.status == IoStatus::would_block) return true;
+    if (r.status != IoStatus::ok) return false;
+    m_ws_control.erase(0, r.bytes);
+  }
+  return true;
+}
+
+IoResult Transport::ws_write(const char* data, std::size_t size) {
+  if (m_fd < 0) return {IoStatus::closed, 0};
+  if (m_ws_frame.empty()) {
+    // Control answers go between data frames, never inside one.
+    if (!flush_ws_control()) return {IoStatus::failed, 0};
+    if (!m_ws_control.empty()) return {IoStatus::would_block, 0};
+    if (size == 0) return {IoStatus::ok, 0};
+    constexpr std::size_t k_max_frame = 256 * 1024;
+    m_ws_frame_payload = std::min(size, k_max_frame);
+    ws::append_binary_frame(m_ws_frame, std::string_view(data, m_ws_frame_payload));
+    m_ws_frame_pos = 0;
+  }
+  while (m_ws_frame_pos < m_ws_frame.size()) {
+    const IoResult r = stream_write(m_ws_frame.data() + m_ws_frame_pos, m_ws_frame.size() - m_ws_frame_pos);
+    if (r.status != IoStatus::ok) return {r.status, 0};
+    m_ws_frame_pos += r.bytes;
+  }
+  m_ws_frame.clear();
+  return {IoStatus::ok, m_ws_frame_payload};
+}
+
+IoResult Transport::ws_read(char* data, std::size_t size) {
+  if (m_fd < 0) return {IoStatus::closed, 0};
+  if (!flush_ws_control()) return {IoStatus::failed, 0};
+  while (m_ws_in_pos == m_ws_in.size()) {
+    m_ws_in.clear();
+    m_ws_in_pos = 0;
+    if (m_ws_peer_closed) return {IoStatus::closed, 0};
+    char chunk[16 * 1024];
+    const IoResult r = stream_read(chunk, sizeof chunk);
+    if (r.status != IoStatus::ok) return r;
+    std::vector<ws::ControlFrame> controls;
+    try {
+      m_ws_decoder.decode(std::string_view(chunk, r.bytes), m_ws_in, controls);
+    } catch (const ProtocolError& e) {
+      m_error = e.what();
+      return {IoStatus::failed, 0};
+    }
+    for (const auto& control : controls) {
+      if (control.opcode == ws::Opcode::ping) {
+        ws::append_control_frame(m_ws_control, ws::Opcode::pong, control.payload);
+      } else if (control.opcode == ws::Opcode::close) {
+        ws::append_close_frame(m_ws_control, 1000);
+        m_ws_peer_closed = true;
+        m_error = "the broker closed the WebSocket (" + ws::describe_close(control.payload) + ")";
+      }
+    }
+    if (!flush_ws_control()) return {IoStatus::failed, 0};
+  }
+  const std::size_t n = std::min(size, m_ws_in.size() - m_ws_in_pos);
+  std::memcpy(data, m_ws_in.data() + m_ws_in_pos, n);
+  m_ws_in_pos += n;
+  return {IoStatus::ok, n};
+}
+
+IoResult Transport::stream_write(const char* data, std::size_t size) {
   if (m_fd < 0) return {IoStatus::closed, 0};
   if (size == 0) return {IoStatus::ok, 0};
   if (m_ssl != nullptr) {
@@ -300,7 +334,7 @@ IoResult Transport::write_some(const char* data, std::size_t size) {
   }
 }
 
-IoResult Transport::read_some(char* data, std::size_t size) {
+IoResult Transport::stream_read(char* data, std::size_t size) {
   if (m_fd < 0) return {IoStatus::closed, 0};
   if (m_ssl != nullptr) {
     ERR_clear_error();
@@ -328,6 +362,20 @@ IoResult Transport::read_some(char* data, std::size_t size) {
 }
 
 void Transport::close() noexcept {
+  if (m_ws && m_fd >= 0 && !m_ws_peer_closed && m_ws_frame.empty()) {
+    // A close frame, best effort: the socket is non-blocking.
+    m_ws_control.clear();
+    ws::append_close_frame(m_ws_control, 1000);
+    (void)flush_ws_control();
+  }
+  m_ws = false;
+  m_ws_decoder = ws::FrameDecoder{};
+  m_ws_in.clear();
+  m_ws_in_pos = 0;
+  m_ws_frame.clear();
+  m_ws_frame_pos = 0;
+  m_ws_control.clear();
+  m_ws_peer_closed = false;
   if (m_ssl != nullptr) {
     if (m_fd >= 0) SSL_shutdown(m_ssl); // close_notify, best effort: the socket is non-blocking
     SSL_free(m_ssl);

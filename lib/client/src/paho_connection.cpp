@@ -227,7 +227,10 @@ PahoConnection::PahoConnection(const detail::PahoHost& host, ConnectionProfile p
   d.host = host;
   d.profile = std::move(profile);
   const ConnectionProfile& p = d.profile;
-  d.where = fmt::format("{}:{}", p.host, p.effective_port());
+  if (p.transport == TransportKind::unix_socket)
+    throw ConfigError("the Paho client cannot connect to a Unix socket", "--unix",
+                      "use the default client (unset MQFLEET_PUB_CLIENT / MQFLEET_SUB_CLIENT)");
+  d.where = endpoint_name(p);
   d.v5 = p.version == MqttVersion::v5;
   if (p.host.empty()) throw ConfigError("no broker host given", "-h", "give the broker's host name with -h");
 

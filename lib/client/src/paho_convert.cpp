@@ -16,6 +16,9 @@ int paho_version(MqttVersion version) noexcept {
 std::string server_uri(const ConnectionProfile& profile) {
   const bool ipv6 = profile.host.find(':') != std::string::npos && profile.host.front() != '[';
   const std::string host = ipv6 ? "[" + profile.host + "]" : profile.host;
+  if (profile.transport == TransportKind::websocket) // Paho C speaks MQTT over WebSocket itself
+    return fmt::format("{}://{}:{}{}", profile.tls.enabled ? "wss" : "ws", host, profile.effective_port(),
+                       profile.ws_path);
   return fmt::format("{}://{}:{}", profile.tls.enabled ? "ssl" : "tcp", host, profile.effective_port());
 }
 

@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -29,20 +30,7 @@ constexpr int k_max_reads_per_event = 16;
 constexpr std::uint16_t k_max_window = 65000; // ids above it are for SUBSCRIBE/UNSUBSCRIBE
 
 std::string tls_error_text(SSL* ssl) {
-  std::string text;
-  const long verify = SSL_get_verify_result(ssl);
-  if (verify != X509_V_OK) {
-    text = "certificate verification failed: ";
-    text += X509_verify_cert_error_string(verify);
-    ERR_clear_error();
-    return text;
-  }
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return errno != 0 ? std::string(std::strerror(errno)) : "TLS handshake failed";
-  char buffer[256];
-  ERR_error_string_n(code, buffer, sizeof buffer);
-  return buffer;
+  return TlsClientContext::failure_text(ssl, errno != 0 ? std::string(std::strerror(errno)) : "TLS handshake failed");
 }
 
 bool is_ip_literal(const std::string& host) {
@@ -70,6 +58,28 @@ void Client::connect() {
 }
 
 void Client::start_tcp() {
+  if (!m_options.unix_path.empty()) {
+    sockaddr_un local{};
+    local.sun_family = AF_UNIX;
+    if (m_options.unix_path.size() >= sizeof local.sun_path) {
+      fail_connect(-1, "tcp", "the Unix socket path is too long");
+      return;
+    }
+    std::memcpy(local.sun_path, m_options.unix_path.data(), m_options.unix_path.size());
+    m_fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (m_fd < 0) {
+      fail_connect(-1, "tcp", std::strerror(errno));
+      return;
+    }
+    const int rc = ::connect(m_fd, reinterpret_cast<const sockaddr*>(&local), sizeof local);
+    if (rc != 0 && errno != EINPROGRESS && errno != EAGAIN) {
+      fail_connect(-1, "tcp", std::string(m_options.unix_path) + ": " + std::strerror(errno));
+      return;
+    }
+    m_loop.watch(m_fd, *this);
+    if (rc == 0) on_tcp_connected();
+    return;
+  }
   unsigned length = 0;
   const sockaddr_storage* address = nullptr;
   try {
@@ -127,8 +137,69 @@ void Client::on_tcp_connected() {
     start_tls();
   } else {
     m_times.tls_done = m_times.tcp_connected;
-    send_connect();
+    on_stream_ready();
   }
+}
+
+// TCP (and TLS) are up: CONNECT, or first the WebSocket upgrade.
+void Client::on_stream_ready() {
+  if (m_options.ws_path.empty()) {
+    send_connect();
+    return;
+  }
+  m_ws = std::make_unique<WebSocket>();
+  const bool default_port = m_options.port == (m_options.tls ? 443 : 80);
+  std::string host = m_options.sni.empty() ? m_options.host : m_options.sni;
+  if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";
+  if (!default_port) host += ":" + std::to_string(m_options.port);
+  m_ws->wire = m_ws->handshake.request(host, m_options.ws_path);
+  mark_dirty();
+}
+
+// Bytes from the socket on a WebSocket connection: the handshake answer first, then
+// frames whose MQTT payload goes to process_input().
+void Client::read_websocket(std::string_view data) {
+  const std::uint32_t generation = m_generation;
+  WebSocket& w = *m_ws;
+  if (!w.upgraded) {
+    w.response.append(data);
+    std::size_t end = 0;
+    try {
+      end = w.handshake.parse_response(w.response, m_options.host + ":" + std::to_string(m_options.port));
+    } catch (const Error& error) {
+      fail_connect(-1, "websocket", error.what());
+      return;
+    }
+    if (end == 0) return;
+    w.upgraded = true;
+    data = std::string_view(w.response).substr(end);
+    send_connect();
+    if (!same_connection(generation) || data.empty()) return;
+    std::string rest(data); // w.response is reused below
+    w.response.clear();
+    read_websocket(rest);
+    return;
+  }
+  std::vector<ws::ControlFrame> controls;
+  w.decoded.clear();
+  try {
+    w.decoder.decode(data, w.decoded, controls);
+  } catch (const ProtocolError& error) {
+    connection_lost(error.what());
+    return;
+  }
+  for (const auto& control : controls) {
+    if (control.opcode == ws::Opcode::ping) {
+      ws::append_control_frame(w.wire, ws::Opcode::pong, control.payload);
+      mark_dirty();
+    } else if (control.opcode == ws::Opcode::close) {
+      if (!w.decoded.empty()) process_input(w.decoded);
+      if (!same_connection(generation)) return;
+      connection_lost("the broker closed the WebSocket (" + ws::describe_close(control.payload) + ")");
+      return;
+    }
+  }
+  if (!w.decoded.empty()) process_input(w.decoded);
 }
 
 void Client::start_tls() {
@@ -137,20 +208,10 @@ void Client::start_tls() {
     fail_connect(-1, "tls", "SSL_new failed");
     return;
   }
-  SSL_set_fd(m_ssl, m_fd);
   const std::string& name = m_options.sni.empty() ? m_options.host : m_options.sni;
-  const bool ip = is_ip_literal(name);
-  if (!ip) {
-    // SSL_set_tlsext_host_name() is a macro with an old-style cast.
-    SSL_ctrl(m_ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-             const_cast<char*>(name.c_str()));
-  }
-  if (m_options.tls->verifies()) {
-    if (ip) {
-      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(m_ssl), name.c_str());
-    } else {
-      SSL_set1_host(m_ssl, name.c_str());
-    }
+  if (SSL_set_fd(m_ssl, m_fd) != 1 || !m_options.tls->prepare(m_ssl, name)) {
+    fail_connect(-1, "tls", TlsClientContext::failure_text(m_ssl, "cannot start TLS"));
+    return;
   }
   SSL_set_connect_state(m_ssl);
   drive_tls_handshake();
@@ -163,7 +224,7 @@ bool Client::drive_tls_handshake() {
   if (rc == 1) {
     m_tls_up = true;
     m_times.tls_done = Clock::now();
-    send_connect();
+    on_stream_ready();
     return true;
   }
   const int error = SSL_get_error(m_ssl, rc);
@@ -251,7 +312,8 @@ void Client::read_available() {
         return;
       }
     }
-    process_input(std::string_view(scratch.data(), static_cast<std::size_t>(n)));
+    if (m_ws) read_websocket(std::string_view(scratch.data(), static_cast<std::size_t>(n)));
+    else process_input(std::string_view(scratch.data(), static_cast<std::size_t>(n)));
     if (!same_connection(generation)) return;
     // A short plain read emptied the socket: epoll reports the next arrival as a new edge.
     if (m_ssl == nullptr && static_cast<std::size_t>(n) < scratch.size()) return;
@@ -481,12 +543,13 @@ void Client::abort_silently() noexcept {
   m_state = ClientState::idle;
 }
 
-void Client::flush() {
-  m_dirty = false;
-  if (m_fd < 0 || !m_tcp_up || (m_ssl != nullptr && !m_tls_up)) return;
-  while (m_out_offset < m_out.size()) {
-    const char* data = m_out.data() + m_out_offset;
-    const std::size_t size = m_out.size() - m_out_offset;
+// Writes buffer[offset, size) to the socket. Returns true when all of it went out;
+// false when the socket is full (EPOLLOUT calls flush() again) or the connection was
+// lost (m_fd < 0).
+bool Client::write_buffer(std::string& buffer, std::size_t& offset) {
+  while (offset < buffer.size()) {
+    const char* data = buffer.data() + offset;
+    const std::size_t size = buffer.size() - offset;
     ssize_t n = 0;
     if (m_ssl != nullptr) {
       ERR_clear_error();
@@ -495,7 +558,7 @@ void Client::flush() {
         const int error = SSL_get_error(m_ssl, rc);
         if (error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_WANT_READ) break;
         connection_lost(tls_error_text(m_ssl));
-        return;
+        return false;
       }
       n = rc;
     } else {
@@ -503,25 +566,49 @@ void Client::flush() {
       if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
         connection_lost(std::string("write failed: ") + std::strerror(errno));
-        return;
+        return false;
       }
     }
-    m_out_offset += static_cast<std::size_t>(n);
+    offset += static_cast<std::size_t>(n);
     m_last_write = m_loop.now();
   }
-  if (m_out_offset < m_out.size()) {
-    // Socket full: EPOLLOUT (edge) calls flush() again. Drop the written prefix when it
-    // dominates, so the buffer does not grow with the backlog's history.
-    if (m_out_offset > m_out.size() / 2) {
-      m_out.erase(0, m_out_offset);
-      m_out_offset = 0;
+  if (offset < buffer.size()) {
+    // Socket full. Drop the written prefix when it dominates, so the buffer does not grow
+    // with the backlog's history.
+    if (offset > buffer.size() / 2) {
+      buffer.erase(0, offset);
+      offset = 0;
     }
+    return false;
+  }
+  buffer.clear();
+  offset = 0;
+  if (buffer.capacity() > k_shrink_above) std::string().swap(buffer);
+  return true;
+}
+
+void Client::flush() {
+  m_dirty = false;
+  if (m_fd < 0 || !m_tcp_up || (m_ssl != nullptr && !m_tls_up)) return;
+  if (m_ws) {
+    // Everything encoded since the last flush travels as one binary frame.
+    if (m_ws->upgraded && m_out_offset < m_out.size()) {
+      ws::append_binary_frame(m_ws->wire, std::string_view(m_out).substr(m_out_offset));
+      m_out.clear();
+      m_out_offset = 0;
+      if (m_out.capacity() > k_shrink_above) std::string().swap(m_out);
+    }
+    if (!write_buffer(m_ws->wire, m_ws->wire_offset)) return;
+    if (!m_ws->upgraded) return;
+  } else if (!write_buffer(m_out, m_out_offset)) {
     return;
   }
-  m_out.clear();
-  m_out_offset = 0;
-  if (m_out.capacity() > k_shrink_above) std::string().swap(m_out);
   if (m_state == ClientState::closing) {
+    if (m_ws) {
+      ws::append_close_frame(m_ws->wire, 1000); // best effort, as the TLS close_notify
+      write_buffer(m_ws->wire, m_ws->wire_offset);
+      if (m_fd < 0) return;
+    }
     if (m_ssl != nullptr) SSL_shutdown(m_ssl);
     close_connected(true, -1, "disconnected");
     return;
@@ -558,7 +645,10 @@ void Client::housekeeping(Clock::time_point now) {
 
 void Client::connection_lost(std::string_view message) {
   if (m_state == ClientState::connecting) {
-    const std::string_view stage = !m_tcp_up ? "tcp" : (m_ssl != nullptr && !m_tls_up) ? "tls" : "mqtt";
+    const std::string_view stage = !m_tcp_up                           ? "tcp"
+                                   : (m_ssl != nullptr && !m_tls_up)   ? "tls"
+                                   : (m_ws != nullptr && !m_ws->upgraded) ? "websocket"
+                                                                        : "mqtt";
     fail_connect(-1, stage, message);
   } else {
     close_connected(m_state == ClientState::closing, -1, message);
@@ -611,6 +701,7 @@ void Client::close_socket() noexcept {
   if (m_out.capacity() > k_shrink_above) std::string().swap(m_out);
   m_window.clear();
   m_incoming_qos2.reset();
+  m_ws.reset();
 }
 
 } // namespace mqfleet::engine

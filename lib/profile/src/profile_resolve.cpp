@@ -157,6 +157,9 @@ void apply(ConnectionProfile& profile, const ProfileOverrides& o) {
   take(profile.tls.insecure, o.insecure);
   take(profile.tls.version, o.tls_version);
   take(profile.tls.alpn, o.alpn);
+  take(profile.transport, o.transport);
+  take(profile.ws_path, o.ws_path);
+  take(profile.unix_path, o.unix_path);
 }
 
 void merge(ProfileOverrides& base, const ProfileOverrides& o) {
@@ -180,6 +183,9 @@ void merge(ProfileOverrides& base, const ProfileOverrides& o) {
   take(base.insecure, o.insecure);
   take(base.tls_version, o.tls_version);
   take(base.alpn, o.alpn);
+  take(base.transport, o.transport);
+  take(base.ws_path, o.ws_path);
+  take(base.unix_path, o.unix_path);
 }
 
 bool is_broker_url(const std::string& text) { return text.find("://") != std::string::npos; }
@@ -194,8 +200,11 @@ BrokerUrl parse_broker_url(const std::string& text, const std::string& where) {
     url.tls = false;
   } else if (scheme == "mqtts" || scheme == "ssl" || scheme == "tls") {
     url.tls = true;
+  } else if (scheme == "ws" || scheme == "wss") {
+    url.websocket = true;
+    url.tls = scheme == "wss";
   } else {
-    throw ConfigError("unsupported URL scheme '" + scheme + "'", where, "use mqtt:// or mqtts://");
+    throw ConfigError("unsupported URL scheme '" + scheme + "'", where, "use mqtt://, mqtts://, ws:// or wss://");
   }
   std::string rest = text.substr(scheme_end + 3);
   std::string query;
@@ -219,7 +228,8 @@ BrokerUrl parse_broker_url(const std::string& text, const std::string& where) {
     if (colon != std::string::npos) url.password = percent_decode(userinfo.substr(colon + 1), where);
   }
   parse_host_port(rest, url, where);
-  url.topic = percent_decode(path, where);
+  if (url.websocket) url.ws_path = path.empty() ? "/mqtt" : "/" + path;
+  else url.topic = percent_decode(path, where);
   parse_query(query, url, where);
   return url;
 }
@@ -228,7 +238,14 @@ ProfileOverrides overrides_from_url(const BrokerUrl& url) {
   ProfileOverrides o;
   o.host = url.host;
   o.tls_enabled = url.tls;
-  o.port = url.port ? *url.port : (url.tls ? 8883 : 1883);
+  if (url.websocket) {
+    o.transport = TransportKind::websocket;
+    o.ws_path = url.ws_path;
+    o.port = url.port ? *url.port : (url.tls ? 443 : 80);
+  } else {
+    o.transport = TransportKind::tcp;
+    o.port = url.port ? *url.port : (url.tls ? 8883 : 1883);
+  }
   if (url.username) o.username = url.username;
   if (url.password) o.credential = Secret{SecretSource::literal, *url.password};
   if (url.client_id) o.client_id = url.client_id;

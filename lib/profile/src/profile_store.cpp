@@ -138,6 +138,8 @@ Json profile_json(const ConnectionProfile& p, bool mask) {
   if (!p.tls.version.empty()) tls["version"] = p.tls.version;
   if (!p.tls.alpn.empty()) tls["alpn"] = p.tls.alpn;
   j["tls"] = tls;
+  if (p.transport == TransportKind::websocket) j["websocket"] = Json{{"path", p.ws_path}};
+  if (p.transport == TransportKind::unix_socket) j["unix_socket"] = p.unix_path;
   return j;
 }
 
@@ -146,7 +148,7 @@ ConnectionProfile profile_from(const Json& j, const std::string& name, const std
   p.name = name;
   const Fields f(j, where);
   f.check_known({"host", "port", "username", "client_id", "credential", "version", "keepalive", "clean_session",
-                 "session_expiry", "will", "connect_timeout_ms", "reconnect", "tls"});
+                 "session_expiry", "will", "connect_timeout_ms", "reconnect", "tls", "websocket", "unix_socket"});
   f.read("host", p.host);
   if (f.has("port")) p.port = static_cast<int>(f.integer("port", 1, 65535));
   f.read("username", p.username);
@@ -183,6 +185,17 @@ ConnectionProfile profile_from(const Json& j, const std::string& name, const std
     r.read("enabled", p.reconnect.enabled);
     if (r.has("min_delay_s")) p.reconnect.min_delay = std::chrono::seconds(r.integer("min_delay_s", 0, 86400));
     if (r.has("max_delay_s")) p.reconnect.max_delay = std::chrono::seconds(r.integer("max_delay_s", 0, 86400));
+  }
+  if (f.has("websocket")) {
+    const Fields w(f.at("websocket"), where + " websocket");
+    w.check_known({"path"});
+    p.transport = TransportKind::websocket;
+    w.read("path", p.ws_path);
+    if (p.ws_path.empty() || p.ws_path.front() != '/') w.fail("must start with '/'", "path");
+  }
+  if (f.has("unix_socket")) {
+    p.transport = TransportKind::unix_socket;
+    f.read("unix_socket", p.unix_path);
   }
   if (f.has("tls")) {
     const Fields t(f.at("tls"), where + " tls");

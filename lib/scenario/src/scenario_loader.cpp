@@ -1,6 +1,8 @@
 // Top level of the scenario loader: syntax, `connection`, `run`, cross-section checks.
 #include <mqfleet/scenario/scenario_loader.hpp>
 
+#include <mqfleet/profile_resolve.hpp>
+
 #include "loader_parts.hpp"
 
 #include <fstream>
@@ -127,7 +129,7 @@ ConnectionSpec parse_connection(Checker& c, const Json& node, const std::string&
     return spec;
   }
   if (!c.object(node, path, "a profile name or an object of connection settings")) return spec;
-  c.keys(node, path, {"profile", "preset", "host", "port", "version", "username", "credential", "keepalive",
+  c.keys(node, path, {"profile", "preset", "url", "host", "port", "version", "username", "credential", "keepalive",
                       "clean_session", "session_expiry", "connect_timeout", "reconnect", "tls"});
   const auto str = [&](const Json& n, const std::string& p) { return c.string(n, p); };
   const auto flag = [&](const Json& n, const std::string& p) { return c.boolean(n, p); };
@@ -144,6 +146,14 @@ ConnectionSpec parse_connection(Checker& c, const Json& node, const std::string&
     c.error(child_path(path, "preset"), "both \"profile\" and \"preset\" are set", "start from one of them", true);
   ConnectionProfile& p = spec.settings;
   p.name.clear();
+  if (const auto url = c.get(node, path, "url", str)) {
+    // mqtt[s]:// or ws[s]://host:port/path, as -L takes it; "host" and "port" still win.
+    try {
+      apply(p, overrides_from_url(parse_broker_url(*url, child_path(path, "url"))));
+    } catch (const ConfigError& e) {
+      c.error(child_path(path, "url"), e.what(), e.hint());
+    }
+  }
   if (const auto host = c.get(node, path, "host", str)) p.host = *host;
   if (const auto port = c.get(node, path, "port", [&](const Json& n, const std::string& q) { return c.integer(n, q, Range{1, 65535}); }))
     p.port = static_cast<int>(*port);

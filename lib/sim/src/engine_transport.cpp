@@ -2,7 +2,6 @@
 
 #include <mqfleet/engine/client.hpp>
 #include <mqfleet/engine/event_loop.hpp>
-#include <mqfleet/engine/tls.hpp>
 #include <mqfleet/error.hpp>
 #include <mqfleet/mqtt/reason_codes.hpp>
 
@@ -37,14 +36,7 @@ struct Slot {
 class EngineTransport final : public Transport, public engine::ClientHandler {
 public:
   explicit EngineTransport(const ConnectionProfile& profile) : m_profile(profile) {
-    if (profile.tls.enabled) {
-      engine::TlsOptions tls;
-      tls.ca_file = profile.tls.ca_file;
-      tls.cert_file = profile.tls.cert_file;
-      tls.key_file = profile.tls.key_file;
-      tls.insecure = profile.tls.insecure;
-      m_tls = engine::TlsContext::create(tls);
-    }
+    if (profile.tls.enabled) m_tls = TlsClientContext::create(profile.tls, TlsSharing::many_connections);
   }
 
   void set_listener(TransportListener* listener) override { m_listener = listener; }
@@ -57,6 +49,8 @@ public:
       options.host = m_profile.host;
       options.port = static_cast<std::uint16_t>(m_profile.effective_port());
       options.tls = m_tls;
+      if (m_profile.transport == TransportKind::websocket) options.ws_path = m_profile.ws_path;
+      if (m_profile.transport == TransportKind::unix_socket) options.unix_path = m_profile.unix_path;
       options.version = wire_version(m_profile.version);
       options.client_id = config.client_id;
       if (!config.username.empty()) options.username = config.username;
@@ -252,7 +246,7 @@ private:
   }
 
   ConnectionProfile m_profile;
-  std::shared_ptr<engine::TlsContext> m_tls;
+  std::shared_ptr<const TlsClientContext> m_tls;
   engine::EventLoop m_loop;
   TransportListener* m_listener = nullptr;
   std::vector<Slot> m_slots;

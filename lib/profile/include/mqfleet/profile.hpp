@@ -63,6 +63,13 @@ struct ReconnectPolicy {
   bool operator==(const ReconnectPolicy&) const = default;
 };
 
+/// How the MQTT byte stream reaches the broker (TLS is orthogonal: `tls.enabled`).
+enum class TransportKind {
+  tcp,         ///< host:port over TCP (mqtt://, mqtts://)
+  websocket,   ///< MQTT over WebSocket on host:port, path `ws_path` (ws://, wss://, --ws)
+  unix_socket, ///< a Unix-domain stream socket at `unix_path` (--unix)
+};
+
 /// Everything needed to open one MQTT connection.
 struct ConnectionProfile {
   std::string name;                ///< profile name in the store; empty for ad-hoc ones
@@ -79,12 +86,33 @@ struct ConnectionProfile {
   std::chrono::milliseconds connect_timeout{10000};
   ReconnectPolicy reconnect;
   TlsOptions tls;
+  TransportKind transport = TransportKind::tcp;
+  std::string ws_path = "/mqtt";   ///< the HTTP path of a WebSocket endpoint
+  std::string unix_path;           ///< the socket file of TransportKind::unix_socket
 
-  /// The port to connect to: the explicit one, or 1883 / 8883 (TLS).
-  int effective_port() const noexcept { return port ? *port : (tls.enabled ? 8883 : 1883); }
+  /// The port to connect to: the explicit one, or by transport 1883 / 8883 (TLS) for TCP,
+  /// 80 / 443 (TLS) for WebSocket, as the URL schemes define them.
+  int effective_port() const noexcept {
+    if (port) return *port;
+    if (transport == TransportKind::websocket) return tls.enabled ? 443 : 80;
+    return tls.enabled ? 8883 : 1883;
+  }
 
   bool operator==(const ConnectionProfile&) const = default;
 };
+
+/// Where a profile connects, for messages: "host:port", "ws[s]://host:port/path" or
+/// "unix:PATH". Inline: the Paho module links no mqfleet library.
+inline std::string endpoint_name(const ConnectionProfile& profile) {
+  switch (profile.transport) {
+  case TransportKind::unix_socket: return "unix:" + profile.unix_path;
+  case TransportKind::websocket:
+    return (profile.tls.enabled ? "wss://" : "ws://") + profile.host + ":" + std::to_string(profile.effective_port()) +
+           profile.ws_path;
+  case TransportKind::tcp: break;
+  }
+  return profile.host + ":" + std::to_string(profile.effective_port());
+}
 
 /// Default host of the seed platform's freemium server.
 inline constexpr const char* k_thinger_host = "backend.thinger.io";

@@ -37,6 +37,9 @@ struct ProfileOverrides {
   std::optional<bool> insecure;
   std::optional<std::string> tls_version;
   std::optional<std::vector<std::string>> alpn;
+  std::optional<TransportKind> transport;
+  std::optional<std::string> ws_path;
+  std::optional<std::string> unix_path;
 
   bool operator==(const ProfileOverrides&) const = default;
 };
@@ -49,7 +52,9 @@ void merge(ProfileOverrides& base, const ProfileOverrides& top);
 
 /// A parsed `mqtt[s]://user:pass@host:port/topic?client_id=...` URL.
 struct BrokerUrl {
-  bool tls = false;                       ///< mqtts:// (or ssl://)
+  bool tls = false;                       ///< mqtts:// (or ssl://, wss://)
+  bool websocket = false;                 ///< ws:// or wss://: the path is the endpoint's
+  std::string ws_path;                    ///< ws[s]://: "/" + the path ("/mqtt" when none)
   std::string host;
   std::optional<int> port;                ///< absent: 1883 / 8883 by scheme
   std::optional<std::string> username;

@@ -15,7 +15,8 @@
 // loop, including connect() again after on_closed/on_connect_failed.
 
 #include <mqfleet/engine/event_loop.hpp>
-#include <mqfleet/engine/tls.hpp>
+#include <mqfleet/tls.hpp>
+#include <mqfleet/websocket.hpp>
 #include <mqfleet/engine/wire.hpp>
 #include <mqfleet/mqtt/packets.hpp>
 
@@ -36,8 +37,10 @@ struct ClientOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 1883;
   std::string bind_address;              ///< Local source address (e.g. 127.0.0.2); empty = any.
-  std::shared_ptr<TlsContext> tls;       ///< Null = plain TCP.
+  std::shared_ptr<const TlsClientContext> tls; ///< Null = plain TCP.
   std::string sni;                       ///< TLS server name (and name checked); empty = host.
+  std::string ws_path;                   ///< Non-empty: MQTT over WebSocket at this HTTP path.
+  std::string unix_path;                 ///< Non-empty: a Unix-domain socket instead of host:port.
   mqtt::ProtocolVersion version = mqtt::ProtocolVersion::v3_1_1;
   std::string client_id;
   std::optional<std::string> username;
@@ -74,7 +77,7 @@ struct ConnectFailure {
   /// The CONNACK code as received: 3.1.1 return code (e.g. 5) or v5 reason code (e.g.
   /// 0x87); -1 when no CONNACK came (DNS, TCP, TLS, timeout, closed by the peer).
   int reason_code = -1;
-  std::string_view stage;   ///< "resolve", "tcp", "tls", "mqtt" or "timeout".
+  std::string_view stage;   ///< "resolve", "tcp", "tls", "websocket", "mqtt" or "timeout".
   std::string_view message; ///< Human text (strerror, OpenSSL, reason name); no secrets.
   ConnectTimes times;
 };
@@ -169,7 +172,9 @@ public:
   /// The usable window (max_inflight capped by the broker's Receive Maximum).
   std::uint32_t window() const noexcept { return m_window.capacity(); }
   /// Bytes queued for the socket and not yet written.
-  std::size_t pending_output() const noexcept { return m_out.size() - m_out_offset; }
+  std::size_t pending_output() const noexcept {
+    return m_out.size() - m_out_offset + (m_ws ? m_ws->wire.size() - m_ws->wire_offset : 0);
+  }
   /// The value given at creation (e.g. the caller's client index).
   std::uint64_t user_data() const noexcept { return m_user_data; }
   /// The options this client connects with.
@@ -191,7 +196,10 @@ private:
   void on_tcp_connected();
   void start_tls();
   bool drive_tls_handshake();
+  void on_stream_ready();
   void send_connect();
+  bool write_buffer(std::string& buffer, std::size_t& offset);
+  void read_websocket(std::string_view data);
   void read_available();
   void process_input(std::string_view data);
   bool handle_frame(const mqtt::Frame& frame);
@@ -230,6 +238,17 @@ private:
   std::string m_partial;      ///< An incomplete frame left over from the last read.
   InflightWindow m_window;
   std::unique_ptr<IncomingQos2> m_incoming_qos2; ///< Allocated at the first QoS 2 receipt.
+  /// MQTT over WebSocket: the opening handshake, then the framing of both directions.
+  struct WebSocket {
+    ws::ClientHandshake handshake;
+    bool upgraded = false;
+    std::string response;        ///< the server's handshake answer so far
+    ws::FrameDecoder decoder;
+    std::string decoded;         ///< MQTT bytes cut out of the last read
+    std::string wire;            ///< framed bytes; [wire_offset, size) not yet written
+    std::size_t wire_offset = 0;
+  };
+  std::unique_ptr<WebSocket> m_ws; ///< Only for options.ws_path set; reset per connection.
 };
 
 } // namespace mqfleet::engine
