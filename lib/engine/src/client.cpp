@@ -33,12 +33,6 @@ std::string tls_error_text(SSL* ssl) {
   return TlsClientContext::failure_text(ssl, errno != 0 ? std::string(std::strerror(errno)) : "TLS handshake failed");
 }
 
-bool is_ip_literal(const std::string& host) {
-  unsigned char buffer[sizeof(in6_addr)];
-  return ::inet_pton(AF_INET, host.c_str(), buffer) == 1 ||
-         ::inet_pton(AF_INET6, host.c_str(), buffer) == 1;
-}
-
 } // namespace
 
 Client::Client(EventLoop& loop, ClientOptions options, ClientHandler& handler, std::uint64_t user_data)
