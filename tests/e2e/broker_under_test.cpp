@@ -33,6 +33,7 @@ BrokerUnderTest::BrokerUnderTest(BrokerKind kind, BrokerUnderTestOptions options
   if (kind == BrokerKind::mosquitto) {
     MosquittoOptions mosquitto_options;
     mosquitto_options.tls = options.tls;
+    mosquitto_options.extra_config = options.mosquitto_config;
     m_mosquitto = std::make_unique<MosquittoBroker>(mosquitto_options);
     m_port = m_mosquitto->port();
     m_tls_port = m_mosquitto->tls_port();

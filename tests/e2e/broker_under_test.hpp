@@ -29,6 +29,7 @@ struct BrokerUnderTestOptions {
   bool tls = false;                    ///< add a TLS listener with make_test_certificates()
   std::string registry;                ///< reference only: --registry FILE instead of anonymous
   std::vector<std::string> extra_args; ///< reference only: appended to the command line
+  std::string mosquitto_config;        ///< mosquitto only: appended to mosquitto.conf
 };
 
 /// A running broker of either kind (RAII).

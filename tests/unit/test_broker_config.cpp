@@ -15,7 +15,7 @@ TEST(BrokerConfigFile, AppliesEveryKey) {
   TempDir dir;
   const auto path = dir.write("broker.json", R"({"bind":"127.0.0.1","port":0,"tls_port":8884,"cert":"c.pem",
     "key":"k.pem","cafile":"ca.pem","registry":"r.json","allow_anonymous":false,"max_connections":5,
-    "max_packet_size":4096,"max_inflight":7,"max_queued":9,"threads":1,"sys_interval":3})");
+    "max_packet_size":4096,"max_inflight":7,"max_queued":9,"max_keepalive":30,"threads":1,"sys_interval":3})");
   BrokerConfig config;
   apply_config_file(config, path);
   EXPECT_EQ(config.mqtt.host, "127.0.0.1");
@@ -31,6 +31,7 @@ TEST(BrokerConfigFile, AppliesEveryKey) {
   EXPECT_EQ(config.limits.max_packet_size, 4096u);
   EXPECT_EQ(config.limits.max_inflight, 7u);
   EXPECT_EQ(config.limits.max_queued, 9u);
+  EXPECT_EQ(config.limits.max_keepalive, 30u);
   EXPECT_EQ(config.io_threads, 1u);
   EXPECT_EQ(config.sys_interval_seconds, 3u);
   EXPECT_NO_THROW(validate_config(config));
@@ -48,6 +49,7 @@ TEST(BrokerConfigFile, NamesTheFileAndKeyOnErrors) {
   }
   EXPECT_THROW(apply_config_file(config, dir.write("t.json", R"({"port": "1883"})")), ConfigError);
   EXPECT_THROW(apply_config_file(config, dir.write("r.json", R"({"max_inflight": 70000})")), ConfigError);
+  EXPECT_THROW(apply_config_file(config, dir.write("k.json", R"({"max_keepalive": 65536})")), ConfigError);
   EXPECT_THROW(apply_config_file(config, dir.write("j.json", "{")), ConfigError);
   EXPECT_THROW(apply_config_file(config, dir.file("missing.json")), ConfigError);
 }

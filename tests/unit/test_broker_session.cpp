@@ -286,3 +286,39 @@ TEST(TopicAliasMap, BindsResolvesAndRejects) {
   aliases.reset(2);
   EXPECT_THROW(aliases.resolve(1, ""), mqfleet::ProtocolError);
 }
+
+TEST(OutgoingTopicAliases, FirstTopicsGetAliasesWithinTheClientsMaximum) {
+  OutgoingTopicAliases aliases(2);
+  // A new topic: alias 1 offered, but only reserved once sent (bind).
+  auto choice = aliases.choose("a");
+  EXPECT_EQ(choice.alias, 1u);
+  EXPECT_TRUE(choice.send_topic);
+  EXPECT_EQ(aliases.choose("b").alias, 1u); // nothing bound yet
+  aliases.bind("a", 1);
+  choice = aliases.choose("a");
+  EXPECT_EQ(choice.alias, 1u);
+  EXPECT_FALSE(choice.send_topic); // bound: empty topic + alias
+  choice = aliases.choose("b");
+  EXPECT_EQ(choice.alias, 2u);
+  EXPECT_TRUE(choice.send_topic);
+  aliases.bind("b", 2);
+  // Full: a third topic goes without an alias; the bound ones keep theirs.
+  choice = aliases.choose("c");
+  EXPECT_EQ(choice.alias, 0u);
+  EXPECT_TRUE(choice.send_topic);
+  EXPECT_EQ(aliases.choose("b").alias, 2u);
+  EXPECT_EQ(aliases.size(), 2u);
+}
+
+TEST(OutgoingTopicAliases, NoneWithoutAMaximumAndCappedForMemory) {
+  OutgoingTopicAliases none(0);
+  EXPECT_EQ(none.choose("a").alias, 0u);
+  OutgoingTopicAliases many(65535);
+  for (int i = 0; i < 1000; ++i) {
+    const std::string topic = "t/" + std::to_string(i);
+    const auto choice = many.choose(topic);
+    many.bind(topic, choice.alias);
+  }
+  EXPECT_EQ(many.size(), OutgoingTopicAliases::k_max_aliases);
+  EXPECT_EQ(many.choose("t/999").alias, 0u);
+}

@@ -2,10 +2,12 @@
 #include <mqfleet/error.hpp>
 #include <mqfleet/mqtt/codec.hpp>
 #include <mqfleet/mqtt/publish_view.hpp>
+#include <mqfleet/mqtt/topic.hpp>
 
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 
 using namespace mqfleet::mqtt;
 using namespace std::string_literals;
@@ -136,10 +138,6 @@ TEST(CodecMalformed, EachInputYieldsItsReasonCode) {
       {"SUBSCRIBE v5 retain handling 3", v5, packet(0x82, "\x00\x01\x00"s + str("a") + "\x30"s), 0x82},
       {"SUBSCRIBE v5 no local on shared", v5, packet(0x82, "\x00\x01\x00"s + str("$share/g/a") + "\x04"s), 0x82},
       {"SUBSCRIBE missing options byte", v311, packet(0x82, "\x00\x01"s + str("a")), 0x81},
-      {"SUBSCRIBE filter a#", v311, packet(0x82, "\x00\x01"s + str("a#") + "\x00"s), 0x8F},
-      {"SUBSCRIBE filter a/#/b", v5, packet(0x82, "\x00\x01\x00"s + str("a/#/b") + "\x00"s), 0x8F},
-      {"SUBSCRIBE empty filter", v311, packet(0x82, "\x00\x01"s + str("") + "\x00"s), 0x8F},
-      {"SUBSCRIBE bad shared filter", v5, packet(0x82, "\x00\x01\x00"s + str("$share/g") + "\x00"s), 0x8F},
       {"SUBSCRIBE filter invalid UTF-8", v311, packet(0x82, "\x00\x01"s + str("\xFF"s) + "\x00"s), 0x81},
       {"SUBSCRIBE two subscription ids", v5, packet(0x82, "\x00\x01\x04\x0B\x01\x0B\x02"s + str("a") + "\x00"s), 0x82},
       {"SUBACK reserved return code", v311, "\x90\x03\x00\x01\x03"s, 0x81},
@@ -162,6 +160,40 @@ TEST(CodecMalformed, EachInputYieldsItsReasonCode) {
     EXPECT_EQ(reason_of(c.bytes, c.version), c.reason_code)
         << c.name << ": " << testing::PrintToString(c.bytes);
   }
+}
+
+TEST(CodecMalformed, InvalidSubscribeFiltersAreTheReceiversPerEntryDecision) {
+  // An invalid filter fails one entry (SUBACK 0x8F / 0x80), not the packet: the decoder
+  // keeps every entry and check_topic_filter() flags the bad ones.
+  for (const auto& [v, head] : {std::pair{v311, "\x00\x01"s}, std::pair{v5, "\x00\x01\x00"s}}) {
+    const std::string bytes = packet(0x82, head + str("a#") + "\x00"s + str("$share/g") + "\x00"s + str("") +
+                                               "\x00"s + str("ok/+") + "\x01"s);
+    const auto frame = parse_frame(bytes, k_max_packet_size);
+    ASSERT_TRUE(frame);
+    const Subscribe s = decode_subscribe(*frame, v);
+    ASSERT_EQ(s.subscriptions.size(), 4u);
+    EXPECT_NE(check_topic_filter(s.subscriptions[0].filter), TopicStatus::ok);
+    EXPECT_FALSE(parse_shared_subscription(s.subscriptions[1].filter));
+    EXPECT_NE(check_topic_filter(s.subscriptions[2].filter), TopicStatus::ok);
+    EXPECT_EQ(check_topic_filter(s.subscriptions[3].filter), TopicStatus::ok);
+  }
+}
+
+TEST(CodecMalformed, Mqtt31IgnoresUnusedHeaderFlags) {
+  // 3.1 resends PUBREL, SUBSCRIBE and UNSUBSCRIBE with DUP=1 and leaves the CONNECT flags
+  // unused; 3.1.1 requires the fixed values (MQTT-2.2.2-2).
+  const std::string pubrel_dup = "\x6A\x02\x00\x07"s;
+  EXPECT_EQ(reason_of(pubrel_dup, v31), -1);
+  EXPECT_EQ(reason_of(pubrel_dup, v311), 0x81);
+  const std::string subscribe_dup = packet(0x8A, "\x00\x01"s + str("a") + "\x00"s);
+  EXPECT_EQ(reason_of(subscribe_dup, v31), -1);
+  EXPECT_EQ(reason_of(subscribe_dup, v311), 0x81);
+  const std::string connect31 = packet(0x18, str("MQIsdp") + "\x03\x03\x00\x3C"s + str("c"));
+  EXPECT_EQ(reason_of(connect31, v31), -1); // header flags 8, reserved connect flag 1
+  const std::string connect311 = packet(0x18, str("MQTT") + "\x04\x02\x00\x3C"s + str("c"));
+  EXPECT_EQ(reason_of(connect311, v311), 0x81);
+  const std::string connect311_reserved = packet(0x10, str("MQTT") + "\x04\x03\x00\x3C"s + str("c"));
+  EXPECT_EQ(reason_of(connect311_reserved, v311), 0x81);
 }
 
 TEST(CodecMalformed, FramesOverTheLimitAreRefusedFromTheHeaderAlone) {

@@ -49,6 +49,7 @@ broker::BrokerConfig make_config(const BrokerOptions& o) {
   if (o.max_packet_size) config.limits.max_packet_size = *o.max_packet_size;
   if (o.max_inflight) config.limits.max_inflight = *o.max_inflight;
   if (o.max_queued) config.limits.max_queued = *o.max_queued;
+  if (o.max_keepalive) config.limits.max_keepalive = *o.max_keepalive;
   if (o.threads) config.io_threads = *o.threads;
   if (o.sys_interval) config.sys_interval_seconds = *o.sys_interval;
   if (o.durable_ack) config.durable_ack = true;
@@ -76,6 +77,8 @@ void setup_broker(CLI::App& app) {
   sub->add_option("--max-packet-size", options->max_packet_size, "Largest accepted packet in bytes");
   sub->add_option("--max-inflight", options->max_inflight, "Unacknowledged QoS 1/2 messages per client");
   sub->add_option("--max-queued", options->max_queued, "Queued messages per session before dropping");
+  sub->add_option("--max-keepalive", options->max_keepalive,
+                  "Largest client keepalive in seconds (v5: Server Keep Alive; 3.x over it: refused; 0 = no limit)");
   sub->add_option("--threads", options->threads, "io threads (default 2; 0 = one per core)");
   sub->add_option("--sys-interval", options->sys_interval, "Seconds between $SYS publications (0 = off)");
   sub->add_flag("--durable-ack", options->durable_ack, "Acknowledge QoS 1/2 PUBLISHes only once stored on disk");

@@ -25,9 +25,12 @@ void expect_type(const Frame& frame, PacketType type) {
   }
 }
 
-/// Checks the type and the fixed-header flags of every packet but PUBLISH.
-void expect_header(const Frame& frame, PacketType type) {
+/// Checks the type and the fixed-header flags of every packet but PUBLISH. MQTT 3.1
+/// leaves those flags unused except as retry hints (a resent PUBREL, SUBSCRIBE or
+/// UNSUBSCRIBE carries DUP=1), so under 3.1 only the type is checked.
+void expect_header(const Frame& frame, PacketType type, ProtocolVersion v) {
   expect_type(frame, type);
+  if (v == ProtocolVersion::v3_1) return;
   if (frame.flags() != required_fixed_header_flags(type)) {
     fail(k_malformed, "reserved fixed-header flags are " + std::to_string(frame.flags()) + ", must be " +
                           std::to_string(required_fixed_header_flags(type)),
@@ -62,7 +65,7 @@ ReasonCode reason(Reader& r, PacketType type) {
 
 template <PacketType Type>
 PublishAck<Type> decode_ack(const Frame& frame, ProtocolVersion v) {
-  expect_header(frame, Type);
+  expect_header(frame, Type, v);
   Reader r(frame.body, packet_type_name(Type));
   PublishAck<Type> ack;
   ack.packet_id = packet_id(r);
@@ -77,7 +80,7 @@ PublishAck<Type> decode_ack(const Frame& frame, ProtocolVersion v) {
 /// DISCONNECT and AUTH: an empty body means success / normal disconnection.
 template <typename P>
 P decode_reason_and_properties(const Frame& frame, ProtocolVersion v, PacketType type) {
-  expect_header(frame, type);
+  expect_header(frame, type, v);
   Reader r(frame.body, packet_type_name(type));
   P p;
   if (is_v5(v)) {
@@ -107,7 +110,7 @@ std::uint8_t connect_protocol_level(const Frame& frame) noexcept {
 }
 
 Connect decode_connect(const Frame& frame) {
-  expect_header(frame, PacketType::connect);
+  expect_type(frame, PacketType::connect);
   Reader r(frame.body, "CONNECT");
   Connect c;
   const std::string_view name = r.binary("protocol name");
@@ -121,8 +124,12 @@ Connect decode_connect(const Frame& frame) {
          "unsupported protocol name/level '" + std::string(name.substr(0, 16)) + "'/" + std::to_string(level),
          "CONNECT", "protocol level");
   }
+  // The fixed-header flags and the reserved connect flag are unused in 3.1 (ignored, as
+  // mosquitto does) and must be 0 from 3.1.1 on (MQTT-2.2.2-2, MQTT-3.1.2-3).
+  expect_header(frame, PacketType::connect, c.version);
   const std::uint8_t flags = r.u8("connect flags");
-  if (flags & 0x01) fail(k_malformed, "reserved connect flag is set", "CONNECT", "connect flags");
+  if ((flags & 0x01) && c.version != ProtocolVersion::v3_1)
+    fail(k_malformed, "reserved connect flag is set", "CONNECT", "connect flags");
   const bool has_will = flags & 0x04;
   const auto will_qos = static_cast<std::uint8_t>((flags >> 3) & 0x03);
   const bool will_retain = flags & 0x20;
@@ -159,7 +166,7 @@ Connect decode_connect(const Frame& frame) {
 }
 
 Connack decode_connack(const Frame& frame, ProtocolVersion v) {
-  expect_header(frame, PacketType::connack);
+  expect_header(frame, PacketType::connack, v);
   Reader r(frame.body, "CONNACK");
   Connack c;
   const std::uint8_t ack_flags = r.u8("acknowledge flags");
@@ -201,14 +208,17 @@ Pubrel decode_pubrel(const Frame& frame, ProtocolVersion v) { return decode_ack<
 Pubcomp decode_pubcomp(const Frame& frame, ProtocolVersion v) { return decode_ack<PacketType::pubcomp>(frame, v); }
 
 Subscribe decode_subscribe(const Frame& frame, ProtocolVersion v) {
-  expect_header(frame, PacketType::subscribe);
+  expect_header(frame, PacketType::subscribe, v);
   Reader r(frame.body, "SUBSCRIBE");
   Subscribe s;
   s.packet_id = packet_id(r);
   if (is_v5(v)) s.properties = property_block(r, scope_of(PacketType::subscribe));
   while (!r.done()) {
     Subscription sub;
-    sub.filter = filter(r);
+    // Only the encoding is checked here: a syntactically invalid filter is one entry's
+    // failure (SUBACK 0x8F / 3.x 0x80, MQTT-3.8.3 / 3.9.3), decided by the receiver with
+    // check_topic_filter(), not a reason to drop the whole packet.
+    sub.filter = r.utf8("topic filter");
     const std::uint8_t options = r.u8("subscription options");
     if (options & (is_v5(v) ? 0xC0 : 0xFC)) {
       fail(k_malformed, "reserved subscription option bits are set", "SUBSCRIBE", "subscription options");
@@ -232,7 +242,7 @@ Subscribe decode_subscribe(const Frame& frame, ProtocolVersion v) {
 }
 
 Suback decode_suback(const Frame& frame, ProtocolVersion v) {
-  expect_header(frame, PacketType::suback);
+  expect_header(frame, PacketType::suback, v);
   Reader r(frame.body, "SUBACK");
   Suback s;
   s.packet_id = packet_id(r);
@@ -253,7 +263,7 @@ Suback decode_suback(const Frame& frame, ProtocolVersion v) {
 }
 
 Unsubscribe decode_unsubscribe(const Frame& frame, ProtocolVersion v) {
-  expect_header(frame, PacketType::unsubscribe);
+  expect_header(frame, PacketType::unsubscribe, v);
   Reader r(frame.body, "UNSUBSCRIBE");
   Unsubscribe u;
   u.packet_id = packet_id(r);
@@ -264,7 +274,7 @@ Unsubscribe decode_unsubscribe(const Frame& frame, ProtocolVersion v) {
 }
 
 Unsuback decode_unsuback(const Frame& frame, ProtocolVersion v) {
-  expect_header(frame, PacketType::unsuback);
+  expect_header(frame, PacketType::unsuback, v);
   Reader r(frame.body, "UNSUBACK");
   Unsuback u;
   u.packet_id = packet_id(r);
@@ -277,14 +287,14 @@ Unsuback decode_unsuback(const Frame& frame, ProtocolVersion v) {
   return u;
 }
 
-Pingreq decode_pingreq(const Frame& frame, ProtocolVersion) {
-  expect_header(frame, PacketType::pingreq);
+Pingreq decode_pingreq(const Frame& frame, ProtocolVersion v) {
+  expect_header(frame, PacketType::pingreq, v);
   Reader(frame.body, "PINGREQ").expect_end();
   return {};
 }
 
-Pingresp decode_pingresp(const Frame& frame, ProtocolVersion) {
-  expect_header(frame, PacketType::pingresp);
+Pingresp decode_pingresp(const Frame& frame, ProtocolVersion v) {
+  expect_header(frame, PacketType::pingresp, v);
   Reader(frame.body, "PINGRESP").expect_end();
   return {};
 }

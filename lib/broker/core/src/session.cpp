@@ -47,6 +47,16 @@ std::string_view TopicAliasMap::resolve(std::uint16_t alias, std::string_view to
                       "send the topic name with the alias first");
 }
 
+OutgoingTopicAliases::Choice OutgoingTopicAliases::choose(std::string_view topic) const {
+  if (const auto it = m_aliases.find(topic); it != m_aliases.end()) return {it->second, false};
+  if (m_aliases.size() < m_limit) return {static_cast<std::uint16_t>(m_aliases.size() + 1), true};
+  return {};
+}
+
+void OutgoingTopicAliases::bind(std::string_view topic, std::uint16_t alias) {
+  if (alias != 0) m_aliases.emplace(std::string(topic), alias);
+}
+
 namespace {
 
 struct LimitsLess {

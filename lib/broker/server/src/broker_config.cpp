@@ -73,6 +73,8 @@ void apply_config_file(BrokerConfig& config, const std::string& path) {
       config.limits.max_packet_size = number<std::uint32_t>(value, key, path, 16);
     } else if (key == "max_inflight") {
       config.limits.max_inflight = number<std::uint16_t>(value, key, path, 1);
+    } else if (key == "max_keepalive") {
+      config.limits.max_keepalive = number<std::uint16_t>(value, key, path, 0);
     } else if (key == "max_queued") {
       config.limits.max_queued = number<std::size_t>(value, key, path, 0);
     } else if (key == "threads") {

@@ -68,6 +68,10 @@ BrokerState::Attached BrokerState::attach(Connection& connection, const std::str
   SessionEntry* found = m_sessions.find(key);
   if (found != nullptr) {
     SessionEntry& old = *found;
+    // A session with expiry 0 (3.1.1 CleanSession=1) ends with its connection, so a
+    // takeover ends it too, whatever the new Clean Start says (MQTT-3.1.2-6, v5
+    // 3.1.2.11.2): it must not come back with session present.
+    const bool session_ends = clean_start || old.session.expiry_interval() == 0;
     if (auto previous = ConnectionPtr::try_acquire(old.owner)) {
       // Session takeover (MQTT-3.1.4-3): the old connection goes, its will with it
       // unless the session continues and the will was delayed.
@@ -77,11 +81,11 @@ BrokerState::Attached BrokerState::attach(Connection& connection, const std::str
       old.owner = nullptr;
       if (old.session.has_will()) {
         auto due = old.session.will_due_at();
-        if (clean_start || !due || *due <= now) publish_will(old, wake);
+        if (session_ends || !due || *due <= now) publish_will(old, wake);
         else old.session.clear_will(); // delayed will of a session that continues
       }
     }
-    if (clean_start) {
+    if (session_ends) {
       if (old.session.has_will()) publish_will(old, wake);
       remove_session(key);
       found = nullptr;
@@ -102,6 +106,11 @@ BrokerState::Attached BrokerState::attach(Connection& connection, const std::str
   result.resend = entry.session.attach(receive_maximum);
   result.entry = SessionPtr(found);
   return result;
+}
+
+ConnectionPtr BrokerState::owner_of(std::string_view key) {
+  SessionEntry* entry = m_sessions.find(key);
+  return entry != nullptr ? ConnectionPtr::try_acquire(entry->owner) : ConnectionPtr();
 }
 
 void BrokerState::detach(const SessionPtr& entry, const Connection* connection, bool graceful, WakeList& wake) {
@@ -165,7 +174,7 @@ void BrokerState::deliver(SessionEntry& entry, Delivery delivery, WakeList& wake
   if (auto connection = ConnectionPtr::try_acquire(entry.owner)) wake.push_back(std::move(connection));
 }
 
-void BrokerState::publish(const MessagePtr& message, std::string_view publisher_key, WakeList& wake) {
+bool BrokerState::publish(const MessagePtr& message, std::string_view publisher_key, WakeList& wake) {
   if (message->retain) {
     m_retained.set(message);
     if (m_persistence) m_persistence->retained(message);
@@ -187,6 +196,7 @@ void BrokerState::publish(const MessagePtr& message, std::string_view publisher_
         m_match.identifiers.begin() + match.identifiers_begin + match.identifiers_count);
     deliver(*entry, std::move(delivery), wake);
   }
+  return !m_match.subscribers.empty();
 }
 
 bool BrokerState::subscribe(const SessionPtr& entry, const std::string& filter, const SubscriptionOptions& options) {

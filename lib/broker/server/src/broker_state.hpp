@@ -87,12 +87,15 @@ public:
   Attached attach(Connection& connection, const std::string& key,
                   std::uint8_t protocol_version, bool clean_start, std::uint32_t expiry_interval,
                   std::uint16_t receive_maximum, WakeList& wake);
+  /// locked: the connection attached to session `key`, if any.
+  ConnectionPtr owner_of(std::string_view key);
   /// locked: the connection that owned `entry` closed. `graceful` = normal DISCONNECT
   /// (the will is dropped). Sessions with expiry 0 are removed (their will published).
   void detach(const SessionPtr& entry, const Connection* connection, bool graceful, WakeList& wake);
 
   /// locked: routes a message to every matching subscription and stores it when retained.
-  void publish(const MessagePtr& message, std::string_view publisher_key, WakeList& wake);
+  /// False when no subscription matched (v5 reason 0x10, no matching subscribers).
+  bool publish(const MessagePtr& message, std::string_view publisher_key, WakeList& wake);
   /// locked: adds a subscription (filter already mounted); true when it is new.
   bool subscribe(const SessionPtr& entry, const std::string& filter, const SubscriptionOptions& options);
   /// locked: removes a subscription; false when it did not exist.

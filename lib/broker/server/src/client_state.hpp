@@ -29,6 +29,7 @@ struct ClientState {
   TenantMount mount;                            ///< topic mounting of the tenant
   std::unique_ptr<const BoundRules> bound_rules; ///< access rules; null = everything allowed
   std::unique_ptr<std::string> close_reason_text; ///< for the disconnect log line; null = "connection closed"
+  std::unique_ptr<OutgoingTopicAliases> outgoing_aliases; ///< v5 client's Topic Alias Maximum > 0 only
   std::uint32_t client_max_packet_size = 0;     ///< v5 Maximum Packet Size of the client; 0 = none
   mqtt::ProtocolVersion version = mqtt::ProtocolVersion::v3_1_1;
   bool connected = false;                       ///< CONNECT accepted (CONNACK 0 sent)

@@ -11,6 +11,9 @@ constexpr std::size_t k_read_chunk = 16 * 1024;
 constexpr std::size_t k_release_write_capacity = 256;
 /// Write buffers above this capacity are shrunk after a write (memory after a burst).
 constexpr std::size_t k_max_kept_write_capacity = 64 * 1024;
+/// After a goodbye: how long and how much input is drained before the socket closes.
+constexpr auto k_linger_time = std::chrono::seconds(2);
+constexpr std::size_t k_linger_bytes = 256 * 1024;
 
 /// Allocates an Asio operation at its exact size. Asio's default (recycling) allocator
 /// rounds an operation up to a multiple of 16 plus a tag byte: the 80-byte read wait,
@@ -90,7 +93,8 @@ void Connection::start() {
 }
 
 void Connection::read_loop() {
-  if (m_closing) return;
+  // A goodbye in progress keeps reading (on_bytes discards): see close_after_flush().
+  if (!reading()) return;
   if (m_tls)
     read_tls();
   else
@@ -106,21 +110,40 @@ void Connection::read_plain() {
       self->close_now();
       return;
     }
-    thread_local std::vector<char> buffer(64 * 1024);
-    for (int round = 0; round < 4 && !self->m_closing; ++round) {
-      asio::error_code read_ec;
-      const std::size_t n = self->m_socket.read_some(asio::buffer(buffer), read_ec);
-      if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) break;
-      if (read_ec || n == 0) {
-        self->close_now();
-        return;
-      }
-      self->m_last_received = Clock::now();
-      self->on_bytes(std::string_view(buffer.data(), n));
-      if (n < buffer.size()) break;
-    }
-    self->read_loop();
+    if (self->read_available()) self->read_loop();
   }));
+}
+
+bool Connection::read_available() {
+  thread_local std::vector<char> buffer(64 * 1024);
+  for (int round = 0; round < 4 && reading(); ++round) {
+    asio::error_code read_ec;
+    const std::size_t n = m_socket.read_some(asio::buffer(buffer), read_ec);
+    if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) break;
+    if (read_ec || n == 0) {
+      close_now();
+      return false;
+    }
+    m_last_received = Clock::now();
+    on_bytes(std::string_view(buffer.data(), n));
+    if (n < buffer.size()) break;
+  }
+  return true;
+}
+
+void Connection::resume_input() {
+  m_input_paused = false;
+  on_bytes({}); // the frames that waited
+  read_loop();
+}
+
+void Connection::post_after_pending_input(std::function<void()> then) {
+  auto self = ref();
+  asio::post(executor(), [self, then = std::move(then)] {
+    // The read wait stays armed: when it fires it finds the socket drained and re-arms.
+    if (!self->m_tls && self->reading()) self->read_available();
+    then();
+  });
 }
 
 void Connection::read_tls() {
@@ -148,7 +171,7 @@ void Connection::write_loop() {
     if (m_out && m_out->pending.capacity() <= k_release_write_capacity &&
         m_out->writing.capacity() <= k_release_write_capacity)
       m_out.reset();
-    if (m_close_after_write) close_now();
+    if (m_close_after_write) linger();
     return;
   }
   m_writing_now = true;
@@ -178,9 +201,40 @@ void Connection::write_loop() {
 }
 
 void Connection::close_after_flush() {
+  if (m_closed) return;
   m_closing = true;
-  m_close_after_write = true;
+  if (!m_close_after_write) {
+    m_close_after_write = true;
+    // From here the keepalive fields serve the goodbye: the grace becomes the input
+    // budget (on_bytes) and the timer the deadline of the whole goodbye, write included.
+    m_keepalive_grace_ms = k_linger_bytes;
+    if (!m_keepalive_timer) m_keepalive_timer = std::make_unique<Timer>(executor());
+    m_keepalive_timer->expires_after(k_linger_time);
+    auto self = ref();
+    m_keepalive_timer->async_wait([self](const asio::error_code& ec) {
+      if (ec == asio::error::operation_aborted) return;
+      self->close_now();
+    });
+  }
   if (!m_writing_now) write_loop();
+}
+
+void Connection::drain_discarded(std::size_t bytes) {
+  if (bytes >= m_keepalive_grace_ms) close_now();
+  else m_keepalive_grace_ms -= static_cast<std::uint32_t>(bytes);
+}
+
+void Connection::linger() {
+  if (m_closed || m_lingering) return;
+  m_lingering = true;
+  m_server.goodbye_started();
+  // The goodbye is written: the session side ends now (will, detach) and FIN follows the
+  // last packet. The read loop, still armed, discards input until EOF, the byte budget
+  // or the deadline set in close_after_flush(), then close_now() closes the socket.
+  on_closed();
+  asio::error_code ec;
+  m_socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  if (ec) close_now();
 }
 
 void Connection::close_now() {
@@ -189,9 +243,10 @@ void Connection::close_now() {
   m_closing = true;
   asio::error_code ec;
   m_keepalive_timer.reset();
-  m_socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  if (!m_lingering) m_socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   m_socket.close(ec);
   m_server.connection_closed();
+  if (m_lingering) m_server.goodbye_finished();
   on_closed();
 }
 

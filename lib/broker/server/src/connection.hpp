@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -49,6 +50,10 @@ public:
   void post_close(std::uint8_t reason_code, std::string reason_string = {});
   /// Thread-safe: asks the io thread to move queued session messages onto the wire.
   void post_flush();
+  /// Thread-safe: on this connection's io thread, processes what has already arrived on
+  /// the socket (plain TCP; a TLS connection only finishes the handler it is in), then
+  /// calls `then` there. Used to keep one client's order across its connections.
+  void post_after_pending_input(std::function<void()> then);
 
   // ---- io thread only ----
   /// Encodes a packet for this client's version and queues it (batched writes).
@@ -57,16 +62,28 @@ public:
   std::string& out_buffer();
   /// Starts writing what out_buffer() holds, unless a write is already running.
   void kick();
+  /// Stops handling input: complete frames that follow stay buffered and the socket is
+  /// not read until resume_input().
+  void pause_input() noexcept { m_input_paused = true; }
+  /// Handles the buffered frames and reads the socket again.
+  void resume_input();
   /// Encodes session messages (PUBLISH/PUBREL) and writes them; messages too large for
   /// the client are acknowledged locally and dropped.
   void send_outgoing(const std::vector<Outgoing>& batch);
-  /// Sends what is queued, then closes the socket.
+  /// Sends what is queued, then says goodbye: the sending side is shut down (FIN) and
+  /// what the client still sends is read and discarded for a bounded time and amount
+  /// before the socket closes, so the last packet (a DISCONNECT with its reason, a
+  /// refusing CONNACK) is not destroyed by a reset for unread input.
   void close_after_flush();
   /// Closes the socket now; runs on_closed() once.
   void close_now();
   /// Arms the keepalive check for `seconds` (0 disables); the grace is 1.5x.
   void set_keepalive(std::uint16_t seconds);
   bool closing() const noexcept { return m_closing; }
+  /// True while input is read: open, or saying goodbye (input then discarded).
+  bool reading() const noexcept {
+    return !m_closed && !m_input_paused && (!m_closing || m_close_after_write);
+  }
   /// The peer's address as "ip:port".
   std::string peer() const;
   bool is_tls() const noexcept { return m_tls != nullptr; }
@@ -109,9 +126,14 @@ private:
 
   void read_loop();
   void read_plain();
+  /// Plain TCP: reads and handles what the socket holds now (a few rounds at most);
+  /// false when the connection closed.
+  bool read_available();
   void read_tls();
   void write_loop();
   void keepalive_check();
+  void linger();
+  void drain_discarded(std::size_t bytes);
   template <class F> void with_stream(F&& f);
 
   // Protocol side (dispatch.cpp).
@@ -121,7 +143,9 @@ private:
   void close_with_reason(std::uint8_t reason_code, const std::string& reason_string);
 
   // Ordered to leave little padding: every idle connection pays for each byte here.
-  std::uint32_t m_keepalive_grace_ms = 0; ///< fills the padding after the reference count
+  /// Keepalive grace; during a goodbye (close_after_flush) the input bytes still drained.
+  /// Fills the padding after the reference count.
+  std::uint32_t m_keepalive_grace_ms = 0;
   Server& m_server;
   Socket m_socket;
   std::unique_ptr<Tls> m_tls;
@@ -133,6 +157,8 @@ private:
   bool m_flush_after_write = false; ///< outbox flush deferred until the socket drains
   bool m_close_after_write = false;
   bool m_closing = false;
+  bool m_lingering = false; ///< goodbye written and FIN sent; input drained until close
+  bool m_input_paused = false; ///< pause_input(): frames wait in the reader
   bool m_closed = false;
   std::atomic<bool> m_flush_posted{false}; ///< a flush is posted and has not started yet
   ClientState m_client;

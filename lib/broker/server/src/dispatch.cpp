@@ -89,8 +89,10 @@ void dispatch(Connection& connection, const mqtt::Frame& frame) {
 }
 
 /// The v5 property block (without its length prefix) of one outgoing PUBLISH.
-void publish_properties(const Message& message, const Delivery& delivery, Clock::time_point now, std::string& out) {
+void publish_properties(const Message& message, const Delivery& delivery, std::uint16_t topic_alias,
+                        Clock::time_point now, std::string& out) {
   mqtt::Properties props;
+  if (topic_alias != 0) props.topic_alias = topic_alias;
   props.payload_format_indicator = message.properties.payload_format_indicator;
   props.content_type = message.properties.content_type;
   props.response_topic = message.properties.response_topic;
@@ -111,19 +113,48 @@ void publish_properties(const Message& message, const Delivery& delivery, Clock:
 
 void Connection::send(const mqtt::Packet& packet) {
   if (m_closed) return;
-  mqtt::encode(packet, m_client.version, out_buffer());
+  std::string& out = out_buffer();
+  const std::size_t before = out.size();
+  mqtt::encode(packet, m_client.version, out);
+  const std::uint32_t limit = m_client.client_max_packet_size;
+  if (limit != 0 && out.size() - before > limit) {
+    // MQTT-3.1.2-24: never larger than the client allows. The Reason String and User
+    // Properties are what the spec lets a sender drop (MQTT-3.2.2-19/20 and alike);
+    // a packet still too large cannot be sent at all, and without it the client and
+    // the broker would disagree, so the connection ends.
+    out.resize(before);
+    mqtt::Packet slim = packet;
+    std::visit(
+        [](auto& p) {
+          if constexpr (requires { p.properties; }) {
+            p.properties.reason_string.reset();
+            p.properties.user_properties.clear();
+          }
+        },
+        slim);
+    mqtt::encode(slim, m_client.version, out);
+    if (out.size() - before > limit) {
+      out.resize(before);
+      m_client.set_close_reason("a packet for the client exceeds its Maximum Packet Size");
+      close_now();
+      return;
+    }
+  }
   kick();
 }
 
 void Connection::on_bytes(std::string_view bytes) {
-  if (m_closing) return;
+  if (m_closing) {
+    if (m_close_after_write) drain_discarded(bytes.size()); // saying goodbye: read, discard
+    return;
+  }
   m_server.stats().bytes_received.fetch_add(bytes.size(), std::memory_order_relaxed);
   try {
     const std::size_t max_packet_size = m_server.config().limits.max_packet_size;
     if (!m_client.reader) {
       // Nothing left over: cut frames straight from the read buffer and copy only an
       // incomplete tail into a reader, so an idle connection keeps no bytes.
-      while (!m_closing && !bytes.empty()) {
+      while (!m_closing && !m_input_paused && !bytes.empty()) {
         auto frame = mqtt::parse_frame(bytes, max_packet_size);
         if (!frame) break;
         bytes.remove_prefix(frame->size);
@@ -134,7 +165,7 @@ void Connection::on_bytes(std::string_view bytes) {
     }
     mqtt::FrameReader& reader = *m_client.reader;
     reader.feed(bytes);
-    while (!m_closing) {
+    while (!m_closing && !m_input_paused) {
       auto frame = reader.next();
       if (!frame) break;
       dispatch(*this, *frame);
@@ -236,8 +267,12 @@ void Connection::send_outgoing(const std::vector<Outgoing>& batch) {
     view.dup = out.dup;
     view.packet_id = out.packet_id;
     properties.clear();
-    if (m_client.v5()) publish_properties(message, out.delivery, now, properties);
+    // Broker→client topic alias (v5, the client announced a Topic Alias Maximum).
+    OutgoingTopicAliases::Choice alias;
+    if (m_client.outgoing_aliases) alias = m_client.outgoing_aliases->choose(view.topic);
+    if (m_client.v5()) publish_properties(message, out.delivery, alias.alias, now, properties);
     view.properties = properties;
+    if (!alias.send_topic) view.topic = {};
     if (m_client.client_max_packet_size != 0 &&
         mqtt::encoded_publish_size(view, m_client.version) > m_client.client_max_packet_size) {
       // MQTT-3.1.2-25: too large for the client: discard as if delivered.
@@ -246,6 +281,7 @@ void Connection::send_outgoing(const std::vector<Outgoing>& batch) {
       continue;
     }
     mqtt::encode_publish(view, m_client.version, pending);
+    if (alias.alias != 0 && alias.send_topic) m_client.outgoing_aliases->bind(*topic, alias.alias);
     m_server.stats().messages_sent.fetch_add(1, std::memory_order_relaxed);
   }
   if (!too_large.empty()) {

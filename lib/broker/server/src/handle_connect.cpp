@@ -12,6 +12,8 @@
 #include <mqfleet/mqtt/topic.hpp>
 
 #include <atomic>
+#include <memory>
+#include <optional>
 #include <random>
 
 namespace mqfleet::broker {
@@ -58,6 +60,78 @@ MessagePtr make_will(const ClientState& client, const mqtt::Connect& packet) {
   return message;
 }
 
+/// What an accepted CONNECT asks of the session, kept while the attach waits (below).
+struct SessionRequest {
+  std::string session_key;
+  std::string assigned_client_id; ///< empty unless the broker generated the client id
+  std::optional<Will> will;
+  std::uint32_t expiry = 0;
+  std::uint16_t receive_maximum = 65535;
+  std::uint16_t keep_alive = 0;
+  bool clean_start = true;
+  bool server_keep_alive = false; ///< keep_alive is --max-keepalive, tell a v5 client
+};
+
+/// Binds the session, then CONNACK, retransmissions and queued messages.
+///
+/// A client's own order is kept across its connections: when another live connection
+/// owns the session, what that connection has already received (a DISCONNECT sent just
+/// before this CONNECT, possibly read by another io thread a moment later) is processed
+/// first. This connection's input pauses, the owner reads what is waiting on its socket
+/// on its own io thread, and the attach resumes here with `previous_drained` set.
+void attach_session(Connection& connection, std::shared_ptr<SessionRequest> request, bool previous_drained) {
+  ClientState& client = connection.client();
+  BrokerState& state = connection.server().state();
+  const BrokerConfig& config = state.config();
+  WakeList wake;
+  BrokerState::Attached attached;
+  {
+    auto lock = state.lock();
+    if (!previous_drained) {
+      if (auto previous = state.owner_of(request->session_key); previous && previous.get() != &connection) {
+        lock.unlock();
+        connection.pause_input();
+        previous->post_after_pending_input([self = connection.ref(), request]() mutable {
+          auto resume = [self, request = std::move(request)]() mutable {
+            if (self->closing()) return;
+            attach_session(*self, std::move(request), true);
+            self->resume_input();
+          };
+          asio::post(self->executor(), std::move(resume));
+        });
+        return;
+      }
+    }
+    attached = state.attach(connection, request->session_key, static_cast<std::uint8_t>(client.version),
+                            request->clean_start, request->expiry, request->receive_maximum, wake);
+    if (request->will) attached.entry->session.set_will(std::move(*request->will));
+    attached.entry->session.topic_aliases().reset(client.v5() ? k_topic_alias_maximum : 0);
+  }
+  wake_all(wake);
+  client.session = attached.entry;
+  client.connected = true;
+  connection.server().stats().clients_connected.fetch_add(1, std::memory_order_relaxed);
+  connection.server().stats().clients_total.fetch_add(1, std::memory_order_relaxed);
+
+  // CONNACK, then retransmissions of a resumed session, then queued messages.
+  mqtt::Connack connack;
+  connack.session_present = attached.session_present;
+  if (client.v5()) {
+    connack.properties.receive_maximum = config.limits.max_inflight;
+    connack.properties.maximum_packet_size = config.limits.max_packet_size;
+    connack.properties.topic_alias_maximum = k_topic_alias_maximum;
+    connack.properties.retain_available = 1;
+    if (!request->assigned_client_id.empty())
+      connack.properties.assigned_client_identifier = request->assigned_client_id;
+    if (request->server_keep_alive) connack.properties.server_keep_alive = request->keep_alive;
+  }
+  connection.send(connack);
+  connection.set_keepalive(request->keep_alive);
+  log_connect(state, connection, attached.session_present);
+  connection.send_outgoing(attached.resend);
+  connection.post_flush();
+}
+
 } // namespace
 
 void handle_connect(Connection& connection, mqtt::Connect& packet) {
@@ -65,6 +139,9 @@ void handle_connect(Connection& connection, mqtt::Connect& packet) {
   BrokerState& state = connection.server().state();
   const BrokerConfig& config = state.config();
   client.version = packet.version;
+  // Known before any answer: no packet may exceed it, a refusing CONNACK included
+  // (MQTT-3.1.2-24, Connection::send()).
+  client.client_max_packet_size = packet.properties.maximum_packet_size.value_or(0);
 
   // 1. Enhanced authentication (v5 AUTH) is not offered.
   if (packet.properties.authentication_method) {
@@ -75,6 +152,11 @@ void handle_connect(Connection& connection, mqtt::Connect& packet) {
   // 2. Client identifier.
   bool assigned_id = false;
   if (packet.client_id.empty()) {
+    if (client.version == mqtt::ProtocolVersion::v3_1) {
+      // MQTT 3.1 requires a client id of 1 to 23 characters: return code 2.
+      refuse(connection, mqtt::ReasonCode::client_identifier_not_valid, "empty client id (MQTT 3.1)");
+      return;
+    }
     if (!client.v5() && !packet.clean_start) {
       // MQTT-3.1.3-8: a persistent session needs a client id.
       refuse(connection, mqtt::ReasonCode::client_identifier_not_valid, "empty client id with a persistent session");
@@ -111,7 +193,22 @@ void handle_connect(Connection& connection, mqtt::Connect& packet) {
   client.problem_information = packet.properties.request_problem_information.value_or(1) != 0;
   const std::string session_key = client.mount.prefix() + packet.client_id;
 
-  // 4. Will (validated by the decoder; access rules decide whether it may be sent).
+  // 4. Keepalive: --max-keepalive caps it (mosquitto's max_keepalive): a v5 client asking
+  // for more, or for none, gets the cap as Server Keep Alive; 3.x has no way to be told,
+  // so it is refused with return code 2, as mosquitto does.
+  std::uint16_t keep_alive = packet.keep_alive;
+  bool server_keep_alive = false;
+  if (config.limits.max_keepalive != 0 && (keep_alive == 0 || keep_alive > config.limits.max_keepalive)) {
+    if (!client.v5()) {
+      refuse(connection, mqtt::ReasonCode::client_identifier_not_valid,
+             "keepalive " + std::to_string(keep_alive) + " is not within 1.." + std::to_string(config.limits.max_keepalive));
+      return;
+    }
+    keep_alive = config.limits.max_keepalive;
+    server_keep_alive = true;
+  }
+
+  // 5. Will (validated by the decoder; access rules decide whether it may be sent).
   MessagePtr will = make_will(client, packet);
   std::uint32_t will_delay = 0;
   std::optional<std::uint32_t> will_expiry;
@@ -120,43 +217,25 @@ void handle_connect(Connection& connection, mqtt::Connect& packet) {
     will_expiry = packet.will->properties.message_expiry_interval;
   }
 
-  // 5. Session: v5 Session Expiry Interval, 3.x clean session.
+  // 6. Session: v5 Session Expiry Interval, 3.x clean session.
   std::uint32_t expiry = 0;
   if (client.v5()) expiry = packet.properties.session_expiry_interval.value_or(0);
   else expiry = packet.clean_start ? 0 : 0xFFFFFFFF;
   const std::uint16_t receive_maximum = packet.properties.receive_maximum.value_or(65535);
-  client.client_max_packet_size = packet.properties.maximum_packet_size.value_or(0);
+  if (const auto aliases = packet.properties.topic_alias_maximum.value_or(0); aliases != 0)
+    client.outgoing_aliases = std::make_unique<OutgoingTopicAliases>(aliases);
 
-  WakeList wake;
-  BrokerState::Attached attached;
-  {
-    auto lock = state.lock();
-    attached = state.attach(connection, session_key, static_cast<std::uint8_t>(client.version),
-                            packet.clean_start, expiry, receive_maximum, wake);
-    if (will) attached.entry->session.set_will(Will{will, will_delay, will_expiry});
-    attached.entry->session.topic_aliases().reset(client.v5() ? k_topic_alias_maximum : 0);
-  }
-  wake_all(wake);
-  client.session = attached.entry;
-  client.connected = true;
-  connection.server().stats().clients_connected.fetch_add(1, std::memory_order_relaxed);
-  connection.server().stats().clients_total.fetch_add(1, std::memory_order_relaxed);
-
-  // 6. CONNACK, then retransmissions of a resumed session, then queued messages.
-  mqtt::Connack connack;
-  connack.session_present = attached.session_present;
-  if (client.v5()) {
-    connack.properties.receive_maximum = config.limits.max_inflight;
-    connack.properties.maximum_packet_size = config.limits.max_packet_size;
-    connack.properties.topic_alias_maximum = k_topic_alias_maximum;
-    connack.properties.retain_available = 1;
-    if (assigned_id) connack.properties.assigned_client_identifier = packet.client_id;
-  }
-  connection.send(connack);
-  connection.set_keepalive(packet.keep_alive);
-  log_connect(state, connection, attached.session_present);
-  connection.send_outgoing(attached.resend);
-  connection.post_flush();
+  // 7. Session attach, CONNACK.
+  auto request = std::make_shared<SessionRequest>();
+  request->session_key = session_key;
+  if (assigned_id) request->assigned_client_id = packet.client_id;
+  request->clean_start = packet.clean_start;
+  request->expiry = expiry;
+  request->receive_maximum = receive_maximum;
+  if (will) request->will = Will{will, will_delay, will_expiry};
+  request->keep_alive = keep_alive;
+  request->server_keep_alive = server_keep_alive;
+  attach_session(connection, std::move(request), false);
 }
 
 } // namespace mqfleet::broker

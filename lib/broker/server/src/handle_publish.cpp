@@ -34,15 +34,15 @@ void acknowledge(Connection& connection, const mqtt::Publish& packet, mqtt::Reas
 /// --durable-ack: the PUBACK / PUBREC goes out once everything this PUBLISH changed is
 /// committed. Callbacks run in commit order, so acknowledgements keep the PUBLISH order.
 void acknowledge_when_durable(Connection& connection, Persistence& persistence, mqtt::QoS qos,
-                              std::uint16_t packet_id) {
-  persistence.after_durable([self = connection.ref(), qos, packet_id](bool durable) {
-    asio::post(self->executor(), [self, qos, packet_id, durable] {
+                              std::uint16_t packet_id, mqtt::ReasonCode accepted) {
+  persistence.after_durable([self = connection.ref(), qos, packet_id, accepted](bool durable) {
+    asio::post(self->executor(), [self, qos, packet_id, durable, accepted] {
       if (!durable && !self->client().v5()) {
         // 3.x has no negative acknowledgement: without one the client sends it again.
         self->close_now();
         return;
       }
-      const auto code = durable ? mqtt::ReasonCode::success : mqtt::ReasonCode::unspecified_error;
+      const auto code = durable ? accepted : mqtt::ReasonCode::unspecified_error;
       const std::string reason = durable ? std::string() : "not stored";
       if (qos == mqtt::QoS::at_least_once) acknowledge<mqtt::Puback>(*self, packet_id, code, reason);
       else acknowledge<mqtt::Pubrec>(*self, packet_id, code, reason);
@@ -72,6 +72,10 @@ void handle_publish(Connection& connection, mqtt::Publish& packet) {
   ClientState& client = connection.client();
   BrokerState& state = connection.server().state();
   state.stats().messages_received.fetch_add(1, std::memory_order_relaxed);
+
+  // 0. Subscription Identifiers are the server's to send (MQTT-3.3.4-6).
+  if (!packet.properties.subscription_identifiers.empty())
+    throw ProtocolError(0x82, "PUBLISH from a client carries a Subscription Identifier");
 
   // 1. Topic alias (v5): bind or resolve; errors close the connection (0x94 / 0x82).
   std::string_view topic = packet.topic;
@@ -106,24 +110,28 @@ void handle_publish(Connection& connection, mqtt::Publish& packet) {
   // 4. Route (a QoS 2 duplicate awaiting PUBREL is only acknowledged again).
   WakeList wake;
   MessagePtr routed;
+  bool matched = true; // a QoS 2 duplicate was routed (or not) the first time
   {
     auto lock = state.lock();
     const bool fresh = packet.qos != mqtt::QoS::exactly_once ||
                        client.session->session.incoming_qos2_begin(packet.packet_id);
     if (fresh) {
       routed = make_message(client, packet, topic);
-      state.publish(routed, client.session_key(), wake);
+      matched = state.publish(routed, client.session_key(), wake);
     }
   }
   wake_all(wake);
   // 5. Data buckets (outside the lock; only queues the payload for the writer thread).
   if (routed && state.bucket_ingest() != nullptr)
     state.bucket_ingest()->on_publish(client.account(), client.client_id(), topic, routed->payload);
+  // v5: 0x10 tells the publisher nobody subscribed (the message was still accepted and,
+  // when retained, stored).
+  const auto accepted = matched ? mqtt::ReasonCode::success : mqtt::ReasonCode::no_matching_subscribers;
   if (packet.qos != mqtt::QoS::at_most_once && state.config().durable_ack && state.persistence()) {
-    acknowledge_when_durable(connection, *state.persistence(), packet.qos, packet.packet_id);
+    acknowledge_when_durable(connection, *state.persistence(), packet.qos, packet.packet_id, accepted);
     return;
   }
-  acknowledge(connection, packet, mqtt::ReasonCode::success);
+  acknowledge(connection, packet, accepted);
 }
 
 } // namespace mqfleet::broker

@@ -144,7 +144,11 @@ void Server::close_connections_for_shutdown() {
   closed.get_future().wait();
   for (auto& connection : m_state.attached_connections()) connection->post_close(0x8B, "server shutting down");
   const auto deadline = std::chrono::steady_clock::now() + k_shutdown_grace;
-  while (m_stats.clients_connected.load(std::memory_order_relaxed) != 0 && std::chrono::steady_clock::now() < deadline)
+  // Connected clients, then the goodbyes: a socket closed with unread input would reset
+  // the connection and destroy the DISCONNECT on its way.
+  while ((m_stats.clients_connected.load(std::memory_order_relaxed) != 0 ||
+          m_goodbyes.load(std::memory_order_relaxed) != 0) &&
+         std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 

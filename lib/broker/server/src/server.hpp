@@ -45,6 +45,10 @@ public:
 
   /// Called once by every connection when it closes (keeps the connection count).
   void connection_closed() noexcept { m_connections.fetch_sub(1, std::memory_order_relaxed); }
+  /// A connection said goodbye and drains its input until it closes (stop() waits for it).
+  void goodbye_started() noexcept { m_goodbyes.fetch_add(1, std::memory_order_relaxed); }
+  /// The connection of goodbye_started() closed.
+  void goodbye_finished() noexcept { m_goodbyes.fetch_sub(1, std::memory_order_relaxed); }
 
 private:
   void open_acceptor(asio::ip::tcp::acceptor& acceptor, const ListenerConfig& listener, const char* name);
@@ -69,6 +73,7 @@ private:
   std::vector<std::thread> m_threads;
   std::size_t m_next_io = 0; ///< round robin over m_ios (used by the accepting thread only)
   std::atomic<std::size_t> m_connections{0};
+  std::atomic<std::size_t> m_goodbyes{0}; ///< connections between goodbye and close
   int m_port = 0;
   int m_tls_port = 0;
   bool m_running = false;

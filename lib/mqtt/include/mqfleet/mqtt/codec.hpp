@@ -70,7 +70,8 @@ Pubrec decode_pubrec(const Frame& frame, ProtocolVersion version);
 Pubrel decode_pubrel(const Frame& frame, ProtocolVersion version);
 /// Decodes a PUBCOMP.
 Pubcomp decode_pubcomp(const Frame& frame, ProtocolVersion version);
-/// Decodes a SUBSCRIBE; filters are checked with the wildcard rules (0x8F).
+/// Decodes a SUBSCRIBE; filters are checked as UTF-8 only (the receiver decides each
+/// entry with check_topic_filter(): SUBACK 0x8F / 0x80).
 Subscribe decode_subscribe(const Frame& frame, ProtocolVersion version);
 /// Decodes a SUBACK.
 Suback decode_suback(const Frame& frame, ProtocolVersion version);

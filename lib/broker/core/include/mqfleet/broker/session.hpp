@@ -100,6 +100,35 @@ private:
   std::unique_ptr<std::unordered_map<std::uint16_t, std::string>> m_aliases;
 };
 
+/// Broker→client topic aliases of one network connection (v5 3.3.2.3.4), used when the
+/// client announced a Topic Alias Maximum in CONNECT. The first topics sent get aliases
+/// 1..limit and keep them for the life of the connection (no replacement: a rebinding
+/// would cost the bytes it saves); later topics go out without an alias.
+class OutgoingTopicAliases {
+public:
+  /// At most this many aliases per connection, whatever the client allows (memory).
+  static constexpr std::uint16_t k_max_aliases = 256;
+  /// `client_maximum` is the client's Topic Alias Maximum (0 = never use an alias).
+  explicit OutgoingTopicAliases(std::uint16_t client_maximum) noexcept
+      : m_limit(client_maximum < k_max_aliases ? client_maximum : k_max_aliases) {}
+  /// How to send a PUBLISH to `topic`.
+  struct Choice {
+    std::uint16_t alias = 0; ///< 0 = no alias
+    bool send_topic = true;  ///< false: the alias is bound, send an empty topic
+  };
+  /// The choice for `topic`; a new alias is only reserved by bind(), once the PUBLISH
+  /// that carries the topic with it has actually been sent.
+  Choice choose(std::string_view topic) const;
+  /// Records that `alias` (from choose()) was sent with `topic`.
+  void bind(std::string_view topic, std::uint16_t alias);
+  /// Number of bound aliases.
+  std::size_t size() const noexcept { return m_aliases.size(); }
+
+private:
+  std::uint16_t m_limit;
+  std::map<std::string, std::uint16_t, std::less<>> m_aliases;
+};
+
 /// The subscriptions a session records, by filter.
 using SubscriptionMap = std::map<std::string, SubscriptionOptions, std::less<>>;
 

@@ -53,6 +53,10 @@ struct BrokerLimits {
   /// Messages queued per session while offline or while the window is full; QoS 1/2
   /// beyond this are dropped (oldest kept) and counted in stats.
   std::size_t max_queued = 1000;
+  /// Largest keepalive a client may ask for, in seconds (mosquitto's max_keepalive);
+  /// 0 = no limit. A v5 client asking for more (or for 0) is told this value as Server
+  /// Keep Alive; a 3.x client is refused with CONNACK 2, as mosquitto does.
+  std::uint16_t max_keepalive = 0;
 };
 
 /// Everything the broker needs to run.
