@@ -268,11 +268,11 @@ TEST(SubWire, SubscriptionOptionsOnTheWire) {
     }
     return read_exact(remaining);
   };
-  const auto send = [fd](const std::string& bytes) { ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size())); };
+  const auto send_bytes = [fd](const std::string& bytes) { ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size())); };
   std::uint8_t type = 0;
   read_packet(type);
   ASSERT_EQ(type, 0x10) << "expected CONNECT";
-  send(std::string("\x20\x03\x00\x00\x00", 5));
+  send_bytes(std::string("\x20\x03\x00\x00\x00", 5));
   std::string body = read_packet(type);
   ASSERT_EQ(type, 0x82) << "expected SUBSCRIBE";
   // Packet id, then properties (a short length: one byte), then (filter, options) pairs.
@@ -289,8 +289,8 @@ TEST(SubWire, SubscriptionOptionsOnTheWire) {
   std::string suback{"\x90\x05"};
   suback += body.substr(0, 2);
   suback += std::string("\x00\x01\x01", 3);
-  send(suback);
-  send(std::string("\x30\x07\x00\x03w/a\x00x", 9));
+  send_bytes(suback);
+  send_bytes(std::string("\x30\x07\x00\x03w/a\x00x", 9));
   const auto result = sub.wait(30s);
   ::close(fd);
   EXPECT_EQ(result.exit_code, 0) << result.err;
