@@ -29,13 +29,13 @@ struct Scenario {
 Scenario plain(std::string name, std::string script, std::string mosquitto_deviation = {},
                std::string mosquitto_failure = {}) {
   return Scenario{std::move(name), std::move(script), false, std::move(mosquitto_deviation),
-                  std::move(mosquitto_failure)};
+                  std::move(mosquitto_failure), {}};
 }
 
 std::vector<Scenario> scenarios() {
   return {
       plain("qos2_exactly_once", "qos2_exactly_once.py"),
-      {"qos2_exactly_once_tls", "qos2_exactly_once.py", true, "", ""},
+      {"qos2_exactly_once_tls", "qos2_exactly_once.py", true, "", "", {}},
       plain("persistent_session", "persistent_session.py"),
       plain("redelivery", "redelivery.py"),
       plain("will", "will.py"),
