@@ -164,15 +164,26 @@ TEST_P(ExampleRun, RunsForAFewSecondsAgainstTheReferenceBroker) {
   EXPECT_EQ(total["connect_failures"].get<std::uint64_t>(), 0u);
   EXPECT_GE(total["connects"].get<std::uint64_t>(), example.devices);
   EXPECT_GT(total["published"].get<std::uint64_t>(), 0u);
-  // Every publication completed (acknowledged, QoS 0: written) and none failed.
-  EXPECT_EQ(total["acknowledged"].get<std::uint64_t>(), total["published"].get<std::uint64_t>());
-  EXPECT_EQ(total["publish_failures"].get<std::uint64_t>(), 0u);
-  if (example.file == "smart-meters.json") // the storm (moved into the shortened run) drops every meter
+  // Every publication completed (acknowledged; QoS 0: written) and none failed; only the
+  // reconnect storm of smart-meters may cut a QoS 1 message in flight, which then counts as
+  // a failure, never as nothing.
+  const auto published = total["published"].get<std::uint64_t>();
+  const auto acknowledged = total["acknowledged"].get<std::uint64_t>();
+  const auto failures = total["publish_failures"].get<std::uint64_t>();
+  if (example.file == "smart-meters.json") {
+    EXPECT_EQ(acknowledged + failures, published);
+    EXPECT_GT(acknowledged, 0u);
+  } else {
+    EXPECT_EQ(acknowledged, published);
+    EXPECT_EQ(failures, 0u);
+  }
+  if (example.file == "smart-meters.json") { // the storm (moved into the shortened run) drops every meter
     EXPECT_GE(total["connects"].get<std::uint64_t>(), 2 * example.devices);
-  if (example.file == "greenhouse.json") // panels' setpoints reach their zones and are answered
+  }
+  if (example.file == "greenhouse.json") { // panels' setpoints reach their zones and are answered
     EXPECT_GT(total["commands_received"].get<std::uint64_t>(), 0u);
-  if (example.file == "greenhouse.json")
     EXPECT_EQ(total["commands_answered"].get<std::uint64_t>(), total["commands_received"].get<std::uint64_t>());
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, ExampleRun,
