@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
-#include <map>
-#include <mutex>
 #include <stdexcept>
 
 namespace mqfleet::test {
@@ -61,20 +59,10 @@ std::string BrokerUnderTest::log() {
   return m_reference ? m_reference->log() : std::string{};
 }
 
-bool mqfleet_has_subcommand(const std::string& name) {
-  static std::mutex mutex;
-  static std::map<std::string, bool> known;
-  std::lock_guard lock(mutex);
-  auto found = known.find(name);
-  if (found != known.end()) return found->second;
-  // An unknown subcommand makes the top-level help appear (exit 0), so look for its usage line.
-  const auto result = run_mqfleet({name, "--help"}, {}, 30s);
-  const bool has = result.exit_code == 0 && result.out.find("mqfleet " + name) != std::string::npos;
-  known[name] = has;
-  return has;
+Process& BrokerUnderTest::process() {
+  if (!m_reference) throw std::logic_error("process(): only the reference broker is a child process here");
+  return m_reference->process();
 }
-
-bool reference_broker_available() { return mqfleet_has_subcommand("broker"); }
 
 ProcessResult run_scenario(const std::string& script, BrokerUnderTest& broker, const std::vector<std::string>& args,
                            bool tls) {

@@ -47,6 +47,8 @@ public:
   std::string ca_file() const;
   /// Everything the broker logged so far (stderr).
   std::string log();
+  /// The `mqfleet broker` child process (reference kind only; throws for mosquitto).
+  Process& process();
 
 private:
   BrokerKind m_kind;
@@ -56,12 +58,6 @@ private:
   int m_port = 0;
   int m_tls_port = 0;
 };
-
-/// True when the mqfleet binary under test has the `broker` subcommand.
-bool reference_broker_available();
-
-/// True when the mqfleet binary under test has the given subcommand.
-bool mqfleet_has_subcommand(const std::string& name);
 
 /// Runs tests/e2e/py/<script> with /usr/bin/python3 against `broker` (over TLS when
 /// `tls`), appending `args`. The scripts bound their own run time.

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 
@@ -28,6 +29,15 @@ bool bound_to_executable(const std::string& ld_debug, const std::string& library
     if (std::filesystem::path(target).filename().string() == executable) return true;
   }
   return false;
+}
+
+// Paho's OpenSSL (the shared libcrypto.so; mqfleet's own is linked statically) has no frame
+// pointers, so ASan's fast unwinder stops inside it and an allocation Paho leaks on a failed
+// TLS set-up loses the libpaho frame that tests/sanitizers/lsan.supp suppresses. Children
+// that set up TLS through Paho unwind the slow (DWARF) way instead, which keeps that frame.
+void unwind_slowly(ProcessOptions& options) {
+  const char* current = std::getenv("ASAN_OPTIONS");
+  options.env["ASAN_OPTIONS"] = std::string(current ? current : "") + ":fast_unwind_on_malloc=0";
 }
 
 TEST(PahoModule, LeanPubLoadsNeitherPahoNorTheModule) {
@@ -80,6 +90,7 @@ TEST(PahoModule, ErrorsFromInsideTheModuleKeepTheirExitCodes) {
   const std::string directory = std::filesystem::temp_directory_path().string();
   ProcessOptions paho;
   paho.env["MQFLEET_SUB_CLIENT"] = "paho"; // `sub` would use the lean client otherwise
+  unwind_slowly(paho);
   const auto not_a_file = run_mqfleet({"sub", "-p", std::to_string(broker.port()), "-t", "module/x", "-C", "1",
                                        "--cafile", directory},
                                       {}, 60s, paho);

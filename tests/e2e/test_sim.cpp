@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <cstdlib>
 #include <set>
 #include <string>
 #include <thread>
@@ -85,6 +86,16 @@ TEST(SimE2E, TwoHundredDevicesConnectPublishAndAnswerCommands) {
   Process acks({tool("mosquitto_sub"), "-h", "127.0.0.1", "-p", port, "-t", "e2e/+/ack", "-v"});
   await_subscription(status, broker.port(), "e2e/probe/status");
   await_subscription(acks, broker.port(), "e2e/probe/ack");
+  // An independent subscriber (python3-paho-mqtt) counts the telemetry the broker delivered.
+  const char* source = std::getenv("MQFLEET_SOURCE_DIR");
+  ProcessOptions unbuffered;
+  unbuffered.env["PYTHONUNBUFFERED"] = "1";
+  Process counter({"/usr/bin/python3", "-B", std::string(source ? source : MQFLEET_SOURCE_DIR) +
+                                                 "/tests/e2e/py/count_messages.py",
+                   "--port", port, "--topic", "e2e/+/temp", "--idle", "3", "--timeout", "150"},
+                  unbuffered);
+  ASSERT_TRUE(counter.wait_for_stdout_line([](const std::string& l) { return l == "READY"; }, 30s))
+      << counter.stderr_so_far();
   Process sim({mqfleet_bin(), "sim", file, "-h", "127.0.0.1", "-p", port, "--no-progress", "--report", report_file});
 
   // Every device announces itself on its status topic once connected.
@@ -132,6 +143,10 @@ TEST(SimE2E, TwoHundredDevicesConnectPublishAndAnswerCommands) {
   EXPECT_LE(telemetry, 200 * 8);
   EXPECT_EQ(report["stopped_by"], "duration");
   EXPECT_EQ(report["passed"], true);
+  const auto counted = counter.wait(60s);
+  EXPECT_EQ(counted.exit_code, 0) << counted.err;
+  EXPECT_NE(counted.out.find("COUNT " + std::to_string(telemetry) + "\n"), std::string::npos)
+      << "the sim reported " << telemetry << " telemetry messages; the independent subscriber: " << counted.out;
 }
 
 TEST(SimE2E, AbruptDropsFireTheWills) {

@@ -10,6 +10,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <filesystem>
 #include <optional>
@@ -205,14 +211,90 @@ TEST_F(SubTest, SeveralTopics) {
   EXPECT_EQ(result.out, "multi/a 1\nmulti/b 2\nother/c 3\n");
 }
 
+// --retain-as-published shows at the broker: a retained publication reaches a live
+// subscription with its retain flag kept (without it, the flag is cleared).
 TEST_F(SubTest, SeveralTopicsWithV5SubscriptionOptions) {
-  auto sub = start_sub({"-V", "5", "-t", "v5m/a", "-t", "v5m/b", "-C", "2", "-v", "-q", "2", "--no-local",
-                        "--retain-handling", "2", "--retain-as-published"});
-  mosquitto_pub({"-V", "5", "-t", "v5m/a", "-q", "2", "-m", "1"});
+  auto sub = start_sub({"-V", "5", "-t", "v5m/a", "-t", "v5m/b", "-C", "2", "-F", "%r %t %p", "-q", "2",
+                        "--no-local", "--retain-handling", "2", "--retain-as-published"});
+  mosquitto_pub({"-V", "5", "-t", "v5m/a", "-q", "2", "-r", "-m", "1"});
   mosquitto_pub({"-V", "5", "-t", "v5m/b", "-q", "2", "-m", "2"});
   const ProcessResult result = finish(*sub);
   EXPECT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_EQ(result.out, "v5m/a 1\nv5m/b 2\n");
+  EXPECT_EQ(result.out, "1 v5m/a 1\n0 v5m/b 2\n");
+  auto plain = start_sub({"-V", "5", "-t", "v5m/c", "-C", "1", "-F", "%r %t %p"});
+  mosquitto_pub({"-V", "5", "-t", "v5m/c", "-q", "1", "-r", "-m", "3"});
+  EXPECT_EQ(finish(*plain).out, "0 v5m/c 3\n");
+}
+
+// What sub asks for on the wire: a one-connection fake v5 server reads the SUBSCRIBE and
+// answers with one message. No Local (0x04), Retain As Published (0x08) and Retain
+// Handling (bits 4-5) must be set in each filter's options byte, next to the QoS.
+TEST(SubWire, SubscriptionOptionsOnTheWire) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  Process sub({mqfleet_bin(), "sub", "-h", "127.0.0.1", "-p", std::to_string(ntohs(address.sin_port)), "-V", "5",
+               "-t", "w/a", "-t", "w/b", "-q", "1", "--no-local", "--retain-as-published", "--retain-handling", "2",
+               "-C", "1"});
+  pollfd waiting{listener, POLLIN, 0};
+  ASSERT_EQ(::poll(&waiting, 1, 30'000), 1) << "sub never connected";
+  const int fd = ::accept(listener, nullptr, nullptr);
+  ::close(listener);
+  ASSERT_GE(fd, 0);
+  const auto read_exact = [fd](std::size_t n) {
+    std::string data(n, '\0');
+    for (std::size_t done = 0; done < n;) {
+      pollfd readable{fd, POLLIN, 0};
+      if (::poll(&readable, 1, 30'000) != 1) throw std::runtime_error("timed out reading from sub");
+      const ssize_t got = ::read(fd, data.data() + done, n - done);
+      if (got <= 0) throw std::runtime_error("sub closed the connection");
+      done += static_cast<std::size_t>(got);
+    }
+    return data;
+  };
+  const auto read_packet = [&](std::uint8_t& type) {
+    type = static_cast<std::uint8_t>(read_exact(1)[0]);
+    std::size_t remaining = 0;
+    for (int shift = 0;; shift += 7) {
+      const auto byte = static_cast<std::uint8_t>(read_exact(1)[0]);
+      remaining |= static_cast<std::size_t>(byte & 0x7F) << shift;
+      if ((byte & 0x80) == 0) break;
+    }
+    return read_exact(remaining);
+  };
+  const auto send_bytes = [fd](const std::string& bytes) { ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size())); };
+  std::uint8_t type = 0;
+  read_packet(type);
+  ASSERT_EQ(type, 0x10) << "expected CONNECT";
+  send_bytes(std::string("\x20\x03\x00\x00\x00", 5));
+  std::string body = read_packet(type);
+  ASSERT_EQ(type, 0x82) << "expected SUBSCRIBE";
+  // Packet id, then properties (a short length: one byte), then (filter, options) pairs.
+  std::size_t at = 2;
+  at += 1 + static_cast<std::uint8_t>(body.at(at));
+  std::vector<std::pair<std::string, int>> filters;
+  while (at < body.size()) {
+    const std::size_t n = (static_cast<std::uint8_t>(body.at(at)) << 8) | static_cast<std::uint8_t>(body.at(at + 1));
+    filters.emplace_back(body.substr(at + 2, n), static_cast<std::uint8_t>(body.at(at + 2 + n)));
+    at += 3 + n;
+  }
+  const std::vector<std::pair<std::string, int>> expected{{"w/a", 0x2D}, {"w/b", 0x2D}};
+  EXPECT_EQ(filters, expected);
+  std::string suback{"\x90\x05"};
+  suback += body.substr(0, 2);
+  suback += std::string("\x00\x01\x01", 3);
+  send_bytes(suback);
+  send_bytes(std::string("\x30\x07\x00\x03w/a\x00x", 9));
+  const auto result = sub.wait(30s);
+  ::close(fd);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "x\n");
 }
 
 TEST_F(SubTest, RetainHandlingTwoSkipsRetainedOnSubscribe) {
@@ -357,6 +439,9 @@ TEST_F(SubTest, InterruptExitsWith130) {
   sub->signal(SIGINT);
   const ProcessResult result = finish(*sub);
   EXPECT_EQ(result.exit_code, k_exit_interrupted);
+  // Documented: an interrupt is no error (docs/exit-codes.md), so nothing but the -d notes.
+  EXPECT_EQ(result.err.find("error"), std::string::npos) << result.err;
+  EXPECT_EQ(result.out, "");
 }
 
 // The lean client serves `sub` by default; MQFLEET_SUB_CLIENT=paho keeps the Paho-backed

@@ -11,22 +11,42 @@ namespace {
 
 using test::TempDir;
 
+// Every key of docs/broker.md's table, each with a value other than its default (checked
+// against a default BrokerConfig first, so a key that is ignored cannot pass).
 TEST(BrokerConfigFile, AppliesEveryKey) {
   TempDir dir;
-  const auto path = dir.write("broker.json", R"({"bind":"127.0.0.1","port":0,"tls_port":8884,"cert":"c.pem",
-    "key":"k.pem","cafile":"ca.pem","registry":"r.json","allow_anonymous":false,"max_connections":5,
-    "max_packet_size":4096,"max_inflight":7,"max_queued":9,"max_keepalive":30,"threads":1,"sys_interval":3})");
+  const auto path = dir.write("broker.json", R"({"bind":"127.0.0.2","port":1884,"tls_port":8884,"cert":"c.pem",
+    "key":"k.pem","cafile":"ca.pem","registry":"r.json","data_dir":"state","allow_anonymous":true,
+    "durable_ack":true,"max_connections":5,"max_packet_size":4096,"max_inflight":7,"max_queued":9,"max_keepalive":30,"threads":1,
+    "sys_interval":3})");
+  const BrokerConfig defaults;
+  EXPECT_NE(defaults.mqtt.host, "127.0.0.2");
+  EXPECT_NE(defaults.mqtt.port, 1884);
+  EXPECT_FALSE(defaults.mqtts.enabled);
+  EXPECT_TRUE(defaults.data_dir.empty());
+  EXPECT_FALSE(defaults.allow_anonymous);
+  EXPECT_FALSE(defaults.durable_ack);
+  EXPECT_NE(defaults.limits.max_connections, 5u);
+  EXPECT_NE(defaults.limits.max_packet_size, 4096u);
+  EXPECT_NE(defaults.limits.max_inflight, 7u);
+  EXPECT_NE(defaults.limits.max_queued, 9u);
+  EXPECT_NE(defaults.limits.max_keepalive, 30u);
+  EXPECT_NE(defaults.io_threads, 1u);
+  EXPECT_NE(defaults.sys_interval_seconds, 3u);
   BrokerConfig config;
   apply_config_file(config, path);
-  EXPECT_EQ(config.mqtt.host, "127.0.0.1");
-  EXPECT_EQ(config.mqtts.host, "127.0.0.1");
-  EXPECT_EQ(config.mqtt.port, 0);
+  EXPECT_EQ(config.mqtt.host, "127.0.0.2");
+  EXPECT_EQ(config.mqtts.host, "127.0.0.2");
+  EXPECT_EQ(config.mqtt.port, 1884);
   EXPECT_TRUE(config.mqtts.enabled);
   EXPECT_EQ(config.mqtts.port, 8884);
   EXPECT_EQ(config.mqtts.cert_file, "c.pem");
   EXPECT_EQ(config.mqtts.key_file, "k.pem");
   EXPECT_EQ(config.mqtts.ca_file, "ca.pem");
   EXPECT_EQ(config.registry_path, "r.json");
+  EXPECT_EQ(config.data_dir, "state");
+  EXPECT_TRUE(config.allow_anonymous);
+  EXPECT_TRUE(config.durable_ack);
   EXPECT_EQ(config.limits.max_connections, 5u);
   EXPECT_EQ(config.limits.max_packet_size, 4096u);
   EXPECT_EQ(config.limits.max_inflight, 7u);

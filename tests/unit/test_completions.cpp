@@ -6,10 +6,12 @@
 #include "completion/completion_model.hpp"
 #include "completion/completion_scripts.hpp"
 
+#include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <functional>
 
@@ -85,6 +87,46 @@ TEST(CompletionScripts, BashCompletesSubcommandsAndOptions) {
   while (fgets(buffer, sizeof buffer, pipe)) output += buffer;
   EXPECT_EQ(pclose(pipe), 0);
   EXPECT_EQ(output, "completion\n--version\n");
+}
+
+// Runs `shell args...` and returns its stdout; stderr must stay empty (no load errors).
+std::string run_shell(const std::vector<std::string>& argv) {
+  const auto result = test::run_process(argv, {}, std::chrono::seconds(30));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.err, "") << argv[0] << " printed errors while loading the completions";
+  return result.out;
+}
+
+TEST(CompletionScripts, FishLoadsTheScriptAndCompletes) {
+  // A real fish (no config: -N) sources the committed script and completes as at a prompt.
+  const std::string fish = test::find_program("fish");
+  ASSERT_FALSE(fish.empty()) << "fish is not installed (scripts/install-deps.sh installs it)";
+  const std::string out = run_shell({fish, "-N", "-c",
+                                     "source '" + source_dir() + "/completions/mqfleet.fish'; "
+                                     "complete -C 'mqfleet '; echo ==; complete -C 'mqfleet pub --qo'; echo ==; "
+                                     "complete -C 'mqfleet bench pubs'"});
+  EXPECT_NE(out.find("\npub\tPublish messages (mosquitto_pub-compatible flags)\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("\ncompletion\tPrint the shell completion script"), std::string::npos) << out;
+  EXPECT_NE(out.find("==\n--qos\tQuality of service: 0, 1 or 2\n=="), std::string::npos) << out;
+  EXPECT_NE(out.find("==\npubsub\t"), std::string::npos) << out;
+}
+
+TEST(CompletionScripts, ZshLoadsTheScriptAndDispatches) {
+  // A real zsh (-f: no rc files) sources the committed script and runs its functions; the
+  // completion system's _arguments/_values are stand-ins that print what they are given
+  // and set the state a real _arguments would.
+  const std::string zsh = test::find_program("zsh");
+  ASSERT_FALSE(zsh.empty()) << "zsh is not installed (scripts/install-deps.sh installs it)";
+  const std::string stubs = "_arguments() { state=$st; line=(${=ln}); print -rl -- \"$@\"; }; "
+                            "_values() { print -rl -- \"$@\"; }; _files() { :; }; "
+                            "source '" + source_dir() + "/completions/_mqfleet'; ";
+  const std::string top = run_shell({zsh, "-f", "-c", stubs + "st=command; _mqfleet"});
+  EXPECT_NE(top.find("\npub[Publish messages (mosquitto_pub-compatible flags)]\n"), std::string::npos) << top;
+  EXPECT_NE(top.find("\nbench[Load-test a broker\\: connections, publishers, subscribers, latency]\n"),
+            std::string::npos) << top;
+  const std::string pub = run_shell({zsh, "-f", "-c", stubs + "st=argument; ln=pub; _mqfleet"});
+  EXPECT_NE(pub.find("\n*--qos[Quality of service\\: 0, 1 or 2]:value: \n"), std::string::npos) << pub;
+  EXPECT_EQ(pub.find("[Subscribe to topics"), std::string::npos) << "pub dispatched to another subcommand";
 }
 
 TEST(CompletionModel, SeesOptionsInsideOptionGroups) {

@@ -7,9 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <map>
 
@@ -115,10 +117,11 @@ TEST(ProfileStore, AtomicWriteLeavesNoTemporaryFile) {
   EXPECT_EQ(entries(dir.path()), (std::vector<std::string>{"profiles.json"}));
 }
 
+// A write that fails half way (a file size limit: works as root too, unlike permissions)
+// leaves the old file as it was and no temporary file behind.
 TEST(ProfileStore, FailedWriteKeepsTheOldFileAndNoTemporary) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root ignores directory permissions";
   test::TempDir dir;
-  const auto sub = dir.path() / "ro";
+  const auto sub = dir.path() / "full";
   const auto file = sub / "profiles.json";
   ProfileStore store(file);
   ConnectionProfile p;
@@ -126,11 +129,19 @@ TEST(ProfileStore, FailedWriteKeepsTheOldFileAndNoTemporary) {
   store.put(p, false);
   store.save();
   const std::string before = test::read_file(file);
-  ::chmod(sub.c_str(), 0500);
-  p.name = "new";
+  p.name = "new"; // the file is well over 64 bytes
   store.put(p, false);
-  EXPECT_NE(config_error_where([&] { store.save(); }).find(file.string()), std::string::npos);
-  ::chmod(sub.c_str(), 0700);
+  // Writes past 64 bytes fail with EFBIG (SIGXFSZ ignored) until the limit is restored.
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = saved;
+  small.rlim_cur = 64;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  const std::string where = config_error_where([&] { store.save(); });
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, old_handler);
+  EXPECT_NE(where.find(file.string()), std::string::npos) << where;
   EXPECT_EQ(test::read_file(file), before);
   EXPECT_EQ(entries(sub), (std::vector<std::string>{"profiles.json"}));
 }

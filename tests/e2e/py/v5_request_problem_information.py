@@ -23,13 +23,15 @@ def puback_props(raw, mid):
 def scenario(args):
     quiet = Raw(args, 5).connect("rpi-off", props=[(0x17, 0)])
     code, items = puback_props(quiet, 7)
+    check(code >= 0x80, f"PUBACK {code:#x} to a PUBLISH on $SYS is not a refusal")
     check(prop(items, 0x1F) is None, f"PUBACK {code:#x} carries a reason string with Request Problem Information 0")
     check(prop(items, 0x26) is None, f"PUBACK {code:#x} carries a user property with Request Problem Information 0")
     quiet.disconnect()
 
     # The default (1) may carry them: the same refusal is still acknowledged.
     talkative = Raw(args, 5).connect("rpi-on")
-    puback_props(talkative, 8)
+    code, _ = puback_props(talkative, 8)
+    check(code >= 0x80, f"PUBACK {code:#x} to a PUBLISH on $SYS is not a refusal")
     talkative.disconnect()
 
 
