@@ -1,8 +1,8 @@
 // The CLI framework in-process: error messages, exit-code mapping, parse errors.
 #include "cli.hpp"
-#include "sim/sim.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "sim/sim.hpp"
 
 #include <mqfleet/error.hpp>
 
