@@ -80,7 +80,7 @@ public:
   /// What happened to each device (by client id), in order, with the time.
   std::map<std::string, std::vector<std::string>> device_events() const {
     std::map<std::string, std::vector<std::string>> out;
-    for (const auto& [slot, event] : events) out[client_ids.at(slot)].push_back(event);
+    for (const auto& [slot, call] : calls) out[client_ids.at(slot)].push_back(call);
     return out;
   }
   /// Lets the SUBACKs held back (hold_subacks) arrive with the next deliver().
@@ -97,11 +97,11 @@ public:
   std::vector<ClientSlot> disconnects;
   std::vector<ClientSlot> aborts;
   std::map<ClientSlot, std::string> client_ids;
-  std::vector<std::pair<ClientSlot, std::string>> events; ///< "<ms> what", every call in order
+  std::vector<std::pair<ClientSlot, std::string>> calls; ///< "<ms> what", every call in order
 
 private:
   Millis now() const { return std::chrono::duration_cast<Millis>(*m_clock); }
-  void log(ClientSlot slot, const std::string& what) { events.emplace_back(slot, std::to_string(now().count()) + " " + what); }
+  void log(ClientSlot slot, const std::string& what) { calls.emplace_back(slot, std::to_string(now().count()) + " " + what); }
   const std::chrono::microseconds* m_clock;
   TransportListener* m_listener = nullptr;
   std::vector<std::function<void()>> m_events;

@@ -1,5 +1,7 @@
 #include <mqfleet/store/time_format.hpp>
 
+#include <mqfleet/time_parse.hpp>
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -10,6 +12,11 @@ EpochMs now_ms() noexcept {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+// The parsing itself is the project's one time reader (lib/base, also behind sim --start-at).
+std::optional<EpochMs> parse_iso8601(std::string_view text) { return mqfleet::parse_iso8601(text); }
+
+std::optional<EpochMs> parse_time(std::string_view text, EpochMs now) { return mqfleet::parse_time(text, now); }
 
 std::string format_iso8601(EpochMs ms) {
   std::int64_t seconds = ms / 1000;
