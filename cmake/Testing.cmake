@@ -3,11 +3,13 @@
 find_package(GTest CONFIG REQUIRED)
 include(GoogleTest)
 
-# add_mqfleet_test(<name> SOURCES ... [LIBS ...] [LABELS ...] [E2E])
+# add_mqfleet_test(<name> SOURCES ... [LIBS ...] [LABELS ...] [E2E] [WHOLE])
 #   Builds <name> from SOURCES and registers each of its GoogleTest cases with ctest.
-#   E2E tests get MQFLEET_BIN and MQFLEET_SOURCE_DIR in their environment.
+#   E2E tests get MQFLEET_BIN and MQFLEET_SOURCE_DIR in their environment. WHOLE
+#   registers the binary as one ctest test instead, for tests that share an expensive
+#   GoogleTest environment (a broker that takes seconds to start) within one process.
 function(add_mqfleet_test name)
-  cmake_parse_arguments(ARG "E2E" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "E2E;WHOLE" "" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main mqfleet_settings)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
@@ -22,6 +24,11 @@ function(add_mqfleet_test name)
     add_dependencies(${name} mqfleet)
   else()
     list(APPEND labels unit)
+  endif()
+  if(ARG_WHOLE)
+    add_test(NAME ${name} COMMAND ${name})
+    set_tests_properties(${name} PROPERTIES ENVIRONMENT "${env}" ${env_more} LABELS "${labels}" TIMEOUT 300)
+    return()
   endif()
   gtest_discover_tests(${name}
     DISCOVERY_TIMEOUT 30

@@ -2,6 +2,7 @@
 #include "cli.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "sim/sim.hpp"
 
 #include <mqfleet/error.hpp>
 
@@ -108,6 +109,38 @@ TEST(Parse, ASubcommandBuiltAloneParsesAndReportsUsageErrors) {
   EXPECT_EQ(run(app, {"pub", "--no-such-flag"}), exit_code::k_usage);
   testing::internal::GetCapturedStdout();
   EXPECT_NE(testing::internal::GetCapturedStderr().find("--no-such-flag"), std::string::npos);
+}
+
+TEST(SimCli, StartAtTakesIsoEpochSecondsEpochMillisecondsAndRelativeTimes) {
+  constexpr std::int64_t now = 1'764'882'000'000; // 2025-12-04T21:00:00Z
+  EXPECT_EQ(parse_start_at("2025-12-04T21:00:00Z", now), now);
+  EXPECT_EQ(parse_start_at("2025-12-04T22:00:30+01:00", now), now + 30'000);
+  EXPECT_EQ(parse_start_at("1764882000", now), now);      // date +%s
+  EXPECT_EQ(parse_start_at("1764882000250", now), now + 250); // date +%s%3N
+  EXPECT_EQ(parse_start_at("+30s", now), now + 30'000);
+  for (const char* bad : {"", "tomorrow", "-5", "2025-13-01", "1764882000x"}) {
+    try {
+      parse_start_at(bad, now);
+      ADD_FAILURE() << "accepted \"" << bad << "\"";
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(e.where(), "--start-at");
+    }
+  }
+}
+
+TEST(SimCli, MergeIsASubcommandAndAScenarioFileIsStillRequiredToRun) {
+  CLI::App app;
+  setup_app_for(app, {"sim"});
+  testing::internal::CaptureStderr();
+  testing::internal::CaptureStdout();
+  EXPECT_EQ(run(app, {"sim"}), exit_code::k_usage);
+  const std::string err = testing::internal::GetCapturedStderr();
+  testing::internal::GetCapturedStdout();
+  EXPECT_NE(err.find("no scenario file"), std::string::npos) << err;
+
+  CLI::App merge_app;
+  setup_app_for(merge_app, {"sim", "merge"});
+  EXPECT_THROW(run(merge_app, {"sim", "merge", "/nonexistent/r0.json", "--quiet"}), ConfigError);
 }
 
 } // namespace

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -39,19 +40,28 @@ public:
   void connect(ClientSlot slot, const ClientConfig& config) override {
     configs.push_back(config);
     connect_times.emplace_back(slot, now());
+    client_ids[slot] = config.client_id;
+    log(slot, "connect");
     m_events.push_back([this, slot] { m_listener->on_connected(slot); });
   }
   void publish(ClientSlot slot, std::string_view topic, std::string_view payload, int qos, bool,
                std::uint64_t token) override {
     published.push_back({slot, now(), std::string(topic), std::string(payload), qos});
+    log(slot, "publish " + std::string(topic) + " " + std::string(payload));
     m_events.push_back([this, slot, token] { m_listener->on_publish_done(slot, token, true); });
   }
   void subscribe(ClientSlot slot, const std::vector<std::pair<std::string, int>>& filters) override {
     for (const auto& f : filters) subscriptions.emplace_back(slot, f.first);
     (hold_subacks ? m_held : m_events).push_back([this, slot] { m_listener->on_subscribed(slot, true); });
   }
-  void disconnect(ClientSlot slot) override { disconnects.push_back(slot); }
-  void abort(ClientSlot slot) override { aborts.push_back(slot); }
+  void disconnect(ClientSlot slot) override {
+    disconnects.push_back(slot);
+    log(slot, "disconnect");
+  }
+  void abort(ClientSlot slot) override {
+    aborts.push_back(slot);
+    log(slot, "abort");
+  }
   void run(const std::function<bool()>& tick, std::chrono::milliseconds) override {
     while (tick()) deliver();
   }
@@ -67,6 +77,12 @@ public:
   void inject_message(ClientSlot slot, std::string topic, std::string payload) {
     m_listener->on_message(slot, topic, payload);
   }
+  /// What happened to each device (by client id), in order, with the time.
+  std::map<std::string, std::vector<std::string>> device_events() const {
+    std::map<std::string, std::vector<std::string>> out;
+    for (const auto& [slot, call] : calls) out[client_ids.at(slot)].push_back(call);
+    return out;
+  }
   /// Lets the SUBACKs held back (hold_subacks) arrive with the next deliver().
   void release_subacks() {
     m_events.insert(m_events.end(), m_held.begin(), m_held.end());
@@ -80,23 +96,29 @@ public:
   std::vector<std::pair<ClientSlot, std::string>> subscriptions;
   std::vector<ClientSlot> disconnects;
   std::vector<ClientSlot> aborts;
+  std::map<ClientSlot, std::string> client_ids;
+  std::vector<std::pair<ClientSlot, std::string>> calls; ///< "<ms> what", every call in order
 
 private:
   Millis now() const { return std::chrono::duration_cast<Millis>(*m_clock); }
+  void log(ClientSlot slot, const std::string& what) { calls.emplace_back(slot, std::to_string(now().count()) + " " + what); }
   const std::chrono::microseconds* m_clock;
   TransportListener* m_listener = nullptr;
   std::vector<std::function<void()>> m_events;
   std::vector<std::function<void()>> m_held;
 };
 
-/// One shard over a scripted transport, stepped in 1 ms increments.
+/// One shard over a scripted transport, stepped in 1 ms increments: thread `thread` of
+/// `threads` of the process running `slice` (--shard) of the scenario.
 struct Harness {
-  explicit Harness(const std::string& text, std::uint64_t seed = 7)
+  explicit Harness(const std::string& text, std::uint64_t seed = 7, bench::Shard slice = {}, std::size_t thread = 0,
+                   std::size_t threads = 1)
       : scenario(load_scenario(text, "test.json")), shared(scenario.fleets.size()), transport(&clock) {
     settings.scenario = &scenario;
     settings.seed = seed;
+    settings.slice = slice;
     settings.start_unix_ms = 1'700'000'000'000;
-    shard = std::make_unique<Shard>(settings, shared, transport, 0, 1, [this] { return clock; });
+    shard = std::make_unique<Shard>(settings, shared, transport, thread, threads, [this] { return clock; });
     transport.set_listener(shard.get());
     shard->start();
   }
@@ -282,7 +304,7 @@ TEST(SimShard, CommandsAreAnsweredFromTheRequestAndChangeTheField) {
   std::vector<FleetReport> fleets(1);
   h.shard->collect(fleets);
   ASSERT_EQ(fleets[0].command_rtt.count(), 1u);
-  EXPECT_GE(fleets[0].command_rtt.percentile(0.99), 100ms);
+  EXPECT_GE(fleets[0].command_rtt.percentile(99), 99'000u); // 100 ms, within a bucket
 }
 
 std::size_t replies_to(const ScriptedTransport& transport, const std::string& id) {
@@ -382,15 +404,85 @@ TEST(SimShard, ReconnectStormTakesTheFleetDownAndBackAtOnce) {
     EXPECT_EQ(h.transport.connect_times[i].second, 3000ms); // ignoring the ramp
 }
 
-TEST(SimRunner, RunsOnThreadsAndStopsAtTheMessageCount) {
-  const Scenario scenario = load_scenario(R"({"connection": {"host": "h"},
-      "fleets": [{"name": "f", "count": 40, "device_id": "d{index}",
-                  "telemetry": [{"topic": "t/{device}", "period": "20ms", "payload": {"x": 1}}]}],
-      "run": {"messages": 500, "duration": "1m", "expect": {"min_delivered": "100%", "max_error_rate": 0}}})");
-  RunOptions options;
-  options.threads = 2;
-  options.seed = 1;
-  options.transport = [](const ConnectionProfile&, std::size_t) {
+// Two fleets with everything random a device does: jittered telemetry with random
+// payloads, commands answered after a random delay, drops, offline cycles and a storm.
+const char* k_twins = R"({
+  "name": "twins", "connection": {"host": "h"},
+  "fleets": [
+    { "name": "a", "count": 10, "device_id": "a-{index}", "rate": "20/s",
+      "telemetry": [{ "topic": "a/{device}", "period": {"every": "500ms", "jitter": "100ms"}, "qos": 1,
+                      "payload": {"v": {"type": "uniform", "min": 0, "max": 1}, "n": {"type": "counter"}} }],
+      "commands": [{ "topic": "cmd/{device}", "qos": 1, "delay": {"min": "10ms", "max": "90ms"},
+                     "reply": {"topic": "ack/{device}", "payload": {"r": {"type": "uniform", "min": 0, "max": 9}}} }],
+      "behaviour": { "drops": {"probability": 0.3, "every": "700ms", "reconnect_after": {"min": "100ms", "max": "400ms"}},
+                     "offline": {"probability": 0.2, "every": "900ms", "duration": {"min": "100ms", "max": "300ms"}},
+                     "reconnect_storms": [{"at": "2500ms", "fraction": "50%", "down_for": {"min": "200ms", "max": "600ms"}}] } },
+    { "name": "b", "count": 7, "first_index": 100, "device_id": "b-{index}",
+      "telemetry": [{ "topic": "b/{device}", "period": {"every": "300ms", "jitter": "50ms"},
+                      "payload": {"w": {"type": "normal", "mean": 5, "stddev": 2}} }],
+      "behaviour": { "drops": {"probability": 0.5, "every": "1s", "reconnect_after": "250ms"} } }
+  ]
+})";
+
+/// Runs k_twins as `processes` processes (--shard k/processes) of `threads` threads each
+/// for 4 s, injecting the same commands into every device, and returns what each device
+/// did (by client id) over all of them.
+std::map<std::string, std::vector<std::string>> run_twins(std::uint32_t processes, std::size_t threads) {
+  std::map<std::string, std::vector<std::string>> all;
+  for (std::uint32_t k = 0; k < processes; ++k) {
+    for (std::size_t t = 0; t < threads; ++t) {
+      Harness h(k_twins, 11, bench::Shard{k, processes}, t, threads);
+      for (const Millis at : {1200ms, 2000ms, 3300ms}) {
+        h.advance_to(at);
+        for (const auto& [slot, id] : h.transport.client_ids)
+          h.transport.inject_message(slot, "cmd/" + id, "{}");
+      }
+      h.advance_to(4000ms);
+      for (auto& [id, events] : h.transport.device_events()) {
+        EXPECT_FALSE(all.contains(id)) << id << " ran in two shards";
+        all[id] = std::move(events);
+      }
+    }
+  }
+  return all;
+}
+
+TEST(SimShards, ADeviceDoesTheSameInOneProcessAndInShards) {
+  const auto whole = run_twins(1, 1);
+  ASSERT_EQ(whole.size(), 17u); // every device connected
+  std::size_t drops = 0, replies = 0;
+  for (const auto& [id, events] : whole)
+    for (const auto& e : events) {
+      drops += e.ends_with(" abort");
+      replies += e.find(" publish ack/") != std::string::npos;
+    }
+  EXPECT_GT(drops, 5u);   // the failures really happen...
+  EXPECT_GT(replies, 10u); // ...and commands are answered
+  EXPECT_EQ(run_twins(1, 2), whole); // threads of one process
+  EXPECT_EQ(run_twins(3, 1), whole); // three processes
+  EXPECT_EQ(run_twins(4, 2), whole); // four processes of two threads
+  EXPECT_EQ(run_twins(20, 1), whole); // more shards than some fleets have devices
+}
+
+TEST(SimShards, EachShardRunsItsSliceOfEveryFleet) {
+  // Fleet a (10 devices) splits 4/3/3, fleet b (7 devices) 3/2/2, by position.
+  const std::vector<std::set<std::string>> expected = {
+      {"a-0", "a-1", "a-2", "a-3", "b-100", "b-101", "b-102"},
+      {"a-4", "a-5", "a-6", "b-103", "b-104"},
+      {"a-7", "a-8", "a-9", "b-105", "b-106"}};
+  for (std::uint32_t k = 0; k < 3; ++k) {
+    Harness h(k_twins, 11, bench::Shard{k, 3});
+    EXPECT_EQ(h.shard->device_count(), expected[k].size());
+    h.advance_to(600ms);
+    std::set<std::string> ids;
+    for (const auto& [slot, id] : h.transport.client_ids) ids.insert(id);
+    EXPECT_EQ(ids, expected[k]) << "shard " << k;
+  }
+}
+
+/// The scripted transport on the runner's real clock: its events arrive at every tick.
+TransportFactory real_time_transport() {
+  return [](const ConnectionProfile&, std::size_t) {
     static const std::chrono::microseconds unused{0};
     struct RealTime final : Transport {
       ScriptedTransport inner{&unused};
@@ -411,6 +503,17 @@ TEST(SimRunner, RunsOnThreadsAndStopsAtTheMessageCount) {
     };
     return std::unique_ptr<Transport>(std::make_unique<RealTime>());
   };
+}
+
+TEST(SimRunner, RunsOnThreadsAndStopsAtTheMessageCount) {
+  const Scenario scenario = load_scenario(R"({"connection": {"host": "h"},
+      "fleets": [{"name": "f", "count": 40, "device_id": "d{index}",
+                  "telemetry": [{"topic": "t/{device}", "period": "20ms", "payload": {"x": 1}}]}],
+      "run": {"messages": 500, "duration": "1m", "expect": {"min_delivered": "100%", "max_error_rate": 0}}})");
+  RunOptions options;
+  options.threads = 2;
+  options.seed = 1;
+  options.transport = real_time_transport();
   const RunReport report = run_scenario(scenario, ConnectionProfile{}, options);
   EXPECT_EQ(report.stop, StopReason::messages);
   EXPECT_EQ(report.fleets.at(0).telemetry, 500u);
@@ -419,17 +522,88 @@ TEST(SimRunner, RunsOnThreadsAndStopsAtTheMessageCount) {
   EXPECT_TRUE(report.passed()) << format_summary(report);
 }
 
-TEST(SimStats, HistogramPercentilesWithinThreePercent) {
-  LatencyHistogram h;
-  for (int i = 1; i <= 10'000; ++i) h.record(std::chrono::microseconds(i * 100));
-  EXPECT_EQ(h.count(), 10'000u);
-  const auto near = [](std::chrono::microseconds got, double want) {
-    return std::abs(static_cast<double>(got.count()) - want) <= want * 0.035;
-  };
-  EXPECT_TRUE(near(h.percentile(0.5), 500'000)) << h.percentile(0.5).count();
-  EXPECT_TRUE(near(h.percentile(0.99), 990'000)) << h.percentile(0.99).count();
-  EXPECT_EQ(h.max(), std::chrono::microseconds(1'000'000));
-  EXPECT_EQ(LatencyHistogram{}.percentile(0.99).count(), 0);
+TEST(SimRunner, AShardRunsItsSliceAndItsShareOfTheMessageCount) {
+  const Scenario scenario = load_scenario(R"({"connection": {"host": "h"},
+      "fleets": [{"name": "f", "count": 40, "device_id": "d{index}",
+                  "telemetry": [{"topic": "t/{device}", "period": "20ms", "payload": {"x": 1}}]},
+                 {"name": "g", "count": 2, "device_id": "g{index}"}],
+      "run": {"messages": 301, "duration": "1m"}})");
+  RunOptions options;
+  options.seed = 1;
+  options.slice = bench::Shard{1, 3};
+  options.transport = real_time_transport();
+  const RunReport report = run_scenario(scenario, ConnectionProfile{}, options);
+  EXPECT_EQ(report.stop, StopReason::messages);
+  ASSERT_EQ(report.shards.size(), 1u);
+  EXPECT_EQ(report.shards[0], (bench::Shard{1, 3}));
+  EXPECT_EQ(report.fleets.at(0).devices, 13u); // 40 = 14 + 13 + 13
+  EXPECT_EQ(report.fleets.at(0).fleet_devices, 40u);
+  EXPECT_EQ(report.fleets.at(0).connects, 13u);
+  EXPECT_EQ(report.fleets.at(0).telemetry, 100u); // 301 = 101 + 100 + 100
+  EXPECT_EQ(report.fleets.at(1).devices, 1u);     // 2 = 1 + 1 + 0
+  EXPECT_EQ(report.fleets.at(1).connects, 1u);
+}
+
+std::int64_t unix_ms_now() {
+  return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+TEST(SimRunner, StartAtWaitsForTheCommonStartAndTheDurationCountsFromIt) {
+  const Scenario scenario = load_scenario(R"({"connection": {"host": "h"},
+      "fleets": [{"name": "f", "count": 3, "device_id": "d{index}",
+                  "telemetry": [{"topic": "t/{device}", "period": "100ms", "payload": {"x": 1}}]}],
+      "run": {"duration": "300ms"}})");
+  RunOptions options;
+  options.transport = real_time_transport();
+  const std::int64_t begin = unix_ms_now();
+  options.start_unix_ms = begin + 500;
+  std::vector<Progress> waiting;
+  const RunReport report = run_scenario(
+      scenario, ConnectionProfile{}, options, [&](const Progress& p) { if (p.starts_in) waiting.push_back(p); }, 50ms);
+  const std::int64_t end = unix_ms_now();
+  EXPECT_EQ(report.start_unix_ms, begin + 500);
+  EXPECT_GE(end - begin, 800);  // waited for the start, then ran for the duration
+  EXPECT_LT(end - begin, 2500);
+  EXPECT_GE(report.elapsed, 300ms);
+  EXPECT_LT(report.elapsed, 600ms); // measured from the start, not from the call
+  ASSERT_FALSE(waiting.empty());
+  EXPECT_GT(*waiting.front().starts_in, 300ms);
+  EXPECT_EQ(waiting.front().devices, 3u);
+  EXPECT_EQ(report.fleets.at(0).connects, 3u);
+}
+
+TEST(SimRunner, AShardStartedLateCatchesUpAndStopsOnTheCommonClock) {
+  const Scenario scenario = load_scenario(R"({"connection": {"host": "h"},
+      "fleets": [{"name": "f", "count": 10, "device_id": "d{index}", "rate": "10/s"}],
+      "run": {"duration": "1200ms"}})");
+  RunOptions options;
+  options.transport = real_time_transport();
+  const std::int64_t begin = unix_ms_now();
+  options.start_unix_ms = begin - 700; // the other shards started 700 ms ago
+  const RunReport report = run_scenario(scenario, ConnectionProfile{}, options);
+  const std::int64_t end = unix_ms_now();
+  EXPECT_LT(end - begin, 1100); // stopped 1200 ms after the common start, not after the call
+  EXPECT_GE(report.elapsed, 1200ms);
+  // The ramp caught up: the devices due in the first 700 ms connected at once, the
+  // others on schedule (one every 100 ms).
+  EXPECT_EQ(report.fleets.at(0).connects, 10u);
+}
+
+TEST(SimRunner, AStopWhileWaitingForTheStartEndsWithoutConnecting) {
+  const Scenario scenario = load_scenario(R"({"connection": {"host": "h"},
+      "fleets": [{"name": "f", "count": 3, "device_id": "d{index}"}], "run": {"duration": "1s"}})");
+  std::stop_source stop;
+  RunOptions options;
+  options.transport = real_time_transport();
+  options.stop = stop.get_token();
+  options.start_unix_ms = unix_ms_now() + 60'000;
+  const auto begin = std::chrono::steady_clock::now();
+  const RunReport report = run_scenario(scenario, ConnectionProfile{}, options, [&](const Progress&) {
+    stop.request_stop();
+  });
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 5s);
+  EXPECT_EQ(report.stop, StopReason::interrupted);
+  EXPECT_EQ(report.fleets.at(0).connect_attempts, 0u);
 }
 
 TEST(SimReport, JsonCarriesPerFleetNumbersAndTheVerdict) {
@@ -449,7 +623,7 @@ TEST(SimReport, JsonCarriesPerFleetNumbersAndTheVerdict) {
   f.publish_failures = 3;
   f.commands_received = 4;
   f.commands_answered = 4;
-  for (int i = 0; i < 4; ++i) f.command_rtt.record(std::chrono::milliseconds(100 + i));
+  for (int i = 0; i < 4; ++i) f.command_rtt.record(static_cast<std::uint64_t>(100'000 + 1000 * i));
   report.fleets.push_back(f);
   ExpectSpec expect;
   expect.max_error_rate = 0.01;
@@ -495,6 +669,145 @@ TEST(SimReport, RoundTripExpectationNeedsAnsweredCommands) {
   ASSERT_EQ(report.expectations.size(), 1u);
   EXPECT_FALSE(report.expectations[0].passed);
   EXPECT_EQ(report.expectations[0].note, "no command was answered");
+}
+
+/// A shard's report of a one-fleet scenario of 90 devices with the given counters.
+RunReport shard_report(bench::Shard shard, std::uint64_t published, std::uint64_t failures,
+                       std::vector<std::uint64_t> rtts_us) {
+  RunReport r;
+  r.scenario = "shards";
+  r.scenario_digest = "fnv1a64:0123456789abcdef";
+  r.seed = 7;
+  r.shards = {shard};
+  r.start_unix_ms = 1'700'000'000'000 + shard.index * 10; // machines start within a few ms
+  r.elapsed = 4000ms;
+  FleetReport f;
+  f.name = "m";
+  f.fleet_devices = 90;
+  f.devices = bench::shard_range(90, shard).size();
+  f.connect_attempts = f.devices;
+  f.connects = f.devices;
+  f.online = f.devices;
+  f.connect_failure_reasons["timeout"] = shard.index;
+  f.published = published;
+  f.telemetry = published;
+  f.acknowledged = published - failures;
+  f.publish_failures = failures;
+  f.commands_received = rtts_us.size();
+  f.commands_answered = rtts_us.size();
+  for (auto us : rtts_us) f.command_rtt.record(us);
+  r.fleets.push_back(f);
+  ExpectSpec expect;
+  expect.max_error_rate = 0.01;
+  expect.max_command_rtt_p99 = 100ms;
+  evaluate_expectations(r, expect);
+  return r;
+}
+
+TEST(SimReport, JsonRoundTripIsExact) {
+  const RunReport r = shard_report(bench::Shard{2, 3}, 120, 1, {1500, 80'000, 2'000'000});
+  const RunReport back = report_from_json(nlohmann::json::parse(report_to_json(r)), "r.json");
+  EXPECT_EQ(back.scenario, r.scenario);
+  EXPECT_EQ(back.scenario_digest, r.scenario_digest);
+  EXPECT_EQ(back.seed, 7u);
+  EXPECT_EQ(back.shards, r.shards);
+  EXPECT_EQ(back.start_unix_ms, r.start_unix_ms);
+  EXPECT_EQ(back.elapsed, r.elapsed);
+  ASSERT_EQ(back.fleets.size(), 1u);
+  EXPECT_EQ(report_to_json(back), report_to_json(r)); // every counter, reason and limit
+  EXPECT_TRUE(back.fleets[0].command_rtt == r.fleets[0].command_rtt);
+  EXPECT_EQ(back.expectations.size(), 2u);
+}
+
+TEST(SimReport, ReadingSomethingElseNamesTheFile) {
+  EXPECT_THROW(report_from_json(nlohmann::json::parse(R"({"mode": "pub"})"), "bench.json"), ConfigError);
+  auto doc = nlohmann::json::parse(report_to_json(shard_report(bench::Shard{0, 1}, 1, 0, {})));
+  doc["shards"] = {"3/3"};
+  try {
+    report_from_json(doc, "bad.json");
+    FAIL() << "a shard 3/3 was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.where(), "bad.json");
+  }
+  doc["shards"] = {"0/1"};
+  doc["fleets"][0].erase("published");
+  EXPECT_THROW(report_from_json(doc, "bad.json"), ConfigError);
+}
+
+TEST(SimMerge, CountersAndRoundTripsAddUpAndExpectIsJudgedOnTheTotals) {
+  // Alone, shards 0 and 1 pass max_error_rate 1 % and shard 2 fails it (2 errors in 130
+  // operations); merged, 2 errors in 390 operations pass.
+  const std::vector<NamedReport> reports = {
+      {"r0.json", shard_report(bench::Shard{0, 3}, 100, 0, {1000, 2000})},
+      {"r1.json", shard_report(bench::Shard{1, 3}, 100, 0, {3000})},
+      {"r2.json", shard_report(bench::Shard{2, 3}, 100, 2, {90'000, 95'000})}};
+  EXPECT_TRUE(reports[0].second.passed());
+  EXPECT_FALSE(reports[2].second.passed()) << format_summary(reports[2].second);
+  const RunReport merged = merge_reports(reports);
+  ASSERT_EQ(merged.fleets.size(), 1u);
+  const FleetReport& m = merged.fleets[0];
+  EXPECT_EQ(m.devices, 90u);
+  EXPECT_EQ(m.fleet_devices, 90u);
+  EXPECT_EQ(m.connects, 90u);
+  EXPECT_EQ(m.published, 300u);
+  EXPECT_EQ(m.publish_failures, 2u);
+  EXPECT_EQ(m.connect_failure_reasons.at("timeout"), 3u);
+  LatencyHistogram all;
+  for (auto us : {1000, 2000, 3000, 90'000, 95'000}) all.record(static_cast<std::uint64_t>(us));
+  EXPECT_TRUE(m.command_rtt == all); // exact, bucket by bucket
+  EXPECT_EQ(merged.shards, (std::vector<bench::Shard>{{0, 3}, {1, 3}, {2, 3}}));
+  EXPECT_EQ(merged.start_unix_ms, 1'700'000'000'000);
+  EXPECT_EQ(merged.elapsed, 4020ms); // earliest start to latest end
+  ASSERT_EQ(merged.expectations.size(), 2u);
+  EXPECT_TRUE(merged.expectations[0].passed) << format_summary(merged);
+  EXPECT_NEAR(merged.expectations[0].actual, 2.0 / 390.0, 1e-12);
+  EXPECT_TRUE(merged.expectations[1].passed); // p99 of 5 samples: 95 ms < 100 ms
+  const std::string summary = format_summary(merged);
+  EXPECT_NE(summary.find("shards 0/3 1/3 2/3 · 90 of 90 devices"), std::string::npos) << summary;
+
+  // A merged report fails where its totals do.
+  std::vector<NamedReport> slow = reports;
+  slow[1].second.fleets[0].command_rtt.record(400'000, 10);
+  EXPECT_FALSE(merge_reports(slow).expectations[1].passed);
+  // And merged reports merge again.
+  const RunReport twice = merge_reports({{"a.json", merge_reports({reports[0], reports[1]})}, reports[2]});
+  EXPECT_EQ(report_to_json(twice), report_to_json(merged));
+}
+
+/// The `where` of the ConfigError that merging `reports` throws.
+std::string merge_error(const std::vector<NamedReport>& reports) {
+  try {
+    merge_reports(reports);
+  } catch (const ConfigError& e) {
+    return e.where() + ": " + e.what();
+  }
+  return "merged";
+}
+
+TEST(SimMerge, DifferentScenariosAndOverlappingShardsAreRefusedNamingTheFiles) {
+  const RunReport r0 = shard_report(bench::Shard{0, 3}, 10, 0, {});
+  const RunReport r1 = shard_report(bench::Shard{1, 3}, 10, 0, {});
+  RunReport other_seed = r1;
+  other_seed.seed = 8;
+  RunReport other_file = r1;
+  other_file.scenario_digest = "fnv1a64:ffffffffffffffff";
+  RunReport other_size = r1;
+  other_size.fleets[0].fleet_devices = 91;
+  RunReport other_limit = r1;
+  other_limit.expectations[0].limit = 0.5;
+  for (const RunReport& other : {other_seed, other_file, other_size, other_limit}) {
+    const std::string error = merge_error({{"r0.json", r0}, {"x.json", other}});
+    EXPECT_TRUE(error.starts_with("r0.json, x.json: reports of different scenarios")) << error;
+  }
+  EXPECT_TRUE(merge_error({{"r0.json", r0}, {"again.json", r0}}).starts_with("r0.json, again.json: reports overlap"));
+  // 0/2 is devices 0-44 and 1/3 devices 30-59.
+  const RunReport half = shard_report(bench::Shard{0, 2}, 10, 0, {});
+  const std::string error = merge_error({{"r1.json", r1}, {"h.json", half}});
+  EXPECT_TRUE(error.starts_with("h.json, r1.json: reports overlap")) << error;
+  EXPECT_NE(error.find("device 30 of fleet m"), std::string::npos) << error;
+  // Disjoint slices of different N are fine: 0/2 (0-44) and 3/6 (45-59).
+  EXPECT_EQ(merge_error({{"h.json", half}, {"s.json", shard_report(bench::Shard{3, 6}, 10, 0, {})}}), "merged");
+  EXPECT_EQ(merge_error({}), "sim merge: nothing to merge");
 }
 
 } // namespace

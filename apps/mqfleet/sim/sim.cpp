@@ -4,6 +4,7 @@
 #include "exit_codes.hpp"
 #include "signals.hpp"
 
+#include <mqfleet/bench/shard.hpp>
 #include <mqfleet/error.hpp>
 #include <mqfleet/profile_resolve.hpp>
 #include <mqfleet/profile_store.hpp>
@@ -13,13 +14,17 @@
 #include <mqfleet/sim/runner.hpp>
 #include <mqfleet/scenario/scenario_loader.hpp>
 #include <mqfleet/scenario/units.hpp>
+#include <mqfleet/time_parse.hpp>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <unistd.h>
@@ -93,6 +98,23 @@ std::uint64_t pick_seed(const SimOptions& options, const sim::Scenario& scenario
   return (static_cast<std::uint64_t>(device()) << 32 | device()) & 0xFFFFFFFFFFFFull;
 }
 
+/// A digest of the scenario file's bytes (FNV-1a, 64 bits): reports of shards that ran
+/// different files do not merge. Copies of one file on several machines agree.
+std::string scenario_digest(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::uint64_t hash = 0xcbf29ce484222325ull;
+  for (std::istreambuf_iterator<char> it(in), end; it != end; ++it) {
+    hash ^= static_cast<unsigned char>(*it);
+    hash *= 0x100000001b3ull;
+  }
+  return fmt::format("fnv1a64:{:016x}", hash);
+}
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 int check(const SimOptions& options) {
   const sim::CheckResult result = sim::check_scenario_file(options.file);
   for (const auto& diagnostic : result.diagnostics) fmt::print(stderr, "{}\n", sim::to_string(diagnostic));
@@ -116,6 +138,13 @@ public:
 
   void update(const sim::Progress& p) {
     if (!m_enabled) return;
+    if (p.starts_in) {
+      fmt::print(stderr, "\r\033[Ksim {} devices · starts in {}", p.devices,
+                 sim::format_duration(Millis((p.starts_in->count() + 999) / 1000 * 1000)));
+      std::fflush(stderr);
+      m_dirty = true;
+      return;
+    }
     const double seconds = static_cast<double>((p.elapsed - m_last_elapsed).count()) / 1000.0;
     if (seconds > 0.2) {
       m_rate = static_cast<double>(p.published - m_last_published) / seconds;
@@ -162,6 +191,13 @@ int verdict(const sim::RunReport& report) {
   return exit_code::k_success;
 }
 
+/// Writes the report file (JSON), or throws naming it.
+void write_report(const std::string& path, const sim::RunReport& report) {
+  std::ofstream out(path, std::ios::trunc);
+  out << sim::report_to_json(report) << '\n';
+  if (!out) throw ConfigError("cannot write the report", path, "check that the directory exists and is writable");
+}
+
 int run(const SimOptions& options) {
   sim::Scenario scenario = load_scaled_scenario(options.file, options.provisioning);
   const ConnectionProfile connection = sim_connection(scenario.connection, options);
@@ -169,6 +205,11 @@ int run(const SimOptions& options) {
 
   sim::RunOptions run_options;
   run_options.threads = options.threads;
+  if (!options.shard.empty()) run_options.slice = bench::parse_shard(options.shard);
+  if (run_options.slice.count > 1 && !options.seed && !scenario.run.seed)
+    throw ConfigError("the shards of a run need one seed", "--shard",
+                      "set run.seed in the scenario or pass the same --seed to every shard, so each device "
+                      "behaves as in a single run");
   run_options.seed = pick_seed(options, scenario);
   run_options.transport = sim::make_engine_transport;
   run_options.credential = make_credentials(scenario, connection, options.provisioning.credentials);
@@ -182,24 +223,44 @@ int run(const SimOptions& options) {
     }
   }
   if (options.messages) run_options.messages = options.messages;
+  if (!options.start_at.empty()) {
+    const std::int64_t now = wall_clock_ms();
+    run_options.start_unix_ms = parse_start_at(options.start_at, now);
+    const std::optional<Millis> duration = run_options.duration ? run_options.duration : scenario.run.duration;
+    if (duration && *run_options.start_unix_ms + duration->count() <= now)
+      throw ConfigError(fmt::format("the run starting at {} would already be over", options.start_at), "--start-at",
+                        "pick a start in the future, e.g. --start-at $(( $(date +%s) + 60 )) on every machine");
+  }
 
   StatusLine status(!options.no_progress && ::isatty(STDERR_FILENO) == 1);
-  const sim::RunReport report = sim::run_scenario(
-      scenario, connection, run_options, [&status](const sim::Progress& p) { status.update(p); });
+  sim::RunReport report = sim::run_scenario(scenario, connection, run_options,
+                                            [&status](const sim::Progress& p) { status.update(p); });
   status.clear();
+  report.scenario_digest = scenario_digest(options.file);
 
-  if (!options.report.empty()) {
-    std::ofstream out(options.report, std::ios::trunc);
-    out << sim::report_to_json(report) << '\n';
-    if (!out)
-      throw ConfigError("cannot write the report", options.report, "check that the directory exists and is writable");
-  }
+  if (!options.report.empty()) write_report(options.report, report);
   fmt::print("{}", sim::format_summary(report));
   std::fflush(stdout);
   return verdict(report);
 }
 
 } // namespace
+
+std::int64_t parse_start_at(const std::string& text, std::int64_t now_unix_ms) {
+  const auto fail = [&] {
+    return ConfigError(fmt::format("invalid start time \"{}\"", text), "--start-at",
+                       "use ISO-8601 (2026-12-04T21:00:00Z), epoch seconds ($(date +%s)), epoch milliseconds or +30s");
+  };
+  std::int64_t integer = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), integer);
+  if (!text.empty() && ec == std::errc() && end == text.data() + text.size()) {
+    if (integer < 0) throw fail();
+    return text.size() <= 10 ? integer * 1000 : integer; // 10 digits of milliseconds would be 1970
+  }
+  const auto parsed = parse_time(text, now_unix_ms);
+  if (!parsed) throw fail();
+  return *parsed;
+}
 
 ConnectionProfile sim_connection(const sim::ConnectionSpec& spec, const SimOptions& options) {
   ConnectionProfile profile = spec.settings;
@@ -218,7 +279,8 @@ ConnectionProfile sim_connection(const sim::ConnectionSpec& spec, const SimOptio
 CLI::App* add_sim_command(CLI::App& app, SimOptions& options) {
   CLI::App* sub = app.add_subcommand("sim", "Run a fleet simulation scenario (scenarios/README.md)");
   sub->set_help_flag("--help", "Print this help message and exit");
-  sub->add_option("file", options.file, "Scenario file (JSON with comments)")->required();
+  // Not required(): `sim merge` needs no scenario (run_sim asks for it instead).
+  sub->add_option("file", options.file, "Scenario file (JSON with comments)");
   sub->add_flag("--check", options.check, "Validate the scenario, report every problem, do not run");
   sub->add_option("--report", options.report, "Write the run's report as JSON to this file");
   sub->add_option("--duration", options.duration, "Run for this long (\"30s\", \"2m\"), overriding run.duration");
@@ -231,6 +293,10 @@ CLI::App* add_sim_command(CLI::App& app, SimOptions& options) {
       ->check(CLI::Range(1, 65535));
   sub->add_option("--profile", options.profile, "Connect with this stored profile instead of the scenario's connection");
   sub->add_flag("--no-progress", options.no_progress, "No live status line, even on a terminal");
+  sub->add_option("--shard", options.shard,
+                  "Run slice K of N of every fleet (K 0-based, as JOB_COMPLETION_INDEX); merge with sim merge");
+  sub->add_option("--start-at", options.start_at,
+                  "Start at this wall-clock time (ISO-8601 or epoch), the same on every shard");
   add_sim_provision_options(*sub, options.provisioning);
   return sub;
 }
@@ -239,11 +305,32 @@ void setup_sim(CLI::App& app) {
   auto options = std::make_shared<SimOptions>();
   CLI::App* sub = add_sim_command(app, *options);
   set_action(sub, [options] { return run_sim(*options); });
+  auto merge_options = std::make_shared<SimMergeOptions>();
+  CLI::App* merge = sub->add_subcommand("merge", "Merge the --report files of sim shards into one report");
+  merge->add_option("reports", merge_options->inputs, "Report files written by sim --report")->required();
+  merge->add_option("--report", merge_options->report, "Write the merged report as JSON to this file");
+  merge->add_flag("--quiet", merge_options->quiet, "No summary table on stdout");
+  set_action(merge, [merge_options] { return run_sim_merge(*merge_options); });
 }
 
 int run_sim(const SimOptions& options) {
+  if (options.file.empty()) {
+    fmt::print(stderr, "mqfleet: error: no scenario file (sim): run mqfleet sim FILE, or mqfleet sim merge "
+                       "REPORT... (see mqfleet sim --help)\n");
+    return exit_code::k_usage;
+  }
   if (options.provisioning.provision) return run_sim_provision(options.file, options.provisioning);
   return options.check ? check(options) : run(options);
+}
+
+int run_sim_merge(const SimMergeOptions& options) {
+  std::vector<sim::NamedReport> reports;
+  for (const auto& file : options.inputs) reports.emplace_back(file, sim::read_report(file));
+  const sim::RunReport merged = sim::merge_reports(reports);
+  if (!options.report.empty()) write_report(options.report, merged);
+  if (!options.quiet) fmt::print("{}", sim::format_summary(merged));
+  std::fflush(stdout);
+  return merged.passed() ? exit_code::k_success : exit_code::k_expectation;
 }
 
 } // namespace mqfleet::cli

@@ -1,6 +1,8 @@
 #pragma once
 // `mqfleet sim FILE`: runs a fleet scenario (scenarios/README.md) with a live status line,
-// a summary table and an optional JSON report; `sim --check FILE` only validates it.
+// a summary table and an optional JSON report; `sim --check FILE` only validates it;
+// `--shard K/N` and `--start-at` split one run over processes and machines, and
+// `sim merge` combines their reports (docs/distributed-sim.md).
 
 #include "sim/sim_provision.hpp"
 
@@ -12,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mqfleet::cli {
 
@@ -28,7 +31,16 @@ struct SimOptions {
   std::optional<int> port;                ///< -p: overrides the connection's port
   std::string profile;                    ///< --profile: use this stored profile as the connection
   bool no_progress = false;               ///< --no-progress: no live status line even on a TTY
+  std::string shard;                      ///< --shard K/N: run slice K of every fleet
+  std::string start_at;                   ///< --start-at TIME: elapsed 0 on the wall clock
   SimProvisionOptions provisioning;       ///< --provision and friends, --credentials, --scale
+};
+
+/// Options of `mqfleet sim merge`.
+struct SimMergeOptions {
+  std::vector<std::string> inputs; ///< the shards' --report files
+  std::string report;              ///< --report FILE.json: the merged report
+  bool quiet = false;              ///< --quiet: no summary table
 };
 
 /// Adds the `sim` subcommand and its flags, bound to `options`; returns it.
@@ -44,5 +56,14 @@ ConnectionProfile sim_connection(const sim::ConnectionSpec& spec, const SimOptio
 
 /// Runs `sim`; returns the exit code.
 int run_sim(const SimOptions& options);
+
+/// Runs `sim merge`: 9 when the merged totals miss an expectation, 3 for reports that do
+/// not belong together (naming the files).
+int run_sim_merge(const SimMergeOptions& options);
+
+/// Parses `--start-at`: ISO-8601 (`2026-12-04T21:00:00Z`), an integer of at most 10
+/// digits as epoch seconds (`date +%s`) and a longer one as epoch milliseconds, or a time
+/// relative to `now_unix_ms` (`+30s`). Throws ConfigError naming --start-at.
+std::int64_t parse_start_at(const std::string& text, std::int64_t now_unix_ms);
 
 } // namespace mqfleet::cli

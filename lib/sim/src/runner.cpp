@@ -41,28 +41,37 @@ RunReport run_scenario(const Scenario& scenario, const ConnectionProfile& connec
   if (!options.transport) throw ConfigError("no client engine to run the scenario with", "sim", "");
   if (options.threads == 0) throw ConfigError("the runner needs at least one thread", "--threads", "use 1 or more");
 
+  // Elapsed 0 on both clocks: the wall clock for timestamps and the common start of
+  // shards on other machines, the steady clock for every timer.
+  const auto wall_now = std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch());
+  const auto steady_now = Clock::now();
+  const std::int64_t start_unix_ms = options.start_unix_ms.value_or(wall_now.count());
+  const auto started = steady_now + Millis(start_unix_ms - wall_now.count());
+
   RunSettings settings;
   settings.scenario = &scenario;
   settings.connection = connection;
   settings.seed = options.seed;
+  settings.slice = options.slice;
   settings.credential = options.credential;
-  settings.start_unix_ms =
-      std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count();
+  settings.start_unix_ms = start_unix_ms;
   if (connection.reconnect.enabled) {
     settings.reconnect_min = connection.reconnect.min_delay;
     settings.reconnect_max = connection.reconnect.max_delay;
   }
 
+  std::uint64_t devices = 0;
+  for (const auto& fleet : scenario.fleets) devices += bench::shard_range(fleet.count, options.slice).size();
   SharedRunState shared(scenario.fleets.size());
   shared.message_limit = options.messages ? options.messages : scenario.run.messages;
+  if (shared.message_limit) shared.message_limit = bench::shard_range(*shared.message_limit, options.slice).size();
   const std::optional<Millis> duration = options.duration ? options.duration : scenario.run.duration;
-  const std::size_t shard_count = static_cast<std::size_t>(
-      std::min<std::uint64_t>(options.threads, std::max<std::uint64_t>(scenario.device_count(), 1)));
+  const std::size_t shard_count =
+      static_cast<std::size_t>(std::min<std::uint64_t>(options.threads, std::max<std::uint64_t>(devices, 1)));
 
   std::vector<std::unique_ptr<Transport>> transports;
   for (std::size_t i = 0; i < shard_count; ++i) transports.push_back(options.transport(connection, i));
 
-  const auto started = Clock::now();
   const auto clock = [started] {
     return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
   };
@@ -73,7 +82,26 @@ RunReport run_scenario(const Scenario& scenario, const ConnectionProfile& connec
     shards.back()->start();
   }
 
-  std::atomic<Phase> phase{Phase::running};
+  // Everything is ready before the common start, so it is kept to the tick.
+  StopReason reason = StopReason::duration;
+  bool interrupted_early = false;
+  auto next_progress = Clock::now();
+  for (auto now = Clock::now(); now < started; now = Clock::now()) {
+    if (options.stop.stop_requested()) {
+      interrupted_early = true;
+      break;
+    }
+    if (progress && now >= next_progress) {
+      Progress p;
+      p.devices = devices;
+      p.starts_in = std::chrono::duration_cast<Millis>(started - now);
+      progress(p);
+      next_progress = now + progress_interval;
+    }
+    std::this_thread::sleep_for(std::min<Clock::duration>(k_watch_interval, started - now));
+  }
+
+  std::atomic<Phase> phase{interrupted_early ? Phase::draining : Phase::running};
   std::atomic<Clock::rep> drain_deadline{0};
   std::vector<std::jthread> threads;
   for (std::size_t i = 0; i < shard_count; ++i) {
@@ -108,9 +136,8 @@ RunReport run_scenario(const Scenario& scenario, const ConnectionProfile& connec
     });
   }
 
-  StopReason reason = StopReason::duration;
-  auto next_progress = started;
-  while (true) {
+  if (interrupted_early) reason = StopReason::interrupted;
+  while (!interrupted_early) {
     const auto now = Clock::now();
     const auto elapsed = std::chrono::duration_cast<Millis>(now - started);
     if (options.stop.stop_requested()) {
@@ -126,7 +153,7 @@ RunReport run_scenario(const Scenario& scenario, const ConnectionProfile& connec
       break;
     }
     if (progress && now >= next_progress) {
-      Progress p = progress_of(shared, scenario.device_count());
+      Progress p = progress_of(shared, devices);
       p.elapsed = elapsed;
       if (duration) p.remaining = *duration - elapsed;
       progress(p);
@@ -141,8 +168,8 @@ RunReport run_scenario(const Scenario& scenario, const ConnectionProfile& connec
   drain_deadline.store((stopped_at + options.drain_timeout).time_since_epoch().count());
   phase.store(Phase::draining, std::memory_order_release);
   if (progress) {
-    Progress p = progress_of(shared, scenario.device_count());
-    p.elapsed = std::chrono::duration_cast<Millis>(stopped_at - started);
+    Progress p = progress_of(shared, devices);
+    p.elapsed = std::max(Millis(0), std::chrono::duration_cast<Millis>(stopped_at - started));
     p.stopping = true;
     progress(p);
   }
@@ -151,12 +178,15 @@ RunReport run_scenario(const Scenario& scenario, const ConnectionProfile& connec
   RunReport report;
   report.scenario = scenario.name;
   report.seed = options.seed;
-  report.elapsed = std::chrono::duration_cast<Millis>(stopped_at - started);
+  report.shards = {options.slice};
+  report.start_unix_ms = start_unix_ms;
+  report.elapsed = std::max(Millis(0), std::chrono::duration_cast<Millis>(stopped_at - started));
   report.stop = reason;
   for (std::size_t f = 0; f < scenario.fleets.size(); ++f) {
     FleetReport fleet = snapshot(shared.counters[f]);
     fleet.name = scenario.fleets[f].name;
-    fleet.devices = scenario.fleets[f].count;
+    fleet.devices = bench::shard_range(scenario.fleets[f].count, options.slice).size();
+    fleet.fleet_devices = scenario.fleets[f].count;
     fleet.online = online_at_stop[f];
     report.fleets.push_back(std::move(fleet));
   }

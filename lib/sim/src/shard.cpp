@@ -23,6 +23,11 @@ constexpr std::uint32_t k_any_epoch = ~std::uint32_t{0};
 
 enum class Status : std::uint8_t { down, connecting, online };
 
+/// Records a round trip (never negative) in microseconds.
+void record_rtt(LatencyHistogram& histogram, std::chrono::microseconds rtt) {
+  histogram.record(static_cast<std::uint64_t>(std::max<std::int64_t>(rtt.count(), 0)));
+}
+
 } // namespace
 
 struct Shard::Device {
@@ -65,7 +70,10 @@ void Shard::start() {
   std::uint64_t global = 0;
   for (std::size_t f = 0; f < scenario.fleets.size(); ++f) {
     const FleetSpec& fleet = scenario.fleets[f];
-    for (std::uint64_t n = 0; n < fleet.count; ++n, ++global) {
+    // A device depends only on its fleet, its position and the seed (never on which
+    // process or thread runs it), so a fleet split by --shard behaves as one run.
+    const bench::ClientRange slice = bench::shard_range(fleet.count, m_settings.slice);
+    for (std::uint64_t n = slice.begin; n < slice.end; ++n, ++global) {
       if (global % m_count != m_index) continue;
       auto device = std::make_unique<Device>();
       device->fleet = static_cast<std::uint32_t>(f);
@@ -352,7 +360,7 @@ void Shard::on_publish_done(ClientSlot slot, std::uint64_t token, bool ok) {
   counters.acknowledged.fetch_add(1, std::memory_order_relaxed);
   if (token & k_reply_token) {
     const auto received = std::chrono::microseconds(static_cast<std::int64_t>(token & ~k_reply_token));
-    m_fleets[device.fleet].command_rtt.record(now_us() - received);
+    record_rtt(m_fleets[device.fleet].command_rtt, now_us() - received);
   }
 }
 
@@ -418,7 +426,7 @@ void Shard::answer(std::uint32_t pending_id) {
   }
   counters.commands_answered.fetch_add(1, std::memory_order_relaxed);
   if (!command.reply) {
-    m_fleets[device.fleet].command_rtt.record(now_us() - pending.received);
+    record_rtt(m_fleets[device.fleet].command_rtt, now_us() - pending.received);
     return;
   }
   const std::string topic = command.reply->topic.expand(device.state.vars(&request));

@@ -1,132 +1,22 @@
 #include <mqfleet/store/time_format.hpp>
 
-#include <charconv>
+#include <mqfleet/time_parse.hpp>
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 
 namespace mqfleet::store {
-namespace {
-
-/// Reads exactly `digits` decimal digits at `pos`.
-std::optional<int> read_digits(std::string_view text, std::size_t& pos, std::size_t digits) {
-  if (pos + digits > text.size()) return std::nullopt;
-  int value = 0;
-  for (std::size_t i = 0; i < digits; ++i) {
-    const char c = text[pos + i];
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + (c - '0');
-  }
-  pos += digits;
-  return value;
-}
-
-std::optional<std::int64_t> parse_integer(std::string_view text) {
-  std::int64_t value = 0;
-  const auto* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
-  return value;
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2 ? 1 : 0;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-} // namespace
 
 EpochMs now_ms() noexcept {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-std::optional<EpochMs> parse_iso8601(std::string_view text) {
-  std::size_t pos = 0;
-  const auto year = read_digits(text, pos, 4);
-  if (!year || pos >= text.size() || text[pos++] != '-') return std::nullopt;
-  const auto month = read_digits(text, pos, 2);
-  if (!month || pos >= text.size() || text[pos++] != '-') return std::nullopt;
-  const auto day = read_digits(text, pos, 2);
-  if (!day || *month < 1 || *month > 12 || *day < 1 || *day > 31) return std::nullopt;
-  int hour = 0, minute = 0, second = 0, millis = 0;
-  std::int64_t offset_minutes = 0;
-  if (pos < text.size() && (text[pos] == 'T' || text[pos] == ' ')) {
-    ++pos;
-    const auto h = read_digits(text, pos, 2);
-    if (!h || pos >= text.size() || text[pos++] != ':') return std::nullopt;
-    const auto m = read_digits(text, pos, 2);
-    if (!m) return std::nullopt;
-    hour = *h;
-    minute = *m;
-    if (pos < text.size() && text[pos] == ':') {
-      ++pos;
-      const auto s = read_digits(text, pos, 2);
-      if (!s) return std::nullopt;
-      second = *s;
-      if (pos < text.size() && (text[pos] == '.' || text[pos] == ',')) {
-        ++pos;
-        int scale = 100;
-        std::size_t count = 0;
-        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-          millis += (text[pos] - '0') * scale;
-          scale /= 10;
-          ++pos;
-          ++count;
-        }
-        if (count == 0) return std::nullopt;
-      }
-    }
-    if (hour > 23 || minute > 59 || second > 60) return std::nullopt;
-    if (pos < text.size()) {
-      const char sign = text[pos];
-      if (sign == 'Z' || sign == 'z') {
-        ++pos;
-      } else if (sign == '+' || sign == '-') {
-        ++pos;
-        const auto oh = read_digits(text, pos, 2);
-        if (!oh) return std::nullopt;
-        if (pos < text.size() && text[pos] == ':') ++pos;
-        const auto om = read_digits(text, pos, 2);
-        if (!om) return std::nullopt;
-        offset_minutes = (*oh * 60 + *om) * (sign == '-' ? -1 : 1);
-      }
-    }
-  }
-  if (pos != text.size()) return std::nullopt;
-  const auto days = days_from_civil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day));
-  const std::int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
-  return seconds * 1000 + millis;
-}
+// The parsing itself is the project's one time reader (lib/base, also behind sim --start-at).
+std::optional<EpochMs> parse_iso8601(std::string_view text) { return mqfleet::parse_iso8601(text); }
 
-std::optional<EpochMs> parse_time(std::string_view text, EpochMs now) {
-  if (text.empty()) return std::nullopt;
-  if (text == "now") return now;
-  if ((text.front() == '-' || text.front() == '+') && text.size() >= 3) {
-    const char unit = text.back();
-    std::int64_t scale = 0;
-    switch (unit) {
-    case 's': scale = 1000; break;
-    case 'm': scale = 60'000; break;
-    case 'h': scale = 3'600'000; break;
-    case 'd': scale = 86'400'000; break;
-    case 'w': scale = 7 * 86'400'000LL; break;
-    default: break;
-    }
-    if (scale != 0) {
-      const auto amount = parse_integer(text.substr(1, text.size() - 2));
-      if (!amount || *amount < 0) return std::nullopt;
-      return now + (text.front() == '-' ? -1 : 1) * *amount * scale;
-    }
-  }
-  if (auto integer = parse_integer(text)) return *integer;
-  return parse_iso8601(text);
-}
+std::optional<EpochMs> parse_time(std::string_view text, EpochMs now) { return mqfleet::parse_time(text, now); }
 
 std::string format_iso8601(EpochMs ms) {
   std::int64_t seconds = ms / 1000;

@@ -3,7 +3,8 @@
 // while shards update them), a latency histogram with bounded memory, and the plain
 // snapshot that reports are made of.
 
-#include <array>
+#include <mqfleet/bench/histogram.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -12,31 +13,9 @@
 
 namespace mqfleet::sim {
 
-/// A log-linear histogram of durations in microseconds: 32 sub-buckets per power of two
-/// (about 3 % relative error), fixed size whatever the number of samples.
-class LatencyHistogram {
-public:
-  /// Adds one sample.
-  void record(std::chrono::microseconds value) noexcept;
-  /// Adds every sample of `other`.
-  void merge(const LatencyHistogram& other) noexcept;
-  /// Samples recorded.
-  std::uint64_t count() const noexcept { return m_count; }
-  /// The value below which `quantile` (0..1) of the samples fall; 0 without samples.
-  std::chrono::microseconds percentile(double quantile) const noexcept;
-  /// The largest sample.
-  std::chrono::microseconds max() const noexcept { return std::chrono::microseconds(m_max); }
-
-private:
-  static constexpr int k_sub_bits = 5;
-  static constexpr int k_buckets = (64 - k_sub_bits + 1) << k_sub_bits;
-  static std::size_t bucket_of(std::uint64_t value) noexcept;
-  static std::uint64_t bucket_high(std::size_t bucket) noexcept;
-
-  std::array<std::uint64_t, k_buckets> m_counts{};
-  std::uint64_t m_count = 0;
-  std::uint64_t m_max = 0;
-};
+/// Command round trips are kept in libbench's histogram (microseconds, ≤ 0.78 % bucket
+/// width, exact merge and JSON round trip), so shard reports combine exactly.
+using LatencyHistogram = bench::LatencyHistogram;
 
 /// Counters of one fleet, updated by the shard threads.
 struct FleetCounters {
@@ -61,7 +40,8 @@ struct FleetCounters {
 /// Plain copy of one fleet's results.
 struct FleetReport {
   std::string name;
-  std::uint64_t devices = 0;
+  std::uint64_t devices = 0;       ///< devices this report covers (its shard's slice of the fleet)
+  std::uint64_t fleet_devices = 0; ///< devices of the whole fleet (the scenario's count)
   std::uint64_t online = 0;
   std::uint64_t connect_attempts = 0;
   std::uint64_t connects = 0;
@@ -79,13 +59,13 @@ struct FleetReport {
   std::uint64_t commands_received = 0;
   std::uint64_t commands_answered = 0;
   std::uint64_t commands_dropped = 0;
-  LatencyHistogram command_rtt;
+  LatencyHistogram command_rtt{LatencyHistogram::k_default_precision}; ///< µs, receive → reply done
 
   /// Failed operations: connect, publish and subscribe failures plus lost connections.
   std::uint64_t errors() const noexcept;
   /// Attempted operations: connects, publishes and subscribes.
   std::uint64_t operations() const noexcept;
-  /// Adds another report's numbers (for totals).
+  /// Adds another report's numbers (for totals and merged shards).
   void add(const FleetReport& other);
 };
 

@@ -23,6 +23,13 @@ struct RunOptions {
   std::optional<Millis> duration;             ///< overrides run.duration
   std::optional<std::uint64_t> messages;      ///< overrides run.messages
   std::uint64_t seed = 0;                     ///< the seed to use (run.seed or a picked one)
+  /// `--shard K/N`: run slice K of every fleet (bench::shard_range of its positions); the
+  /// message limit is split the same way. 0/1 runs everything.
+  bench::Shard slice;
+  /// `--start-at`: the wall clock (Unix ms) of elapsed 0, shared by every shard of a run.
+  /// The ramp, storms, run.duration and timestamps count from it; the run waits for it,
+  /// and a process started after it catches up (what is due fires at once). Unset: now.
+  std::optional<std::int64_t> start_unix_ms;
   TransportFactory transport;                 ///< makes each shard's engine
   CredentialFn credential;                    ///< device passwords; see RunSettings
   Millis drain_timeout{5000};                 ///< wait this long for acknowledgements at the end
@@ -32,6 +39,7 @@ struct RunOptions {
 
 /// A moment of a run, for a live status line.
 struct Progress {
+  std::optional<Millis> starts_in;           ///< set while waiting for --start-at
   Millis elapsed{0};
   std::optional<Millis> remaining;
   std::uint64_t devices = 0;
@@ -46,9 +54,10 @@ struct Progress {
 /// Called on the caller's thread about every `progress_interval`.
 using ProgressFn = std::function<void(const Progress&)>;
 
-/// Runs `scenario` against the broker of `connection` until its duration, its message
-/// count or a stop request; returns the report with the expectations evaluated. Throws
-/// ConfigError when the options cannot work (no transport, zero threads).
+/// Runs `scenario` (the options' slice of it) against the broker of `connection` until its
+/// duration, its message count or a stop request; returns the report with the
+/// expectations evaluated. Throws ConfigError when the options cannot work (no
+/// transport, zero threads).
 RunReport run_scenario(const Scenario& scenario, const ConnectionProfile& connection, const RunOptions& options,
                        const ProgressFn& progress = {}, Millis progress_interval = Millis(250));
 

@@ -1,8 +1,9 @@
 #pragma once
-// One shard of a run: a slice of the devices (every shard_count-th one), its timer queue
-// and its transport, all driven from one thread. Devices are small state machines
+// One shard of a run: a slice of the devices (every shard_count-th one of the process's
+// `--shard` slice), its timer queue and its transport, all driven from one thread. Devices are small state machines
 // (down -> connecting -> online -> down ...) stepped by timers and transport events.
 
+#include <mqfleet/bench/shard.hpp>
 #include <mqfleet/sim/run_stats.hpp>
 #include <mqfleet/scenario/scenario.hpp>
 #include <mqfleet/sim/schedule.hpp>
@@ -28,6 +29,9 @@ struct RunSettings {
   const Scenario* scenario = nullptr;
   ConnectionProfile connection; ///< resolved broker connection (the fleets' defaults)
   std::uint64_t seed = 0;
+  /// The process's `--shard K/N`: it runs slice K of every fleet's device positions
+  /// (bench::shard_range), and its threads split that slice among themselves.
+  bench::Shard slice;
   std::int64_t start_unix_ms = 0; ///< wall clock at elapsed 0 (drives timestamp generators)
   CredentialFn credential;        ///< empty: the connection's literal credential, if any
   Millis reconnect_min{1000};     ///< back-off after a failed or lost connection
