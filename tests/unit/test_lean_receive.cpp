@@ -53,7 +53,7 @@ TEST(LeanReceive, SubscribeCarriesEveryFilterAndItsOptions) {
   ReceiveState state(ProtocolVersion::v5);
   state.start_receiving();
   OutBuffer out;
-  state.subscribe(7, {"a/#", "b/+"}, SubscribeOptions{1, true, true, 2}, out);
+  state.subscribe(7, {"a/#", "b/+"}, SubscribeOptions{1, true, true, 2}, {}, out);
   const auto packets = take_packets(out, ProtocolVersion::v5);
   ASSERT_EQ(packets.size(), 1u);
   const auto& s = std::get<mqtt::Subscribe>(packets[0]);
@@ -76,7 +76,7 @@ TEST(LeanReceive, SubscribeCarriesEveryFilterAndItsOptions) {
 TEST(LeanReceive, V311SubscribeHasOnlyQosAndRefusalsRead0x80) {
   ReceiveState state(ProtocolVersion::v3_1_1);
   OutBuffer out;
-  state.subscribe(3, {"x", "y"}, SubscribeOptions{2, false, false, 0}, out);
+  state.subscribe(3, {"x", "y"}, SubscribeOptions{2, false, false, 0}, {}, out);
   const auto packets = take_packets(out, ProtocolVersion::v3_1_1);
   ASSERT_EQ(packets.size(), 1u);
   EXPECT_EQ(std::get<mqtt::Subscribe>(packets[0]).subscriptions[0].options.max_qos, mqtt::QoS::exactly_once);
@@ -90,19 +90,19 @@ TEST(LeanReceive, V311SubscribeHasOnlyQosAndRefusalsRead0x80) {
 TEST(LeanReceive, SubackWithTheWrongNumberOfCodesIsAProtocolError) {
   ReceiveState state(ProtocolVersion::v3_1_1);
   OutBuffer out;
-  state.subscribe(1, {"x", "y"}, SubscribeOptions{}, out);
+  state.subscribe(1, {"x", "y"}, SubscribeOptions{}, {}, out);
   mqtt::Suback answer = ack<mqtt::Suback>(1);
   answer.reason_codes = {mqtt::ReasonCode::granted_qos_0};
   EXPECT_THROW(feed(state, answer, ProtocolVersion::v3_1_1, out), ProtocolError);
   answer.packet_id = 9; // not ours: ignored
   EXPECT_TRUE(feed(state, answer, ProtocolVersion::v3_1_1, out));
-  EXPECT_THROW(state.subscribe(2, {}, SubscribeOptions{}, out), ConfigError);
+  EXPECT_THROW(state.subscribe(2, {}, SubscribeOptions{}, {}, out), ConfigError);
 }
 
 TEST(LeanReceive, UnsubscribeAndItsAcknowledgement) {
   ReceiveState state(ProtocolVersion::v5);
   OutBuffer out;
-  state.unsubscribe(4, {"a/#"}, out);
+  state.unsubscribe(4, {"a/#"}, {}, out);
   const auto packets = take_packets(out, ProtocolVersion::v5);
   ASSERT_EQ(packets.size(), 1u);
   EXPECT_EQ(std::get<mqtt::Unsubscribe>(packets[0]).filters, std::vector<std::string>{"a/#"});
@@ -112,7 +112,7 @@ TEST(LeanReceive, UnsubscribeAndItsAcknowledgement) {
   EXPECT_EQ(state.take_unsuback(4), std::vector<int>{0x11});
 
   ReceiveState v311(ProtocolVersion::v3_1_1);
-  v311.unsubscribe(5, {"b"}, out);
+  v311.unsubscribe(5, {"b"}, {}, out);
   take_packets(out, ProtocolVersion::v3_1_1);
   feed(v311, ack<mqtt::Unsuback>(5), ProtocolVersion::v3_1_1, out);
   EXPECT_EQ(v311.take_unsuback(5), std::vector<int>{});

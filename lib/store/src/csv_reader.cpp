@@ -1,6 +1,8 @@
 #include <mqfleet/store/csv_reader.hpp>
 
 #include <mqfleet/error.hpp>
+#include <mqfleet/json_depth.hpp>
+#include <mqfleet/mqtt/utf8.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -112,6 +114,8 @@ CsvImporter::CsvImporter(const CsvRecord& header, std::string default_device, co
   for (std::size_t i = 0; i < m_columns.size(); ++i) {
     const auto& name = m_columns[i];
     if (name.empty()) throw ConfigError("empty column name in the CSV header", where, "name every column");
+    if (!mqtt::is_valid_utf8(name))
+      throw ConfigError("a column name in the CSV header is not valid UTF-8", where, "save the file as UTF-8");
     if (!seen.insert(name).second)
       throw ConfigError("duplicate column '" + name + "' in the CSV header", where, "name every column once");
     if (name == "ts") ts = i;
@@ -130,6 +134,24 @@ std::optional<ImportRow> CsvImporter::convert(const CsvRecord& record, std::stri
   if (record.cells.size() != m_columns.size()) {
     error = "expected " + std::to_string(m_columns.size()) + " fields, found " + std::to_string(record.cells.size());
     return std::nullopt;
+  }
+  // Every cell becomes JSON text or a column of the database: it must be UTF-8, and a
+  // JSON cell may not nest deeper than the shared limit (json_depth.hpp).
+  for (std::size_t i = 0; i < m_columns.size(); ++i) {
+    const std::string& cell = record.cells[i];
+    const mqtt::Utf8Status status = mqtt::check_utf8(cell).status;
+    if (status == mqtt::Utf8Status::ill_formed || status == mqtt::Utf8Status::surrogate) {
+      error = "column '" + m_columns[i] + "' is not valid UTF-8 text (" + std::string(mqtt::describe(status)) +
+              "); save the file as UTF-8";
+      return std::nullopt;
+    }
+    if (!cell.empty() && (cell.front() == '[' || cell.front() == '{')) {
+      if (const auto deep = json_nesting_error(cell)) {
+        error = "column '" + m_columns[i] + "' holds JSON nested deeper than " + std::to_string(k_max_json_depth) +
+                " levels (character " + std::to_string(deep->offset + 1) + " of the cell)";
+        return std::nullopt;
+      }
+    }
   }
   ImportRow row;
   const auto& ts_text = record.cells[m_ts];

@@ -3,6 +3,8 @@
 // seed platform's device form (account = username, device id = client id, credential =
 // password). Plain data; resolving secrets and merging layers lives in profile_resolve.hpp.
 
+#include <mqfleet/mqtt/properties.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -63,6 +65,19 @@ struct ReconnectPolicy {
   bool operator==(const ReconnectPolicy&) const = default;
 };
 
+/// MQTT 5 properties the client adds to the packets it sends other than PUBLISH, as
+/// mosquitto_pub/sub's `-D connect|will|subscribe|unsubscribe|disconnect` give them.
+/// Ignored under 3.1/3.1.1. CONNECT's Session Expiry Interval is
+/// ConnectionProfile::session_expiry_seconds, not `connect`.
+struct PacketProperties {
+  mqtt::Properties connect;     ///< CONNECT: receive maximum, maximum packet size, user properties...
+  mqtt::Properties will;        ///< the will message: will delay interval, content type...
+  mqtt::Properties subscribe;   ///< SUBSCRIBE: subscription identifier, user properties
+  mqtt::Properties unsubscribe; ///< UNSUBSCRIBE: user properties
+  mqtt::Properties disconnect;  ///< DISCONNECT: session expiry interval, user properties
+  bool operator==(const PacketProperties&) const = default;
+};
+
 /// Everything needed to open one MQTT connection.
 struct ConnectionProfile {
   std::string name;                ///< profile name in the store; empty for ad-hoc ones
@@ -79,6 +94,7 @@ struct ConnectionProfile {
   std::chrono::milliseconds connect_timeout{10000};
   ReconnectPolicy reconnect;
   TlsOptions tls;
+  PacketProperties properties;     ///< v5 only; set from -D, never stored in a profile
 
   /// The port to connect to: the explicit one, or 1883 / 8883 (TLS).
   int effective_port() const noexcept { return port ? *port : (tls.enabled ? 8883 : 1883); }
