@@ -7,7 +7,9 @@
 
 #include <mqfleet/profile_resolve.hpp>
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace mqfleet::cli {
 

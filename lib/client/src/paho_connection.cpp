@@ -238,7 +238,7 @@ PahoConnection::PahoConnection(const detail::PahoHost& host, ConnectionProfile p
     o.set_clean_start(p.clean_session);
     mqtt::Properties connect = p.properties.connect;
     if (p.session_expiry_seconds) connect.session_expiry_interval = *p.session_expiry_seconds;
-    if (!connect.empty()) o.set_properties(detail::to_paho(connect));
+    o.set_properties(detail::to_paho(connect)); // (Properties::empty() lives in libmqtt, not linked here)
   } else {
     o.set_clean_session(p.clean_session);
   }
@@ -251,7 +251,7 @@ PahoConnection::PahoConnection(const detail::PahoHost& host, ConnectionProfile p
     if (p.will->topic.empty())
       throw ConfigError("the will has no topic", "--will-topic", "give --will-topic with --will-payload");
     ::mqtt::will_options will(p.will->topic, p.will->payload, p.will->qos, p.will->retain);
-    if (d.v5 && !p.properties.will.empty()) will.set_properties(detail::to_paho(p.properties.will));
+    if (d.v5) will.set_properties(detail::to_paho(p.properties.will));
     o.set_will(std::move(will));
   }
   if (p.reconnect.enabled)
