@@ -1,3 +1,7 @@
+// Paho C++ 1.2 exposes a received message's packet identifier (for `sub -F %m`) only
+// through message::c_struct(), declared when UNIT_TESTS is defined; the define adds
+// accessors and changes no layout.
+#define UNIT_TESTS 1
 #include "paho_convert.hpp"
 
 #include <fmt/format.h>
