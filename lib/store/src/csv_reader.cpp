@@ -2,7 +2,6 @@
 
 #include <mqfleet/error.hpp>
 #include <mqfleet/json_depth.hpp>
-#include <mqfleet/mqtt/utf8.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -87,6 +86,16 @@ bool CsvReader::next(CsvRecord& record) {
   return true;
 }
 
+// True when `text` is UTF-8 that JSON text can hold (nlohmann refuses to dump anything else).
+bool is_utf8_text(const std::string& text) {
+  try {
+    (void)Json(text).dump();
+    return true;
+  } catch (const Json::type_error&) {
+    return false;
+  }
+}
+
 Json cell_value(const std::string& cell) {
   if (cell == "true") return true;
   if (cell == "false") return false;
@@ -114,7 +123,7 @@ CsvImporter::CsvImporter(const CsvRecord& header, std::string default_device, co
   for (std::size_t i = 0; i < m_columns.size(); ++i) {
     const auto& name = m_columns[i];
     if (name.empty()) throw ConfigError("empty column name in the CSV header", where, "name every column");
-    if (!mqtt::is_valid_utf8(name))
+    if (!is_utf8_text(name))
       throw ConfigError("a column name in the CSV header is not valid UTF-8", where, "save the file as UTF-8");
     if (!seen.insert(name).second)
       throw ConfigError("duplicate column '" + name + "' in the CSV header", where, "name every column once");
@@ -139,10 +148,9 @@ std::optional<ImportRow> CsvImporter::convert(const CsvRecord& record, std::stri
   // JSON cell may not nest deeper than the shared limit (json_depth.hpp).
   for (std::size_t i = 0; i < m_columns.size(); ++i) {
     const std::string& cell = record.cells[i];
-    const mqtt::Utf8Status status = mqtt::check_utf8(cell).status;
-    if (status == mqtt::Utf8Status::ill_formed || status == mqtt::Utf8Status::surrogate) {
-      error = "column '" + m_columns[i] + "' is not valid UTF-8 text (" + std::string(mqtt::describe(status)) +
-              "); save the file as UTF-8";
+    const bool text_column = i == m_ts || (m_device && i == *m_device) || (m_topic && i == *m_topic);
+    if (text_column && !is_utf8_text(cell)) {
+      error = "column '" + m_columns[i] + "' is not valid UTF-8 text; save the file as UTF-8";
       return std::nullopt;
     }
     if (!cell.empty() && (cell.front() == '[' || cell.front() == '{')) {
@@ -178,7 +186,19 @@ std::optional<ImportRow> CsvImporter::convert(const CsvRecord& record, std::stri
       return std::nullopt;
     }
   }
-  row.payload = object.dump();
+  try {
+    row.payload = object.dump();
+  } catch (const Json::type_error&) {
+    // Only invalid UTF-8 makes dump() fail: name the first column that holds it.
+    for (std::size_t i = 0; i < m_columns.size(); ++i) {
+      if (!is_utf8_text(record.cells[i])) {
+        error = "column '" + m_columns[i] + "' is not valid UTF-8 text; save the file as UTF-8";
+        return std::nullopt;
+      }
+    }
+    error = "a cell is not valid UTF-8 text; save the file as UTF-8";
+    return std::nullopt;
+  }
   return row;
 }
 
