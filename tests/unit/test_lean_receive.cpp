@@ -170,6 +170,46 @@ TEST(LeanReceive, Qos2IsDeliveredOnceEvenWhenResentBeforePubrel) {
   EXPECT_EQ(std::get<mqtt::Pubcomp>(more[1]).packet_id, 999);
 }
 
+TEST(LeanReceive, ManualAcknowledgementWaitsForTheCaller) {
+  ReceiveState state(ProtocolVersion::v3_1_1);
+  state.start_receiving();
+  state.set_manual_acknowledgement(true);
+  OutBuffer out;
+  feed(state, publish("m/1", "one", mqtt::QoS::at_least_once, 5), ProtocolVersion::v3_1_1, out);
+  mqtt::Publish twice = publish("m/2", "two", mqtt::QoS::exactly_once, 6);
+  feed(state, twice, ProtocolVersion::v3_1_1, out);
+  twice.dup = true;
+  feed(state, twice, ProtocolVersion::v3_1_1, out); // re-sent before we acknowledged: still silent
+  ASSERT_EQ(state.queued(), 2u);
+  EXPECT_EQ(state.inbox()[0].packet_id, 5);
+  EXPECT_EQ(out.pending(), 0u) << "nothing is acknowledged before the caller says so";
+  state.acknowledge(state.inbox()[0], out);
+  state.acknowledge(state.inbox()[1], out);
+  state.acknowledge(state.inbox()[1], out); // twice: one PUBREC
+  const auto answers = take_packets(out, ProtocolVersion::v3_1_1);
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(std::get<mqtt::Puback>(answers[0]).packet_id, 5);
+  EXPECT_EQ(std::get<mqtt::Pubrec>(answers[1]).packet_id, 6);
+}
+
+TEST(LeanReceive, TopicAliasesUpToTheAnnouncedMaximum) {
+  ReceiveState state(ProtocolVersion::v5);
+  state.start_receiving();
+  OutBuffer out;
+  mqtt::Publish first = publish("alias/topic", "a", mqtt::QoS::at_most_once);
+  first.properties.topic_alias = 3;
+  EXPECT_THROW(feed(state, first, ProtocolVersion::v5, out), ProtocolError) << "none announced";
+  state.set_topic_alias_maximum(3);
+  feed(state, first, ProtocolVersion::v5, out);
+  mqtt::Publish second = publish("", "b", mqtt::QoS::at_most_once);
+  second.properties.topic_alias = 3;
+  feed(state, second, ProtocolVersion::v5, out);
+  ASSERT_EQ(state.queued(), 2u);
+  EXPECT_EQ(state.inbox()[1].topic, "alias/topic");
+  second.properties.topic_alias = 2;
+  EXPECT_THROW(feed(state, second, ProtocolVersion::v5, out), ProtocolError) << "alias 2 never defined";
+}
+
 TEST(LeanReceive, V5PropertiesReachTheMessage) {
   ReceiveState state(ProtocolVersion::v5);
   state.start_receiving();
