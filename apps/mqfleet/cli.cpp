@@ -41,7 +41,32 @@ void setup_root(CLI::App& app) {
   app.fallthrough(false);
 }
 
+// "mqfleet pub": the deepest subcommand the parser had reached, for the error's <where>.
+std::string command_path(const CLI::App& app) {
+  std::string path = app.get_name().empty() ? "mqfleet" : app.get_name();
+  const CLI::App* current = &app;
+  while (current != nullptr) {
+    auto chosen = current->get_subcommands();
+    current = chosen.empty() ? nullptr : chosen.front();
+    if (current != nullptr) path += " " + current->get_name();
+  }
+  return path;
+}
+
+// CLI11's message on one line (a few of its messages span several).
+std::string one_line(std::string text) {
+  for (char& c : text)
+    if (c == '\n' || c == '\r') c = ' ';
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
 } // namespace
+
+std::string usage_error_message(const CLI::ParseError& error, const std::string& command) {
+  return fmt::format("mqfleet: error: {} ({}): see `{} --help` for the flags and their values",
+                     one_line(error.what()), command, command);
+}
 
 void set_action(CLI::App* subcommand, Action action) { actions()[subcommand] = std::move(action); }
 
@@ -69,8 +94,18 @@ int run(CLI::App& app, const std::vector<std::string>& args) {
   try {
     app.parse(reversed);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? exit_code::k_success : exit_code::k_usage;
+    // --help and --version are "errors" that exit 0 with CLI11's own output.
+    if (e.get_exit_code() == 0) {
+      app.exit(e);
+      return exit_code::k_success;
+    }
+    std::string command = command_path(app);
+    // A failure inside a subcommand's own options may leave it unselected: name it anyway.
+    if (command == "mqfleet" && !args.empty())
+      for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+        if (sub->get_name() == args.front()) command += " " + args.front();
+    std::cerr << usage_error_message(e, command) << '\n';
+    return exit_code::k_usage;
   }
   const Action* action = selected_action(app);
   if (action == nullptr) {

@@ -35,6 +35,10 @@ int exit_code_for(const std::exception& error) noexcept;
 /// The one-line message printed for an error: `mqfleet: error: what (where): hint`.
 std::string error_message(const std::exception& error);
 
+/// The one-line message printed for a command line CLI11 refuses (exit 2): CLI11's reason,
+/// the command being parsed (`mqfleet pub`) and a pointer to its --help.
+std::string usage_error_message(const CLI::ParseError& error, const std::string& command);
+
 /// The whole program: signals, parse, run, catch, print, exit code.
 int mqfleet_main(int argc, char** argv);
 

@@ -6,10 +6,13 @@
 
 #include <mqfleet/error.hpp>
 #include <mqfleet/lean_connection.hpp>
+#include <mqfleet/mqtt/topic.hpp>
 #include <mqfleet/profile_resolve.hpp>
 #include <mqfleet/profile_store.hpp>
 
 #include <unistd.h>
+
+#include <fmt/format.h>
 
 #include <cstdlib>
 #include <iostream>
@@ -43,6 +46,44 @@ SecretPrompt terminal_prompt() {
 }
 
 } // namespace
+
+std::string printable(std::string_view text, std::size_t max_chars) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (out.size() >= max_chars) {
+      out += fmt::format("... ({} bytes)", text.size());
+      break;
+    }
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7F || c >= 0x80) out += fmt::format("\\x{:02x}", c);
+    else out += static_cast<char>(c);
+  }
+  return out;
+}
+
+void require_topic_name(std::string_view topic, const std::string& where) {
+  const mqtt::TopicStatus status = mqtt::check_topic_name(topic);
+  if (status == mqtt::TopicStatus::ok) return;
+  throw ConfigError(fmt::format("the topic '{}' {}", printable(topic), mqtt::describe(status)), where,
+                    "publish to a non-empty UTF-8 topic of at most 65,535 bytes, without NUL, '+' or '#'");
+}
+
+std::string topic_from_url(const ConnectionFlags& flags) {
+  if (!flags.url.empty()) {
+    std::string topic = parse_broker_url(flags.url, "-L").topic;
+    if (!topic.empty()) return topic;
+  }
+  if (!flags.host.empty() && is_broker_url(flags.host)) return parse_broker_url(flags.host, "-h").topic;
+  return {};
+}
+
+bool url_has_topic(const ConnectionFlags& flags) noexcept {
+  try {
+    return !topic_from_url(flags).empty();
+  } catch (const std::exception&) {
+    return true;
+  }
+}
 
 ProfileOverrides flag_overrides(const ConnectionFlags& flags, std::string& credential_where) {
   ProfileOverrides o;
@@ -103,6 +144,7 @@ ProfileOverrides flag_overrides(const ConnectionFlags& flags, std::string& crede
   }
 
   if (!flags.will_topic.empty()) {
+    require_topic_name(flags.will_topic, "--will-topic");
     Will will{flags.will_topic, flags.will_payload, flags.will_qos.value_or(0), flags.will_retain};
     if (will.qos < 0 || will.qos > 2) throw ConfigError("will QoS must be 0, 1 or 2", "--will-qos", "use 0, 1 or 2");
     o.will = will;

@@ -132,7 +132,7 @@ TEST(BucketsE2E, TwoAccountsExportExactlyWhatTheySent) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto original = read_file(csv);
   EXPECT_EQ(original.rfind("ts,device,label,pos.lat,pos.lon,temp\r\n", 0), 0u) << original.substr(0, 200);
-  result = run_mqfleet({"bucket", "import", "acme-copy", csv, "--data-dir", data_dir});
+  result = run_mqfleet({"bucket", "import", "acme-copy", csv, "--data-dir", data_dir, "--create"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   result = run_mqfleet({"bucket", "export", "acme-copy", "--data-dir", data_dir});
   ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -140,7 +140,7 @@ TEST(BucketsE2E, TwoAccountsExportExactlyWhatTheySent) {
 
   // A CSV with bad rows imports nothing and names the lines.
   const auto bad = dir.write("bad.csv", "ts;temp\n1000;1\nsoon;2\n3000;3;extra\n4000;4\n");
-  result = run_mqfleet({"bucket", "import", "bad-copy", bad, "--data-dir", data_dir});
+  result = run_mqfleet({"bucket", "import", "bad-copy", bad, "--data-dir", data_dir, "--create"});
   EXPECT_EQ(result.exit_code, 3);
   EXPECT_NE(result.err.find("bad.csv:3:"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("bad.csv:4: expected 2 fields, found 3"), std::string::npos) << result.err;

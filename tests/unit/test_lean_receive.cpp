@@ -53,7 +53,7 @@ TEST(LeanReceive, SubscribeCarriesEveryFilterAndItsOptions) {
   ReceiveState state(ProtocolVersion::v5);
   state.start_receiving();
   OutBuffer out;
-  state.subscribe(7, {"a/#", "b/+"}, SubscribeOptions{1, true, true, 2}, out);
+  state.subscribe(7, {"a/#", "b/+"}, SubscribeOptions{1, true, true, 2}, {}, out);
   const auto packets = take_packets(out, ProtocolVersion::v5);
   ASSERT_EQ(packets.size(), 1u);
   const auto& s = std::get<mqtt::Subscribe>(packets[0]);
@@ -76,7 +76,7 @@ TEST(LeanReceive, SubscribeCarriesEveryFilterAndItsOptions) {
 TEST(LeanReceive, V311SubscribeHasOnlyQosAndRefusalsRead0x80) {
   ReceiveState state(ProtocolVersion::v3_1_1);
   OutBuffer out;
-  state.subscribe(3, {"x", "y"}, SubscribeOptions{2, false, false, 0}, out);
+  state.subscribe(3, {"x", "y"}, SubscribeOptions{2, false, false, 0}, {}, out);
   const auto packets = take_packets(out, ProtocolVersion::v3_1_1);
   ASSERT_EQ(packets.size(), 1u);
   EXPECT_EQ(std::get<mqtt::Subscribe>(packets[0]).subscriptions[0].options.max_qos, mqtt::QoS::exactly_once);
@@ -90,19 +90,19 @@ TEST(LeanReceive, V311SubscribeHasOnlyQosAndRefusalsRead0x80) {
 TEST(LeanReceive, SubackWithTheWrongNumberOfCodesIsAProtocolError) {
   ReceiveState state(ProtocolVersion::v3_1_1);
   OutBuffer out;
-  state.subscribe(1, {"x", "y"}, SubscribeOptions{}, out);
+  state.subscribe(1, {"x", "y"}, SubscribeOptions{}, {}, out);
   mqtt::Suback answer = ack<mqtt::Suback>(1);
   answer.reason_codes = {mqtt::ReasonCode::granted_qos_0};
   EXPECT_THROW(feed(state, answer, ProtocolVersion::v3_1_1, out), ProtocolError);
   answer.packet_id = 9; // not ours: ignored
   EXPECT_TRUE(feed(state, answer, ProtocolVersion::v3_1_1, out));
-  EXPECT_THROW(state.subscribe(2, {}, SubscribeOptions{}, out), ConfigError);
+  EXPECT_THROW(state.subscribe(2, {}, SubscribeOptions{}, {}, out), ConfigError);
 }
 
 TEST(LeanReceive, UnsubscribeAndItsAcknowledgement) {
   ReceiveState state(ProtocolVersion::v5);
   OutBuffer out;
-  state.unsubscribe(4, {"a/#"}, out);
+  state.unsubscribe(4, {"a/#"}, {}, out);
   const auto packets = take_packets(out, ProtocolVersion::v5);
   ASSERT_EQ(packets.size(), 1u);
   EXPECT_EQ(std::get<mqtt::Unsubscribe>(packets[0]).filters, std::vector<std::string>{"a/#"});
@@ -112,7 +112,7 @@ TEST(LeanReceive, UnsubscribeAndItsAcknowledgement) {
   EXPECT_EQ(state.take_unsuback(4), std::vector<int>{0x11});
 
   ReceiveState v311(ProtocolVersion::v3_1_1);
-  v311.unsubscribe(5, {"b"}, out);
+  v311.unsubscribe(5, {"b"}, {}, out);
   take_packets(out, ProtocolVersion::v3_1_1);
   feed(v311, ack<mqtt::Unsuback>(5), ProtocolVersion::v3_1_1, out);
   EXPECT_EQ(v311.take_unsuback(5), std::vector<int>{});
@@ -168,6 +168,46 @@ TEST(LeanReceive, Qos2IsDeliveredOnceEvenWhenResentBeforePubrel) {
   const auto more = take_packets(out, ProtocolVersion::v3_1_1);
   ASSERT_EQ(more.size(), 2u);
   EXPECT_EQ(std::get<mqtt::Pubcomp>(more[1]).packet_id, 999);
+}
+
+TEST(LeanReceive, ManualAcknowledgementWaitsForTheCaller) {
+  ReceiveState state(ProtocolVersion::v3_1_1);
+  state.start_receiving();
+  state.set_manual_acknowledgement(true);
+  OutBuffer out;
+  feed(state, publish("m/1", "one", mqtt::QoS::at_least_once, 5), ProtocolVersion::v3_1_1, out);
+  mqtt::Publish twice = publish("m/2", "two", mqtt::QoS::exactly_once, 6);
+  feed(state, twice, ProtocolVersion::v3_1_1, out);
+  twice.dup = true;
+  feed(state, twice, ProtocolVersion::v3_1_1, out); // re-sent before we acknowledged: still silent
+  ASSERT_EQ(state.queued(), 2u);
+  EXPECT_EQ(state.inbox()[0].packet_id, 5);
+  EXPECT_EQ(out.pending(), 0u) << "nothing is acknowledged before the caller says so";
+  state.acknowledge(state.inbox()[0], out);
+  state.acknowledge(state.inbox()[1], out);
+  state.acknowledge(state.inbox()[1], out); // twice: one PUBREC
+  const auto answers = take_packets(out, ProtocolVersion::v3_1_1);
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(std::get<mqtt::Puback>(answers[0]).packet_id, 5);
+  EXPECT_EQ(std::get<mqtt::Pubrec>(answers[1]).packet_id, 6);
+}
+
+TEST(LeanReceive, TopicAliasesUpToTheAnnouncedMaximum) {
+  ReceiveState state(ProtocolVersion::v5);
+  state.start_receiving();
+  OutBuffer out;
+  mqtt::Publish first = publish("alias/topic", "a", mqtt::QoS::at_most_once);
+  first.properties.topic_alias = 3;
+  EXPECT_THROW(feed(state, first, ProtocolVersion::v5, out), ProtocolError) << "none announced";
+  state.set_topic_alias_maximum(3);
+  feed(state, first, ProtocolVersion::v5, out);
+  mqtt::Publish second = publish("", "b", mqtt::QoS::at_most_once);
+  second.properties.topic_alias = 3;
+  feed(state, second, ProtocolVersion::v5, out);
+  ASSERT_EQ(state.queued(), 2u);
+  EXPECT_EQ(state.inbox()[1].topic, "alias/topic");
+  second.properties.topic_alias = 2;
+  EXPECT_THROW(feed(state, second, ProtocolVersion::v5, out), ProtocolError) << "alias 2 never defined";
 }
 
 TEST(LeanReceive, V5PropertiesReachTheMessage) {

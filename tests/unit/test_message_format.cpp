@@ -66,6 +66,9 @@ TEST_F(MessageFormatTest, MessageFields) {
   EXPECT_EQ(render("%r %q", fresh), "0 2");
   EXPECT_EQ(render("%l"), "11");
   EXPECT_EQ(render("%m"), "0");
+  ReceivedMessage with_id = sample();
+  with_id.packet_id = 4242;
+  EXPECT_EQ(render("%m", with_id), "4242");
   EXPECT_EQ(render("%%"), "%");
   EXPECT_EQ(render("100%% %t"), "100% sensors/room1/temp");
   EXPECT_EQ(render("plain text"), "plain text");

@@ -168,6 +168,40 @@ TEST(PubInput, PublishProperties) {
   EXPECT_THROW(parse_publish_properties({{"PUBLISH", "message-expiry-interval", "-1"}}), ConfigError);
 }
 
+TEST(PropertyFlags, EveryPacketOfEachCommand) {
+  const PropertyFlags sub = parse_property_flags({{"connect", "session-expiry-interval", "60"},
+                                                  {"CONNECT", "receive-maximum", "10"},
+                                                  {"connect", "user-property", "a", "b"},
+                                                  {"connect", "authentication-method", "m"},
+                                                  {"will", "will-delay-interval", "5"},
+                                                  {"subscribe", "subscription-identifier", "7"},
+                                                  {"unsubscribe", "user-property", "u", "v"},
+                                                  {"disconnect", "session-expiry-interval", "0"}},
+                                                 "sub");
+  EXPECT_EQ(sub.session_expiry_seconds, 60u);
+  EXPECT_EQ(sub.packets.connect.receive_maximum, 10);
+  EXPECT_EQ(sub.packets.connect.user_properties, (std::vector<mqtt::UserProperty>{{"a", "b"}}));
+  EXPECT_EQ(sub.packets.connect.authentication_method, "m");
+  EXPECT_EQ(sub.packets.will.will_delay_interval, 5u);
+  EXPECT_EQ(sub.packets.subscribe.subscription_identifiers, (std::vector<std::uint32_t>{7}));
+  EXPECT_EQ(sub.packets.unsubscribe.user_properties.size(), 1u);
+  EXPECT_EQ(sub.packets.disconnect.session_expiry_interval, 0u);
+  // Not a packet this command sends, not a property the packet carries, bad values.
+  for (const auto& bad : std::vector<std::vector<std::string>>{{"publish", "content-type", "x"},
+                                                               {"connect", "content-type", "x"},
+                                                               {"subscribe", "subscription-identifier", "0"},
+                                                               {"connect", "receive-maximum", "65536"},
+                                                               {"connect", "request-problem-information", "2"},
+                                                               {"connect", "colour", "red"},
+                                                               {"auth", "authentication-method", "x"}}) {
+    const std::string text = config_error_text([&] { parse_property_flags({bad}, "sub"); });
+    EXPECT_NE(text.find(" | -D | "), std::string::npos) << bad[0] << " " << bad[1] << " -> " << text;
+  }
+  EXPECT_THROW(parse_property_flags({{"subscribe", "user-property", "k", "v"}}, "pub"), ConfigError);
+  EXPECT_THROW(parse_property_flags({{"publish", "topic-alias", "1"}}, "pub"), ConfigError);
+  EXPECT_NO_THROW(parse_property_flags({{"publish", "user-property", "k", "v"}}, "pub"));
+}
+
 TEST(PubInput, LineReaderSplitsLinesAcrossChunks) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);

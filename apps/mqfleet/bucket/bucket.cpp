@@ -218,6 +218,9 @@ void setup_bucket(CLI::App& app) {
   imp->add_option("file", o->file, "CSV file with a ts column (; or , separated)")->required();
   add_data_dir_option(imp, *o)->required();
   imp->add_option("--device", o->device, "Device for rows without a device column (default: import)");
+  imp->add_option("--registry", o->registry, "Registry file whose bucket definitions count as defined")
+      ->envname("MQFLEET_REGISTRY");
+  imp->add_flag("--create", o->create, "Import even though no registry defines the bucket and it holds no data");
   imp->add_option("--separator", o->separator, "Separator (default: detected from the header)")
       ->check(CLI::IsMember({",", ";"}));
 

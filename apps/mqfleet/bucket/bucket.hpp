@@ -31,6 +31,7 @@ struct BucketOptions {
   std::string output;        ///< export --output FILE
   std::string separator;     ///< export/import --separator
   std::string file;          ///< import FILE
+  bool create = false;       ///< import --create: a bucket defined nowhere yet
   std::string field;         ///< chart --field
   std::size_t width = 0;     ///< chart --width (0 = terminal)
   std::size_t height = 0;    ///< chart --height (0 = terminal)

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -40,6 +41,21 @@ store::PointFilter make_filter(const BucketOptions& o) {
   filter.to = time_option(o.to, "--to");
   filter.device = o.device;
   return filter;
+}
+
+// A bucket is defined when the registry (--registry, if given) defines it or the data
+// directory already holds points of it.
+bool bucket_defined(const BucketOptions& o) {
+  std::error_code ec;
+  if (!o.registry.empty() && std::filesystem::exists(o.registry, ec) &&
+      broker::Registry::load(o.registry).find_bucket(o.id).first != nullptr)
+    return true;
+  try {
+    store::BucketDatabase db(o.data_dir, false);
+    return db.find_bucket_key(o.id).has_value();
+  } catch (const ConfigError&) {
+    return false; // no bucket database there yet
+  }
 }
 
 void require_stored(store::BucketDatabase& db, const BucketOptions& o) {
@@ -163,6 +179,9 @@ int run_bucket_import(const BucketOptions& o) {
     throw ConfigError(fmt::format("invalid bucket id '{}'", o.id), "ID", "bucket ids are 1..64 letters, digits, _ - .");
   std::ifstream in(o.file, std::ios::binary);
   if (!in) throw ConfigError("cannot read the CSV file", o.file, "check the path and its permissions");
+  if (!o.create && !bucket_defined(o))
+    throw ConfigError(fmt::format("bucket '{}' is not defined: no registry defines it and it holds no data", o.id),
+                      o.id, "check the id, define it with `mqfleet bucket add` (and --registry), or add --create");
   store::CsvReader reader(in, o.separator.empty() ? 0 : o.separator.front());
   store::CsvRecord record;
   if (!reader.next(record)) throw ConfigError("the CSV file is empty", o.file, "the first line must name the columns");

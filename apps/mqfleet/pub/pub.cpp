@@ -1,7 +1,9 @@
 #include "pub/pub.hpp"
 
 #include "cli.hpp"
+#include "connection_resolve.hpp"
 #include "exit_codes.hpp"
+#include "property_flags.hpp"
 #include "pub/pub_input.hpp"
 #include "signals.hpp"
 
@@ -12,9 +14,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <thread>
 #include <type_traits>
 #include <unistd.h>
@@ -24,14 +24,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw ConfigError(fmt::format("cannot read the message file '{}'", path), "-f", "give a readable file to -f");
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
+// A single message up to this size travels in the same write as CONNECT (MQTT 3.x only:
+// a v5 broker's Maximum Packet Size is known from its CONNACK, so v5 waits for it).
+constexpr std::size_t k_pipelined_payload = 64 * 1024;
 
 std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0));
@@ -79,9 +74,11 @@ struct SinglePayload {
 
 std::optional<SinglePayload> single_payload(const PubOptions& options) {
   if (options.message) return SinglePayload{*options.message, "-m"};
-  if (!options.file.empty()) return SinglePayload{read_whole_file(options.file), "-f " + options.file};
+  const std::size_t limit = max_payload_size(options.topic);
+  if (!options.file.empty()) return SinglePayload{read_message_file(options.file, limit), "-f " + options.file};
   if (options.null_message) return SinglePayload{{}, "-n"};
-  if (options.whole_stdin) return SinglePayload{LineReader(STDIN_FILENO, stop_token()).read_all(), "stdin (-s)"};
+  if (options.whole_stdin)
+    return SinglePayload{LineReader(STDIN_FILENO, stop_token(), {}, limit).read_all(), "stdin (-s)"};
   return std::nullopt;
 }
 
@@ -150,8 +147,8 @@ CLI::App* add_pub_command(CLI::App& app, std::shared_ptr<PubOptions> options) {
   pub->add_flag("-r,--retain", options->retain, "Ask the broker to retain the message")->group(what);
   pub->add_flag("--json", options->json, "Refuse payloads that are not valid JSON")->group(what);
   pub->add_option("-D,--property", options->properties,
-                  "MQTT 5 property: PUBLISH content-type|correlation-data|message-expiry-interval|"
-                  "payload-format-indicator|response-topic VALUE, or PUBLISH user-property NAME VALUE")
+                  "MQTT 5 property: connect|publish|will|disconnect NAME VALUE (user-property: NAME KEY VALUE), "
+                  "as mosquitto_pub; implies -V 5")
       ->expected(3, 4)
       ->group(what);
   pub->add_option("--repeat", options->repeat, "Publish the message this many times")
@@ -178,8 +175,9 @@ CLI::App* add_pub_command(CLI::App& app, std::shared_ptr<PubOptions> options) {
     const bool has_source = o.message || !o.file.empty() || o.null_message || o.whole_stdin || o.lines || o.jsonl;
     if (!has_source)
       throw CLI::ValidationError("pub", "give the message with -m, -f, -n, -s, -l or --jsonl");
-    if (!o.jsonl && o.topic.empty())
-      throw CLI::ValidationError("-t", "a topic is required (or use --jsonl, whose lines name their topics)");
+    if (!o.jsonl && o.topic.empty() && !url_has_topic(o.connection))
+      throw CLI::ValidationError("-t", "a topic is required (or use --jsonl, whose lines name their topics, or "
+                                       "a URL with a path: -L mqtt://host/TOPIC)");
     if ((o.lines || o.jsonl) && o.repeat != 1)
       throw CLI::ValidationError("--repeat", "repeats a single message; it does not combine with -l or --jsonl");
   });
@@ -195,12 +193,14 @@ int publish_with(const PubOptions& options, const ConnectionProfile& profile, Cl
                  const std::optional<SinglePayload>& single, const PublishProperties& properties) {
   connection.set_stop_token(stop_token());
   connection.set_max_inflight(options.max_inflight);
+  const bool pipelined = std::is_same_v<Client, LeanConnection> && !options.debug && single &&
+                         profile.version != MqttVersion::v5 && single->payload.size() <= k_pipelined_payload;
   if constexpr (std::is_same_v<Client, LeanConnection>) {
-    // The first message travels with CONNECT; the CONNACK is checked at the first wait.
-    // -d waits for it, to report the connect time.
-    if (!options.debug) connection.start_connect();
+    // A small first message travels with CONNECT; the CONNACK is checked at the first
+    // wait. -d waits for it, to report the connect time.
+    if (pipelined) connection.start_connect();
   }
-  if (options.debug || !std::is_same_v<Client, LeanConnection>) {
+  if (!pipelined) {
     const ConnectResult connected = connection.connect();
     debug_line(options, fmt::format("connected to {}:{} in {:.1f} ms (session present: {})", profile.host,
                                     profile.effective_port(), connected.connect_time.count() / 1000.0,
@@ -249,15 +249,14 @@ int publish_with(const PubOptions& options, const ConnectionProfile& profile, Cl
 
 } // namespace
 
-int run_pub(const PubOptions& options) {
+int run_pub(const PubOptions& given) {
+  PubOptions options = given;
+  if (options.topic.empty() && !options.jsonl) options.topic = topic_from_url(options.connection);
+  if (!options.jsonl) require_topic_name(options.topic, "-t");
   ConnectionProfile profile = resolve_connection(options.connection);
-  const PublishProperties properties = parse_publish_properties(options.properties);
-  if (!options.properties.empty()) {
-    // As mosquitto_pub: -D makes the client speak MQTT 5 unless -V says otherwise.
-    if (options.connection.version.empty()) profile.version = MqttVersion::v5;
-    if (profile.version != MqttVersion::v5)
-      throw ConfigError("-D properties need MQTT 5", "-D", "add -V 5, or drop -D");
-  }
+  const PropertyFlags property_flags = parse_property_flags(options.properties, "pub");
+  apply_property_flags(property_flags, options.connection.version, profile);
+  const PublishProperties& properties = property_flags.publish;
   const std::optional<SinglePayload> single = single_payload(options);
   if (single && options.json && !options.null_message) require_json(single->payload, single->where);
 

@@ -1,24 +1,26 @@
 #include "pub/pub_input.hpp"
 
+#include "connection_resolve.hpp"
+
 #include <mqfleet/error.hpp>
+#include <mqfleet/json_depth.hpp>
+#include <mqfleet/mqtt/topic.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace mqfleet::cli {
 namespace {
 
 constexpr std::size_t k_chunk = 1 << 16;
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
 
 // nlohmann's message without its "[json.exception.parse_error.101] " prefix.
 std::string json_reason(const nlohmann::json::exception& e) {
@@ -27,22 +29,65 @@ std::string json_reason(const nlohmann::json::exception& e) {
   return text;
 }
 
-std::uint32_t parse_u32(const std::string& text, const std::string& name) {
-  try {
-    std::size_t used = 0;
-    const unsigned long long value = std::stoull(text, &used);
-    if (used == text.size() && value <= 0xFFFFFFFFull) return static_cast<std::uint32_t>(value);
-  } catch (const std::exception&) {
-    // Falls through to the error below.
-  }
-  throw ConfigError(fmt::format("'{}' is not a valid value for {}", text, name), "-D",
-                    "give a whole number of seconds between 0 and 4294967295");
+// The largest Remaining Length of an MQTT packet (MQTT 5.0 section 1.5.5).
+constexpr std::size_t k_max_remaining_length = 268'435'455;
+
+std::string too_deep(const JsonDepthViolation& deep) {
+  return fmt::format("the JSON nests deeper than {} levels (line {}, column {})", k_max_json_depth, deep.line,
+                     deep.column);
 }
+constexpr const char* k_too_deep_hint = "flatten the document: mqfleet reads JSON nested up to 64 levels deep";
 
 } // namespace
 
-LineReader::LineReader(int fd, std::stop_token stop, InputWait wait)
-    : m_fd(fd), m_stop(std::move(stop)), m_wait(std::move(wait)) {}
+std::size_t max_payload_size(std::string_view topic) noexcept {
+  // Topic length field and topic, packet identifier, the longest v5 properties length.
+  const std::size_t overhead = 2 + topic.size() + 2 + 4;
+  return overhead >= k_max_remaining_length ? 0 : k_max_remaining_length - overhead;
+}
+
+std::string read_message_file(const std::string& path, std::size_t limit) {
+  const char* hint = "give -f a regular file that fits in one MQTT message (at most 256 MB)";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw ConfigError(fmt::format("cannot read the message file '{}': {}", path, std::strerror(errno)), "-f",
+                      "give a readable file to -f");
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || S_ISDIR(info.st_mode))
+    throw ConfigError(fmt::format("the message file '{}' is a directory", path), "-f", hint);
+  const auto too_large = [&] {
+    return ConfigError(fmt::format("the message file '{}' is larger than {} bytes, the most one message can carry",
+                                   path, limit),
+                       "-f", hint);
+  };
+  if (S_ISREG(info.st_mode) && static_cast<std::uint64_t>(info.st_size) > limit) throw too_large();
+  // Sizes of /proc files and devices say nothing: read in chunks, at most limit + 1 bytes.
+  std::string content;
+  if (S_ISREG(info.st_mode) && info.st_size > 0) content.reserve(static_cast<std::size_t>(info.st_size));
+  for (;;) {
+    if (content.size() > limit) throw too_large();
+    const std::size_t want = std::min<std::size_t>(k_chunk, limit + 1 - content.size());
+    const std::size_t old_size = content.size();
+    content.resize(old_size + want);
+    const ssize_t n = ::read(fd, content.data() + old_size, want);
+    if (n < 0 && errno == EINTR) {
+      content.resize(old_size);
+      continue;
+    }
+    if (n < 0)
+      throw ConfigError(fmt::format("cannot read the message file '{}': {}", path, std::strerror(errno)), "-f", hint);
+    content.resize(old_size + static_cast<std::size_t>(n));
+    if (n == 0) break;
+  }
+  return content;
+}
+
+LineReader::LineReader(int fd, std::stop_token stop, InputWait wait, std::size_t max_line)
+    : m_fd(fd), m_stop(std::move(stop)), m_wait(std::move(wait)), m_max_line(max_line) {}
 
 bool LineReader::fill() {
   if (m_eof) return false;
@@ -85,6 +130,10 @@ std::optional<std::string_view> LineReader::next() {
       ++m_line;
       return line;
     }
+    if (m_buffer.size() - m_start > m_max_line)
+      throw ConfigError(fmt::format("stdin line {} is longer than {} bytes, the most one message can carry",
+                                    m_line + 1, m_max_line),
+                        fmt::format("stdin line {}", m_line + 1), "split the input into smaller lines");
     if (!fill()) {
       if (m_stop.stop_requested() || m_start >= m_buffer.size()) return std::nullopt;
       // The last line had no newline.
@@ -99,6 +148,9 @@ std::optional<std::string_view> LineReader::next() {
 
 std::string LineReader::read_all() {
   while (fill()) {
+    if (m_buffer.size() - m_start > m_max_line)
+      throw ConfigError(fmt::format("stdin is larger than {} bytes, the most one message can carry", m_max_line),
+                        "stdin (-s)", "send a smaller input, or split it with -l");
   }
   std::string all = m_buffer.substr(m_start);
   m_start = m_buffer.size();
@@ -106,6 +158,8 @@ std::string LineReader::read_all() {
 }
 
 void require_json(std::string_view payload, const std::string& where) {
+  if (const auto deep = json_nesting_error(payload))
+    throw ConfigError(fmt::format("the payload is not accepted: {}", too_deep(*deep)), where, k_too_deep_hint);
   if (nlohmann::json::accept(payload)) return;
   try {
     const nlohmann::json parsed = nlohmann::json::parse(payload);
@@ -121,6 +175,9 @@ OutgoingMessage parse_jsonl_record(std::string_view line, std::size_t line_numbe
   const char* hint = R"(each line must be an object like {"topic":"a/b","payload":{"t":21.5},"qos":1,"retain":false})";
   // ordered_json: a JSON payload is re-serialised with its keys in the order given.
   nlohmann::ordered_json record;
+  if (const auto deep = json_nesting_error(line))
+    throw ConfigError(fmt::format("--jsonl line {}: {}", line_number, too_deep(*deep)),
+                      fmt::format("stdin line {}, column {}", line_number, deep->column), k_too_deep_hint);
   try {
     record = nlohmann::ordered_json::parse(line);
   } catch (const nlohmann::json::exception& e) {
@@ -136,6 +193,7 @@ OutgoingMessage parse_jsonl_record(std::string_view line, std::size_t line_numbe
       if (!value.is_string() || value.get_ref<const std::string&>().empty())
         throw ConfigError(fmt::format("--jsonl line {}: \"topic\" must be a non-empty string", line_number), where, hint);
       message.topic = value.get<std::string>();
+      require_topic_name(message.topic, where);
     } else if (key == "payload") {
       if (value.is_string()) {
         message.payload = value.get<std::string>();
@@ -159,36 +217,6 @@ OutgoingMessage parse_jsonl_record(std::string_view line, std::size_t line_numbe
   if (message.topic.empty())
     throw ConfigError(fmt::format("--jsonl line {} has no \"topic\"", line_number), where, hint);
   return message;
-}
-
-PublishProperties parse_publish_properties(const std::vector<std::vector<std::string>>& groups) {
-  PublishProperties properties;
-  for (const auto& group : groups) {
-    if (group.size() < 3 || lower(group[0]) != "publish")
-      throw ConfigError("-D expects: PUBLISH <property> <value> [value]", "-D",
-                        "e.g. -D PUBLISH content-type application/json or -D PUBLISH user-property key value");
-    const std::string name = lower(group[1]);
-    const bool pair = name == "user-property";
-    if (group.size() != (pair ? 4u : 3u))
-      throw ConfigError(fmt::format("-D PUBLISH {} takes {} value(s)", name, pair ? 2 : 1), "-D",
-                        pair ? "give a name and a value" : "give exactly one value");
-    const std::string& value = group[2];
-    if (pair) properties.user_properties.emplace_back(value, group[3]);
-    else if (name == "content-type") properties.content_type = value;
-    else if (name == "message-expiry-interval") properties.message_expiry_seconds = parse_u32(value, name);
-    else if (name == "response-topic") properties.response_topic = value;
-    else if (name == "correlation-data") properties.correlation_data = value;
-    else if (name == "payload-format-indicator") {
-      if (value != "0" && value != "1")
-        throw ConfigError("payload-format-indicator must be 0 or 1", "-D", "1 means the payload is UTF-8 text");
-      properties.payload_is_utf8 = value == "1";
-    } else {
-      throw ConfigError(fmt::format("unknown PUBLISH property '{}'", group[1]), "-D",
-                        "use content-type, correlation-data, message-expiry-interval, payload-format-indicator, "
-                        "response-topic or user-property");
-    }
-  }
-  return properties;
 }
 
 } // namespace mqfleet::cli

@@ -2,6 +2,8 @@
 // Input handling for `mqfleet pub`: a stop-aware line reader over a file descriptor,
 // JSON payload checks, --jsonl records and -D properties.
 
+#include "property_flags.hpp"
+
 #include <mqfleet/connection.hpp>
 
 #include <chrono>
@@ -24,7 +26,8 @@ class LineReader {
 public:
   /// Reads `fd`; when no input is ready it calls `wait` (if given) instead of blocking
   /// in poll(), so a single-threaded client can serve its connection meanwhile.
-  LineReader(int fd, std::stop_token stop, InputWait wait = {});
+  /// A line (or -s input) longer than `max_line` bytes is a ConfigError naming it.
+  LineReader(int fd, std::stop_token stop, InputWait wait = {}, std::size_t max_line = 268'435'455);
   /// The next line without its newline (and without a trailing CR); nullopt at end of
   /// input or when stop was requested. The view is valid until the next call.
   std::optional<std::string_view> next();
@@ -43,6 +46,7 @@ private:
   std::size_t m_start = 0;
   bool m_eof = false;
   std::size_t m_line = 0;
+  std::size_t m_max_line;
 };
 
 /// Throws ConfigError saying where (`where`: "-m", "-f FILE", "stdin line N") the payload
@@ -54,7 +58,12 @@ void require_json(std::string_view payload, const std::string& where);
 OutgoingMessage parse_jsonl_record(std::string_view line, std::size_t line_number, int qos, bool retain,
                                    bool require_json_payload);
 
-/// The v5 PUBLISH properties from mosquitto-style -D groups; throws ConfigError.
-PublishProperties parse_publish_properties(const std::vector<std::vector<std::string>>& groups);
+/// The largest payload one PUBLISH to `topic` can carry (the protocol's limit).
+std::size_t max_payload_size(std::string_view topic) noexcept;
+
+/// The content of a -f file, read in chunks with memory bounded by `limit`: a directory,
+/// an unreadable file or one larger than `limit` (endless devices included) is a
+/// ConfigError naming the file.
+std::string read_message_file(const std::string& path, std::size_t limit);
 
 } // namespace mqfleet::cli

@@ -1,7 +1,9 @@
 #include "sub/sub.hpp"
 
 #include "cli.hpp"
+#include "connection_resolve.hpp"
 #include "exit_codes.hpp"
+#include "property_flags.hpp"
 #include "signals.hpp"
 
 #include <mqfleet/connection.hpp>
@@ -12,15 +14,38 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <memory>
+#include <type_traits>
 
 namespace mqfleet::cli {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+
+// Printed QoS 1/2 messages are acknowledged once written out; at most this many wait
+// for the next flush.
+constexpr std::size_t k_max_unacknowledged = 256;
+
+/// Standard output was closed by its reader (`sub | head -1`): sub ends quietly with 0,
+/// as a pipeline expects (docs/exit-codes.md).
+struct OutputClosed {};
+
+[[noreturn]] void output_failed() {
+  if (errno == EPIPE) throw OutputClosed{};
+  throw ConfigError(fmt::format("cannot write to standard output: {}", std::strerror(errno)), "stdout",
+                    "check the pipe or file that receives the output (a full disk?)");
+}
+
+// The lean client acknowledges a QoS 1/2 message when told, once it was written out;
+// Paho acknowledges on receipt.
+void acknowledge(LeanConnection& connection, const ReceivedMessage& message) { connection.acknowledge(message); }
+void acknowledge(Connection&, const ReceivedMessage&) {}
 
 // How long one receive() blocks before the loop looks at -W and the stop token again.
 constexpr auto k_receive_slice = 250ms;
@@ -53,9 +78,11 @@ ProtocolError subscription_refused(const std::string& filter, int code) {
 
 void validate_filters(const std::vector<std::string>& filters, const char* flag) {
   for (const auto& filter : filters) {
-    if (!mqtt::is_valid_topic_filter(filter))
-      throw ConfigError(fmt::format("'{}' is not a valid MQTT topic filter", filter), flag,
-                        "use '/' between levels; '+' and '#' must fill a whole level and '#' must be last");
+    const mqtt::TopicStatus status = mqtt::check_topic_filter(filter);
+    if (status != mqtt::TopicStatus::ok)
+      throw ConfigError(fmt::format("the topic filter '{}' {}", printable(filter), mqtt::describe(status)), flag,
+                        "use UTF-8 (no NUL) of at most 65,535 bytes, '/' between levels; '+' and '#' must fill a "
+                        "whole level and '#' must be last");
   }
 }
 
@@ -63,7 +90,8 @@ void validate_filters(const std::vector<std::string>& filters, const char* flag)
 class Printer {
 public:
   explicit Printer(const SubOptions& options)
-      : m_jsonl(options.output == "jsonl"), m_verbose(options.verbose), m_eol(!options.no_eol) {
+      : m_jsonl(options.output == "jsonl"), m_verbose(options.verbose), m_eol(!options.no_eol),
+        m_quiet(options.quiet) {
     if (!options.format.empty()) m_format.emplace(options.format, options.pretty);
   }
 
@@ -75,7 +103,8 @@ public:
     } else if (m_format) {
       std::vector<std::string> warnings;
       text = m_format->render(message, &warnings);
-      for (const auto& warning : warnings) fmt::print(stderr, "mqfleet: warning: {}\n", warning);
+      if (!m_quiet)
+        for (const auto& warning : warnings) fmt::print(stderr, "mqfleet: warning: {}\n", warning);
       if (m_eol) text.push_back('\n');
     } else if (m_verbose) {
       text = render_verbose(message);
@@ -85,9 +114,8 @@ public:
       text = render_payload_only(message);
       if (m_eol) text.push_back('\n');
     }
-    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size())
-      throw Error("cannot write to standard output", "stdout", "check the pipe or file that receives the output");
     m_pending = true;
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) output_failed();
   }
 
   bool pending() const noexcept { return m_pending; }
@@ -95,14 +123,14 @@ public:
   void flush() {
     if (!m_pending) return;
     m_pending = false;
-    if (std::fflush(stdout) != 0)
-      throw Error("cannot write to standard output", "stdout", "check the pipe or file that receives the output");
+    if (std::fflush(stdout) != 0) output_failed();
   }
 
 private:
   bool m_jsonl;
   bool m_verbose;
   bool m_eol;
+  bool m_quiet;
   std::optional<MessageFormat> m_format;
   bool m_pending = false;
 };
@@ -122,7 +150,8 @@ std::vector<int> subscribe_all(Client& connection, const std::vector<std::string
 // The same loop serves both clients: the lean one (its I/O runs inside receive()) and the
 // Paho-backed one.
 template <typename Client>
-int run_sub_connected(const SubOptions& options, Client& connection, Printer& printer) {
+int run_sub_connected(const SubOptions& options, const std::vector<std::string>& topics, Client& connection,
+                      Printer& printer) {
   SubscribeOptions subscribe_options;
   subscribe_options.qos = options.qos;
   subscribe_options.no_local = options.no_local;
@@ -135,12 +164,12 @@ int run_sub_connected(const SubOptions& options, Client& connection, Printer& pr
                connection.profile().effective_port(), connected.session_present ? "yes" : "no");
   const auto started = Clock::now();
 
-  if (!options.topics.empty()) {
-    const std::vector<int> granted = subscribe_all(connection, options.topics, subscribe_options);
-    for (std::size_t i = 0; i < granted.size() && i < options.topics.size(); ++i) {
-      if (granted[i] >= 0x80) throw subscription_refused(options.topics[i], granted[i]);
+  if (!topics.empty()) {
+    const std::vector<int> granted = subscribe_all(connection, topics, subscribe_options);
+    for (std::size_t i = 0; i < granted.size() && i < topics.size(); ++i) {
+      if (granted[i] >= 0x80) throw subscription_refused(topics[i], granted[i]);
       if (options.debug)
-        fmt::print(stderr, "mqfleet sub: subscribed to {} (granted QoS {})\n", options.topics[i], granted[i]);
+        fmt::print(stderr, "mqfleet sub: subscribed to {} (granted QoS {})\n", topics[i], granted[i]);
     }
   }
   if (!options.unsubscribe.empty()) {
@@ -157,12 +186,19 @@ int run_sub_connected(const SubOptions& options, Client& connection, Printer& pr
   if (options.wait_seconds)
     deadline = started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*options.wait_seconds));
   SubMessageFilter filter(options);
+  // QoS 1/2 messages printed but not yet flushed: acknowledged only once on the way out.
+  std::vector<ReceivedMessage> unacknowledged;
+  const auto flush = [&] {
+    printer.flush();
+    for (const ReceivedMessage& done : unacknowledged) acknowledge(connection, done);
+    unacknowledged.clear();
+  };
   while (true) {
     auto slice = std::chrono::milliseconds(k_receive_slice);
     if (deadline) {
       const auto now = Clock::now();
       if (now >= *deadline) {
-        printer.flush();
+        flush();
         connection.disconnect();
         throw TimeoutError(
             options.count ? fmt::format("timed out after {} s with {} of {} messages", *options.wait_seconds,
@@ -176,7 +212,7 @@ int run_sub_connected(const SubOptions& options, Client& connection, Printer& pr
     // While output is pending, only take what is already queued: flush before blocking.
     auto message = connection.receive(printer.pending() ? 0ms : slice);
     if (!message) {
-      printer.flush();
+      flush();
       continue;
     }
     const SubDecision decision = filter.decide(*message);
@@ -187,10 +223,21 @@ int run_sub_connected(const SubOptions& options, Client& connection, Printer& pr
       clear.retain = true;
       connection.publish(clear);
     }
-    if (decision.print) printer.print(*message);
+    if (decision.print) {
+      printer.print(*message);
+      if (message->qos > 0) {
+        ReceivedMessage ack;
+        ack.qos = message->qos;
+        ack.packet_id = message->packet_id;
+        unacknowledged.push_back(std::move(ack));
+        if (unacknowledged.size() >= k_max_unacknowledged) flush();
+      }
+    } else {
+      acknowledge(connection, *message);
+    }
     if (decision.stop) break;
   }
-  printer.flush();
+  flush();
   connection.disconnect();
   return exit_code::k_success;
 }
@@ -239,11 +286,14 @@ CLI::App* add_sub_command(CLI::App& app, SubOptions& o) {
   sub->set_help_flag("--help", "Print this help and exit");
   add_connection_flags(*sub, o.connection);
 
-  auto* topics = sub->add_option_group("Subscriptions", "at least one -t or -U");
+  auto* topics = sub->add_option_group("Subscriptions", "at least one -t or -U (or a topic in the -L URL)");
   topics->add_option("-t,--topic", o.topics, "Topic filter to subscribe to (repeatable)");
   topics->add_option("-U,--unsubscribe", o.unsubscribe,
                      "Filter to unsubscribe from after subscribing (repeatable; useful with -c)");
-  topics->require_option(1, 0);
+  sub->callback([&o] {
+    if (o.topics.empty() && o.unsubscribe.empty() && !url_has_topic(o.connection))
+      throw CLI::ValidationError("-t", "give at least one topic filter with -t (or -U, or -L mqtt://host/TOPIC)");
+  });
 
   const std::string group = "Subscription";
   sub->add_option("-q,--qos", o.qos, "QoS to request for every filter (0, 1 or 2)")
@@ -287,6 +337,12 @@ CLI::App* add_sub_command(CLI::App& app, SubOptions& o) {
   sub->add_flag("-N", o.no_eol, "Do not print a newline after each message")->group(output);
   sub->add_flag("--pretty", o.pretty, "Indent the JSON of %j and %J")->group(output);
   sub->add_flag("-d,--debug", o.debug, "Print connection and subscription events on stderr")->group(output);
+  sub->add_flag("--quiet", o.quiet, "Do not print warnings")->group(output);
+  sub->add_option("-D,--property", o.properties,
+                  "MQTT 5 property: connect|subscribe|unsubscribe|will|disconnect NAME VALUE (user-property: "
+                  "NAME KEY VALUE), as mosquitto_sub; implies -V 5")
+      ->expected(3, 4)
+      ->group(group);
   return sub;
 }
 
@@ -299,32 +355,46 @@ void setup_sub(CLI::App& app) {
 namespace {
 
 template <typename Client>
-int subscribe_with(const SubOptions& options, Client& connection, Printer& printer) {
+int subscribe_with(const SubOptions& options, const std::vector<std::string>& topics, Client& connection,
+                   Printer& printer) {
   connection.set_stop_token(stop_token());
+  if constexpr (std::is_same_v<Client, LeanConnection>) connection.set_manual_acknowledgement(true);
   connection.start_receiving();
   try {
-    return run_sub_connected(options, connection, printer);
+    return run_sub_connected(options, topics, connection, printer);
   } catch (const InterruptedError&) {
     // Ctrl-C is how a subscription normally ends: no error message, just the code.
     std::fflush(stdout);
     return exit_code::k_interrupted;
+  } catch (const OutputClosed&) {
+    // The reader of stdout is gone (`| head -1`): what was not written was not
+    // acknowledged either, so a persistent session gets it again.
+    return exit_code::k_success;
   }
 }
 
 } // namespace
 
 int run_sub(const SubOptions& options) {
+  // As mosquitto_sub, a topic in the URL's path is one more filter to subscribe to.
+  std::vector<std::string> topics = options.topics;
+  if (const std::string url_topic = topic_from_url(options.connection);
+      !url_topic.empty() && std::find(topics.begin(), topics.end(), url_topic) == topics.end())
+    topics.push_back(url_topic);
   ConnectionProfile profile = resolve_connection(options.connection);
-  validate_sub_options(options, profile.version);
+  apply_property_flags(parse_property_flags(options.properties, "sub"), options.connection.version, profile);
+  SubOptions checked = options;
+  checked.topics = topics;
+  validate_sub_options(checked, profile.version);
   Printer printer(options);  // parses -F before anything touches the network
   std::string why_not_lean;
   if (use_lean_client(profile, "MQFLEET_SUB_CLIENT", why_not_lean)) {
     LeanConnection connection(std::move(profile));
-    return subscribe_with(options, connection, printer);
+    return subscribe_with(options, topics, connection, printer);
   }
   if (options.debug) fmt::print(stderr, "mqfleet sub: using the Paho client ({})\n", why_not_lean);
   Connection connection(std::move(profile));
-  return subscribe_with(options, connection, printer);
+  return subscribe_with(options, topics, connection, printer);
 }
 
 } // namespace mqfleet::cli

@@ -37,6 +37,8 @@ struct SubOptions {
   bool retain_as_published = false;      ///< --retain-as-published (MQTT 5)
   std::optional<int> retain_handling;    ///< --retain-handling 0|1|2 (MQTT 5)
   bool debug = false;                    ///< -d: connection and subscription events on stderr
+  bool quiet = false;                    ///< --quiet: no warnings on stderr
+  std::vector<std::vector<std::string>> properties; ///< -D connect|subscribe|unsubscribe|will|disconnect ...
 };
 
 /// Adds the `sub` subcommand and its flags, bound to `options`; returns it. setup_sub

@@ -63,6 +63,7 @@ struct LeanConnection::Impl {
   detail::PublishState state{mqtt::ProtocolVersion::v3_1_1};
   detail::ReceiveState inbound{mqtt::ProtocolVersion::v3_1_1};
   bool receiving = false;          ///< start_receiving() was called
+  bool manual_acks = false;        ///< set_manual_acknowledgement()
   bool bounded_reads = false;      ///< inside receive(): reading stops at k_inbox_limit
 
   bool connecting = false;         ///< CONNECT queued or sent, CONNACK not handled yet
@@ -272,7 +273,9 @@ struct LeanConnection::Impl {
 
   void send_disconnect() {
     if (!connected || lost) return;
-    mqtt::encode(mqtt::Disconnect{}, version, out.data());
+    mqtt::Disconnect packet;
+    if (version == mqtt::ProtocolVersion::v5) packet.properties = profile.properties.disconnect;
+    mqtt::encode(packet, version, out.data());
   }
 
   // Makes sure CONNACK was handled and the connection is still there before a request.
@@ -365,6 +368,9 @@ void LeanConnection::start_connect() {
   d.state = detail::PublishState(d.version, d.max_inflight);
   d.inbound = detail::ReceiveState(d.version);
   if (d.receiving) d.inbound.start_receiving();
+  d.inbound.set_manual_acknowledgement(d.manual_acks);
+  if (d.version == mqtt::ProtocolVersion::v5)
+    d.inbound.set_topic_alias_maximum(d.profile.properties.connect.topic_alias_maximum.value_or(0));
   try {
     mqtt::encode(detail::make_connect(d.profile, d.password), d.version, d.out.data());
   } catch (const ProtocolError& e) {
@@ -437,7 +443,7 @@ std::vector<int> LeanConnection::subscribe(const std::vector<std::string>& filte
   d.check_stop();
   d.require_connected("subscribing");
   const std::uint16_t packet_id = d.state.reserve_packet_id();
-  d.inbound.subscribe(packet_id, filters, options, d.out);
+  d.inbound.subscribe(packet_id, filters, options, d.profile.properties.subscribe, d.out);
   return d.await_ack(packet_id, true, "subscribing");
 }
 
@@ -446,7 +452,7 @@ void LeanConnection::unsubscribe(const std::vector<std::string>& filters) {
   d.check_stop();
   d.require_connected("unsubscribing");
   const std::uint16_t packet_id = d.state.reserve_packet_id();
-  d.inbound.unsubscribe(packet_id, filters, d.out);
+  d.inbound.unsubscribe(packet_id, filters, d.profile.properties.unsubscribe, d.out);
   const std::vector<int> codes = d.await_ack(packet_id, false, "unsubscribing");
   for (std::size_t i = 0; i < codes.size() && i < filters.size(); ++i)
     if (codes[i] >= 0x80)
@@ -482,6 +488,17 @@ std::optional<ReceivedMessage> LeanConnection::receive(std::chrono::milliseconds
   std::optional<ReceivedMessage> message(std::move(inbox.front()));
   inbox.pop_front();
   return message;
+}
+
+void LeanConnection::set_manual_acknowledgement(bool manual) noexcept {
+  m_impl->manual_acks = manual;
+  m_impl->inbound.set_manual_acknowledgement(manual);
+}
+
+void LeanConnection::acknowledge(const ReceivedMessage& message) {
+  Impl& d = *m_impl;
+  if (!d.connected || d.lost) return; // the broker sends it again to a resumed session
+  d.inbound.acknowledge(message, d.out);
 }
 
 void LeanConnection::wait_for_acknowledgements(std::chrono::milliseconds timeout) {

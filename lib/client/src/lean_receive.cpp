@@ -36,6 +36,7 @@ ReceivedMessage to_received(const mqtt::PublishView& publish, mqtt::ProtocolVers
   result.qos = static_cast<int>(publish.qos);
   result.retain = publish.retain;
   result.duplicate = publish.dup;
+  result.packet_id = publish.qos == mqtt::QoS::at_most_once ? 0 : publish.packet_id;
   result.received_at = std::chrono::system_clock::now();
   if (version == mqtt::ProtocolVersion::v5 && !publish.properties.empty()) {
     mqtt::Properties p = mqtt::decode_properties(publish.properties, mqtt::scope_of(mqtt::PacketType::publish));
@@ -54,12 +55,14 @@ ReceivedMessage to_received(const mqtt::PublishView& publish, mqtt::ProtocolVers
 ReceiveState::ReceiveState(mqtt::ProtocolVersion version) : m_version(version) {}
 
 void ReceiveState::subscribe(std::uint16_t packet_id, const std::vector<std::string>& filters,
-                             const SubscribeOptions& options, OutBuffer& out) {
+                             const SubscribeOptions& options, const mqtt::Properties& properties,
+                             OutBuffer& out) {
   if (filters.empty()) throw ConfigError("no topic filter to subscribe to", "-t", "give at least one -t filter");
   if (options.qos < 0 || options.qos > 2)
     throw ConfigError(fmt::format("QoS {} does not exist", options.qos), "-q", "use 0, 1 or 2");
   mqtt::Subscribe request;
   request.packet_id = packet_id;
+  if (m_version == mqtt::ProtocolVersion::v5) request.properties = properties;
   for (const auto& filter : filters) {
     mqtt::Subscription s;
     s.filter = filter;
@@ -80,11 +83,13 @@ void ReceiveState::subscribe(std::uint16_t packet_id, const std::vector<std::str
   m_subscribes.push_back({packet_id, filters.size(), std::nullopt});
 }
 
-void ReceiveState::unsubscribe(std::uint16_t packet_id, const std::vector<std::string>& filters, OutBuffer& out) {
+void ReceiveState::unsubscribe(std::uint16_t packet_id, const std::vector<std::string>& filters,
+                               const mqtt::Properties& properties, OutBuffer& out) {
   if (filters.empty()) throw ConfigError("no topic filter to unsubscribe from", "-U", "give at least one -U filter");
   mqtt::Unsubscribe request;
   request.packet_id = packet_id;
   request.filters = filters;
+  if (m_version == mqtt::ProtocolVersion::v5) request.properties = properties;
   try {
     mqtt::encode(request, m_version, out.data());
   } catch (const ProtocolError& e) {
@@ -96,23 +101,55 @@ void ReceiveState::unsubscribe(std::uint16_t packet_id, const std::vector<std::s
 
 void ReceiveState::on_publish(const mqtt::Frame& frame, OutBuffer& out) {
   const mqtt::PublishView publish = mqtt::decode_publish_view(frame, m_version);
-  // CONNECT announced no Topic Alias Maximum, so the broker may not use aliases.
-  if (publish.topic_alias != 0)
-    throw ProtocolError(0x94, "the broker used a topic alias this client did not allow");
+  // Aliases only up to the Topic Alias Maximum CONNECT announced (none by default).
+  const std::string* aliased = nullptr;
+  if (publish.topic_alias != 0) {
+    if (publish.topic_alias > m_alias_maximum)
+      throw ProtocolError(0x94, "the broker used a topic alias this client did not allow");
+    if (publish.topic_alias >= m_aliases.size()) m_aliases.resize(std::size_t{publish.topic_alias} + 1);
+    std::string& known = m_aliases[publish.topic_alias];
+    if (!publish.topic.empty()) known.assign(publish.topic);
+    else if (known.empty())
+      throw ProtocolError(0x82, fmt::format("the broker used topic alias {} before defining it", publish.topic_alias));
+    aliased = &known;
+  }
+  // Manual acknowledgement holds back the PUBACK / PUBREC of a message that is queued.
+  const bool queue = m_receiving;
+  const bool hold = m_manual_acks && queue;
   bool deliver = true;
   switch (publish.qos) {
   case mqtt::QoS::at_most_once: break;
-  case mqtt::QoS::at_least_once: mqtt::encode(ack_for<mqtt::Puback>(publish.packet_id), m_version, out.data()); break;
-  case mqtt::QoS::exactly_once:
+  case mqtt::QoS::at_least_once:
+    if (!hold) mqtt::encode(ack_for<mqtt::Puback>(publish.packet_id), m_version, out.data());
+    break;
+  case mqtt::QoS::exactly_once: {
     // Delivered once on the first PUBLISH; a copy re-sent (DUP) before PUBREL is only
-    // acknowledged again.
-    if (publish.packet_id >= m_awaiting_pubrel.size()) m_awaiting_pubrel.resize(std::size_t{publish.packet_id} + 1);
-    deliver = !m_awaiting_pubrel[publish.packet_id];
-    m_awaiting_pubrel[publish.packet_id] = true;
-    mqtt::encode(ack_for<mqtt::Pubrec>(publish.packet_id), m_version, out.data());
+    // acknowledged again (and not before the first one was).
+    const std::size_t id = publish.packet_id;
+    if (id >= m_awaiting_pubrel.size()) m_awaiting_pubrel.resize(id + 1);
+    if (id >= m_unacknowledged.size()) m_unacknowledged.resize(id + 1);
+    deliver = !m_awaiting_pubrel[id];
+    m_awaiting_pubrel[id] = true;
+    if (deliver && hold) m_unacknowledged[id] = true;
+    else if (!m_unacknowledged[id]) mqtt::encode(ack_for<mqtt::Pubrec>(publish.packet_id), m_version, out.data());
     break;
   }
-  if (deliver && m_receiving) m_inbox.push_back(to_received(publish, m_version));
+  }
+  if (deliver && queue) {
+    m_inbox.push_back(to_received(publish, m_version));
+    if (aliased != nullptr) m_inbox.back().topic = *aliased;
+  }
+}
+
+void ReceiveState::acknowledge(const ReceivedMessage& message, OutBuffer& out) {
+  if (message.packet_id == 0) return;
+  if (message.qos == 1) {
+    mqtt::encode(ack_for<mqtt::Puback>(message.packet_id), m_version, out.data());
+  } else if (message.qos == 2 && message.packet_id < m_unacknowledged.size() &&
+             m_unacknowledged[message.packet_id]) {
+    m_unacknowledged[message.packet_id] = false;
+    mqtt::encode(ack_for<mqtt::Pubrec>(message.packet_id), m_version, out.data());
+  }
 }
 
 bool ReceiveState::on_frame(const mqtt::Frame& frame, OutBuffer& out) {

@@ -35,13 +35,23 @@ public:
     m_inbox.clear();
   }
 
-  /// Appends one SUBSCRIBE carrying every filter with `options` (the MQTT 5 options only
-  /// under MQTT 5). Throws ConfigError for an empty filter list or a request the protocol
-  /// cannot carry.
+  /// With `manual` true, queued QoS 1/2 messages wait for acknowledge() (see
+  /// LeanConnection::set_manual_acknowledgement).
+  void set_manual_acknowledgement(bool manual) noexcept { m_manual_acks = manual; }
+  /// The Topic Alias Maximum this client announced in CONNECT (0: the broker may not use
+  /// aliases); inbound aliases up to it are resolved.
+  void set_topic_alias_maximum(std::uint16_t maximum) noexcept { m_alias_maximum = maximum; }
+  /// Appends the PUBACK / PUBREC of a queued message (manual acknowledgement).
+  void acknowledge(const ReceivedMessage& message, OutBuffer& out);
+
+  /// Appends one SUBSCRIBE carrying every filter with `options` (the MQTT 5 options and
+  /// `properties` only under MQTT 5). Throws ConfigError for an empty filter list or a
+  /// request the protocol cannot carry.
   void subscribe(std::uint16_t packet_id, const std::vector<std::string>& filters, const SubscribeOptions& options,
-                 OutBuffer& out);
-  /// Appends one UNSUBSCRIBE for the filters.
-  void unsubscribe(std::uint16_t packet_id, const std::vector<std::string>& filters, OutBuffer& out);
+                 const mqtt::Properties& properties, OutBuffer& out);
+  /// Appends one UNSUBSCRIBE for the filters (`properties` only under MQTT 5).
+  void unsubscribe(std::uint16_t packet_id, const std::vector<std::string>& filters,
+                   const mqtt::Properties& properties, OutBuffer& out);
 
   /// Handles PUBLISH, PUBREL, SUBACK and UNSUBACK (appending PUBACK / PUBREC / PUBCOMP to
   /// out) and returns true; returns false for any other frame. Throws ProtocolError for a
@@ -71,6 +81,11 @@ private:
 
   mqtt::ProtocolVersion m_version;
   bool m_receiving = false;
+  bool m_manual_acks = false;
+  std::uint16_t m_alias_maximum = 0;
+  std::vector<std::string> m_aliases; ///< inbound topic aliases, indexed by alias
+  /// QoS 2 identifiers whose PUBLISH is queued and not acknowledged yet (manual mode).
+  std::vector<bool> m_unacknowledged;
   std::deque<ReceivedMessage> m_inbox;
   /// QoS 2 identifiers whose PUBLISH was delivered and whose PUBREL has not come yet.
   std::vector<bool> m_awaiting_pubrel;

@@ -79,8 +79,10 @@ mqtt::Connect make_connect(const ConnectionProfile& profile, const std::string& 
     will.payload = profile.will->payload;
     will.qos = static_cast<mqtt::QoS>(std::clamp(profile.will->qos, 0, 2));
     will.retain = profile.will->retain;
+    if (v5) will.properties = profile.properties.will;
     connect.will = std::move(will);
   }
+  if (v5) connect.properties = profile.properties.connect;
   if (v5 && profile.session_expiry_seconds) connect.properties.session_expiry_interval = *profile.session_expiry_seconds;
   return connect;
 }

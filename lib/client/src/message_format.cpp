@@ -1,8 +1,10 @@
 #include <mqfleet/message_format.hpp>
 
 #include <mqfleet/error.hpp>
+#include <mqfleet/json_depth.hpp>
 #include <mqfleet/mqtt/utf8.hpp>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
@@ -269,13 +271,23 @@ std::string MessageFormat::render(const ReceivedMessage& m, std::vector<std::str
     case 'I': out += format_str(strftime_string("%FT%T%z", local()), style); break;
     case 'j': out += *mosquitto_json(m, true, m_pretty_json); break;
     case 'J': {
+      // Parsing a payload nested deeper than the shared limit would overflow the stack
+      // when the value is destroyed: it is printed as a string, as %j would.
+      if (const auto deep = json_nesting_error(m.payload)) {
+        out += *mosquitto_json(m, true, m_pretty_json);
+        if (warnings)
+          warnings->push_back(fmt::format("message payload on topic {} nests JSON deeper than {} levels (line {}, "
+                                          "column {}); printed as a string (%J)",
+                                          m.topic, k_max_json_depth, deep->line, deep->column));
+        break;
+      }
       auto json = mosquitto_json(m, false, m_pretty_json);
       if (json) out += *json;
       else if (warnings) warnings->push_back("message payload is not valid JSON on topic " + m.topic + " (%J)");
       break;
     }
     case 'l': out += format_int(static_cast<long long>(m.payload.size()), style); break;
-    case 'm': out += format_int(0, style); break;
+    case 'm': out += format_int(m.packet_id, style); break;
     case 'P': out += user_properties_text(props); break;
     case 'p': out += padded(m.payload, {style.left_align, ' ', style.width, -1}); break;
     case 'q': out += static_cast<char>('0' + m.qos); break;

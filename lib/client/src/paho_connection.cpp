@@ -100,18 +100,19 @@ private:
   const detail::PahoHost& m_host;
 };
 
-struct PahoState : mqtt::iaction_listener {
+struct PahoState : ::mqtt::iaction_listener {
   detail::PahoHost host{};
   ConnectionProfile profile;
   std::string where;
   bool v5 = false;
-  mqtt::connect_options options;
+  ::mqtt::connect_options options;
   // The stop state of this side of the module seam (paho_backend.hpp): the executable
   // forwards its stop requests through request_stop().
   std::mutex stop_mutex;
   std::stop_source stop_source;
   std::stop_token stop = stop_source.get_token();
   std::size_t max_inflight = k_default_max_inflight;
+  std::uint32_t maximum_packet_size = 0; ///< from a v5 CONNACK; 0: none announced
 
   mutable std::mutex mutex;
   std::condition_variable_any changed;
@@ -122,7 +123,7 @@ struct PahoState : mqtt::iaction_listener {
   std::deque<ReceivedMessage> inbox;
 
   // Declared last: destroyed first, so no callback runs into a half-destroyed Impl.
-  std::unique_ptr<mqtt::async_client> client;
+  std::unique_ptr<::mqtt::async_client> client;
 
   // A publisher blocked on a full window resumes at half of it, so it wakes once per
   // max_inflight/2 acknowledgements rather than once per acknowledgement.
@@ -133,13 +134,13 @@ struct PahoState : mqtt::iaction_listener {
     if (in_flight <= low_watermark() || in_flight == 0) changed.notify_all();
   }
 
-  void on_success(const mqtt::token&) override {
+  void on_success(const ::mqtt::token&) override {
     std::lock_guard lock(mutex);
     ++report.acknowledged;
     notify_if_waited_for();
   }
 
-  void on_failure(const mqtt::token& token) override {
+  void on_failure(const ::mqtt::token& token) override {
     std::lock_guard lock(mutex);
     if (report.failed++ == 0) {
       const int reason = token.get_reason_code();
@@ -153,8 +154,8 @@ struct PahoState : mqtt::iaction_listener {
   }
 
   // Waits for a Paho token in slices so a stop request is noticed; never called from
-  // a Paho callback. Paho failures surface as mqtt::exception.
-  void wait_token(const mqtt::token_ptr& token, std::chrono::milliseconds timeout, const std::string& what) {
+  // a Paho callback. Paho failures surface as ::mqtt::exception.
+  void wait_token(const ::mqtt::token_ptr& token, std::chrono::milliseconds timeout, const std::string& what) {
     const auto deadline = Clock::now() + timeout;
     while (!token->wait_for(std::min<std::chrono::milliseconds>(
         50ms, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()) + 1ms))) {
@@ -165,7 +166,7 @@ struct PahoState : mqtt::iaction_listener {
     }
   }
 
-  ConnectError connect_error(const mqtt::exception& e) const {
+  ConnectError connect_error(const ::mqtt::exception& e) const {
     const int rc = e.get_return_code();
     const int reason = e.get_reason_code();
     int code = -1;
@@ -234,13 +235,13 @@ PahoConnection::PahoConnection(const detail::PahoHost& host, ConnectionProfile p
   d.v5 = p.version == MqttVersion::v5;
   if (p.host.empty()) throw ConfigError("no broker host given", "-h", "give the broker's host name with -h");
 
-  mqtt::connect_options& o = d.options;
+  ::mqtt::connect_options& o = d.options;
   o.set_mqtt_version(detail::paho_version(p.version));
   if (d.v5) {
     o.set_clean_start(p.clean_session);
-    if (p.session_expiry_seconds)
-      o.set_properties(mqtt::properties{mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL,
-                                                       static_cast<int32_t>(*p.session_expiry_seconds))});
+    mqtt::Properties connect = p.properties.connect;
+    if (p.session_expiry_seconds) connect.session_expiry_interval = *p.session_expiry_seconds;
+    o.set_properties(detail::to_paho(connect)); // (Properties::empty() lives in libmqtt, not linked here)
   } else {
     o.set_clean_session(p.clean_session);
   }
@@ -252,7 +253,9 @@ PahoConnection::PahoConnection(const detail::PahoHost& host, ConnectionProfile p
   if (p.will) {
     if (p.will->topic.empty())
       throw ConfigError("the will has no topic", "--will-topic", "give --will-topic with --will-payload");
-    o.set_will(mqtt::will_options(p.will->topic, p.will->payload, p.will->qos, p.will->retain));
+    ::mqtt::will_options will(p.will->topic, p.will->payload, p.will->qos, p.will->retain);
+    if (d.v5) will.set_properties(detail::to_paho(p.properties.will));
+    o.set_will(std::move(will));
   }
   if (p.reconnect.enabled)
     o.set_automatic_reconnect(static_cast<int>(p.reconnect.min_delay.count()),
@@ -267,7 +270,7 @@ PahoConnection::PahoConnection(const detail::PahoHost& host, ConnectionProfile p
     if (t.cert_file.empty() != t.key_file.empty())
       throw ConfigError("a client certificate needs both --cert and --key", t.cert_file.empty() ? "--key" : "--cert",
                         "give both files, or neither");
-    mqtt::ssl_options ssl;
+    ::mqtt::ssl_options ssl;
     if (!t.ca_file.empty()) ssl.set_trust_store(t.ca_file);
     if (!t.ca_path.empty()) ssl.ca_path(t.ca_path);
     if (!t.cert_file.empty()) ssl.set_key_store(t.cert_file);
@@ -284,17 +287,17 @@ PahoConnection::PahoConnection(const detail::PahoHost& host, ConnectionProfile p
     o.set_ssl(std::move(ssl));
   }
 
-  mqtt::create_options create(detail::paho_version(p.version), k_paho_buffer_limit);
+  ::mqtt::create_options create(detail::paho_version(p.version), k_paho_buffer_limit);
   const std::string client_id = p.client_id.empty() ? random_client_id() : p.client_id;
   try {
-    d.client = std::make_unique<mqtt::async_client>(detail::server_uri(p), client_id, create, nullptr);
-  } catch (const mqtt::exception& e) {
+    d.client = std::make_unique<::mqtt::async_client>(detail::server_uri(p), client_id, create, nullptr);
+  } catch (const ::mqtt::exception& e) {
     throw ConfigError(fmt::format("cannot create the MQTT client: {}", e.what()), d.where,
                       "check the host name, port and client id");
   }
 
   Impl* self = &d;
-  d.client->set_message_callback([self](mqtt::const_message_ptr message) {
+  d.client->set_message_callback([self](::mqtt::const_message_ptr message) {
     if (!message) return;
     ReceivedMessage received = detail::from_paho(*message);
     std::lock_guard lock(self->mutex);
@@ -358,17 +361,22 @@ ConnectResult PahoConnection::connect() {
     d.lost = false;
   }
   const auto start = Clock::now();
-  mqtt::token_ptr token;
+  ::mqtt::token_ptr token;
   const HostFastSleeps fast_sleeps(m_impl->host); // the receive thread must notice the new socket at once
   try {
     token = d.client->connect(d.options);
     d.wait_token(token, d.profile.connect_timeout, "connecting to the broker");
-  } catch (const mqtt::exception& e) {
+  } catch (const ::mqtt::exception& e) {
     throw d.connect_error(e);
   }
   ConnectResult result;
   result.connect_time = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
-  result.session_present = token->get_connect_response().is_session_present();
+  const ::mqtt::connect_response response = token->get_connect_response();
+  result.session_present = response.is_session_present();
+  // Paho does not enforce the broker's Maximum Packet Size: publish() does, as the lean
+  // client does, so an oversized QoS 0 message is refused instead of silently dropped.
+  if (d.v5 && response.get_properties().contains(::mqtt::property::MAXIMUM_PACKET_SIZE))
+    d.maximum_packet_size = ::mqtt::get<uint32_t>(response.get_properties(), ::mqtt::property::MAXIMUM_PACKET_SIZE);
   return result;
 }
 
@@ -379,6 +387,14 @@ void PahoConnection::publish(const OutgoingMessage& message) {
                       "give a topic name without the wildcards + and #");
   if (message.qos < 0 || message.qos > 2)
     throw ConfigError(fmt::format("QoS {} does not exist", message.qos), "-q", "use 0, 1 or 2");
+  if (d.maximum_packet_size != 0) {
+    const std::size_t size = detail::publish_packet_size(message, d.v5);
+    if (size > d.maximum_packet_size)
+      throw DeliveryError(0x95,
+                          fmt::format("the message is {} bytes, more than the broker's maximum packet size of {}", size,
+                                      d.maximum_packet_size),
+                          message.topic, "send a smaller payload");
+  }
   {
     std::unique_lock lock(d.mutex);
     if (d.report.in_flight() >= d.max_inflight)
@@ -389,11 +405,11 @@ void PahoConnection::publish(const OutgoingMessage& message) {
     d.check_stop();
     ++d.report.published;
   }
-  auto paho_message = mqtt::make_message(message.topic, message.payload, message.qos, message.retain);
+  auto paho_message = ::mqtt::make_message(message.topic, message.payload, message.qos, message.retain);
   if (d.v5) paho_message->set_properties(detail::to_paho(message.properties));
   try {
     d.client->publish(paho_message, nullptr, d);
-  } catch (const mqtt::exception& e) {
+  } catch (const ::mqtt::exception& e) {
     {
       std::lock_guard lock(d.mutex);
       --d.report.published;
@@ -420,7 +436,7 @@ void PahoConnection::wait_for_acknowledgements(std::chrono::milliseconds timeout
 std::vector<int> PahoConnection::subscribe(const std::vector<std::string>& filters, const SubscribeOptions& options) {
   Impl& d = *m_impl;
   const auto timeout = std::max(d.profile.connect_timeout, std::chrono::milliseconds(10s));
-  auto refused = [&](const mqtt::exception& e, const std::string& filter) {
+  auto refused = [&](const ::mqtt::exception& e, const std::string& filter) {
     const int reason = e.get_reason_code() >= 0x80 ? e.get_reason_code() : 0x80;
     return ProtocolError(reason, fmt::format("the broker refused the subscription: {}", e.get_error_str()),
                          filter.empty() ? d.where : filter, "check the topic filters and the broker's ACLs");
@@ -430,31 +446,31 @@ std::vector<int> PahoConnection::subscribe(const std::vector<std::string>& filte
     // One SUBSCRIBE per filter: Paho C++ 1.2 loses a multi-filter options list when it
     // copies its response options (a null dereference, paho.mqtt.cpp#524), and the C
     // library reads a one-filter request's options from the single-options field only.
-    const mqtt::subscribe_options sub_options(
+    const ::mqtt::subscribe_options sub_options(
         options.no_local, options.retain_as_published,
-        static_cast<mqtt::subscribe_options::RetainHandling>(options.retain_handling));
+        static_cast<::mqtt::subscribe_options::RetainHandling>(options.retain_handling));
     for (const auto& filter : filters) {
       try {
-        auto token = d.client->subscribe(filter, options.qos, sub_options);
+        auto token = d.client->subscribe(filter, options.qos, sub_options, detail::to_paho(d.profile.properties.subscribe));
         d.wait_token(token, timeout, "subscribing");
-        const mqtt::subscribe_response response = token->get_subscribe_response();
+        const ::mqtt::subscribe_response response = token->get_subscribe_response();
         const auto& codes = response.get_reason_codes();
         granted.push_back(codes.empty() ? 0x80 : static_cast<int>(codes.front()));
-      } catch (const mqtt::exception& e) {
+      } catch (const ::mqtt::exception& e) {
         throw refused(e, filter);
       }
     }
     return granted;
   }
   try {
-    auto token = d.client->subscribe(mqtt::string_collection::create(filters),
-                                     mqtt::iasync_client::qos_collection(filters.size(), options.qos));
+    auto token = d.client->subscribe(::mqtt::string_collection::create(filters),
+                                     ::mqtt::iasync_client::qos_collection(filters.size(), options.qos));
     d.wait_token(token, timeout, "subscribing");
-    const mqtt::subscribe_response response = token->get_subscribe_response();
+    const ::mqtt::subscribe_response response = token->get_subscribe_response();
     for (auto code : response.get_reason_codes()) granted.push_back(static_cast<int>(code));
     if (granted.empty() && filters.size() == 1) granted.push_back(static_cast<int>(token->get_reason_code()));
     return granted;
-  } catch (const mqtt::exception& e) {
+  } catch (const ::mqtt::exception& e) {
     throw refused(e, filters.empty() ? std::string() : filters.front());
   }
 }
@@ -462,9 +478,10 @@ std::vector<int> PahoConnection::subscribe(const std::vector<std::string>& filte
 void PahoConnection::unsubscribe(const std::vector<std::string>& filters) {
   Impl& d = *m_impl;
   try {
-    auto token = d.client->unsubscribe(mqtt::string_collection::create(filters));
+    auto token = d.client->unsubscribe(::mqtt::string_collection::create(filters),
+                                       d.v5 ? detail::to_paho(d.profile.properties.unsubscribe) : ::mqtt::properties());
     d.wait_token(token, std::max(d.profile.connect_timeout, std::chrono::milliseconds(10s)), "unsubscribing");
-  } catch (const mqtt::exception& e) {
+  } catch (const ::mqtt::exception& e) {
     throw ProtocolError(0x80, fmt::format("unsubscribe failed: {}", e.get_error_str()), d.where);
   }
 }
@@ -496,9 +513,11 @@ void PahoConnection::disconnect(std::chrono::milliseconds drain_timeout) {
   if (d.client->is_connected()) {
     try {
       // Everything is acknowledged (or given up on): no reason to let Paho linger.
-      auto token = d.client->disconnect(0);
+      ::mqtt::disconnect_options options(0);
+      if (d.v5) options.set_properties(detail::to_paho(d.profile.properties.disconnect));
+      auto token = d.client->disconnect(options);
       token->wait_for(5s);
-    } catch (const mqtt::exception&) {
+    } catch (const ::mqtt::exception&) {
       // The socket is already gone; nothing more to tell the broker.
     }
   }
@@ -509,11 +528,11 @@ void PahoConnection::drop() {
   Impl& d = *m_impl;
   if (!d.client->is_connected()) return;
   if (d.v5) {
-    mqtt::disconnect_options options(0);
-    options.set_reason_code(mqtt::ReasonCode::DISCONNECT_WITH_WILL_MESSAGE);
+    ::mqtt::disconnect_options options(0);
+    options.set_reason_code(::mqtt::ReasonCode::DISCONNECT_WITH_WILL_MESSAGE);
     try {
       d.client->disconnect(options)->wait_for(5s);
-    } catch (const mqtt::exception&) {
+    } catch (const ::mqtt::exception&) {
       // Already closed: the will is published either way.
     }
   } else {

@@ -1,3 +1,7 @@
+// Paho C++ 1.2 exposes a received message's packet identifier (for `sub -F %m`) only
+// through message::c_struct(), declared when UNIT_TESTS is defined; the define adds
+// accessors and changes no layout.
+#define UNIT_TESTS 1
 #include "paho_convert.hpp"
 
 #include <fmt/format.h>
@@ -22,21 +26,79 @@ std::string server_uri(const ConnectionProfile& profile) {
   return fmt::format("{}://{}:{}", profile.tls.enabled ? "ssl" : "tcp", host, profile.effective_port());
 }
 
-mqtt::properties to_paho(const PublishProperties& properties) {
-  mqtt::properties result;
+::mqtt::properties to_paho(const PublishProperties& properties) {
+  ::mqtt::properties result;
   if (properties.payload_is_utf8)
-    result.add(mqtt::property(mqtt::property::PAYLOAD_FORMAT_INDICATOR, *properties.payload_is_utf8 ? 1 : 0));
+    result.add(::mqtt::property(::mqtt::property::PAYLOAD_FORMAT_INDICATOR, *properties.payload_is_utf8 ? 1 : 0));
   if (properties.message_expiry_seconds)
-    result.add(mqtt::property(mqtt::property::MESSAGE_EXPIRY_INTERVAL,
+    result.add(::mqtt::property(::mqtt::property::MESSAGE_EXPIRY_INTERVAL,
                               static_cast<int32_t>(*properties.message_expiry_seconds)));
-  if (properties.content_type) result.add(mqtt::property(mqtt::property::CONTENT_TYPE, *properties.content_type));
+  if (properties.content_type) result.add(::mqtt::property(::mqtt::property::CONTENT_TYPE, *properties.content_type));
   if (properties.response_topic)
-    result.add(mqtt::property(mqtt::property::RESPONSE_TOPIC, *properties.response_topic));
+    result.add(::mqtt::property(::mqtt::property::RESPONSE_TOPIC, *properties.response_topic));
   if (properties.correlation_data)
-    result.add(mqtt::property(mqtt::property::CORRELATION_DATA, *properties.correlation_data));
+    result.add(::mqtt::property(::mqtt::property::CORRELATION_DATA, *properties.correlation_data));
   for (const auto& [name, value] : properties.user_properties)
-    result.add(mqtt::property(mqtt::property::USER_PROPERTY, name, value));
+    result.add(::mqtt::property(::mqtt::property::USER_PROPERTY, name, value));
   return result;
+}
+
+::mqtt::properties to_paho(const mqtt::Properties& p) {
+  ::mqtt::properties result;
+  auto number = [&](::mqtt::property::code code, const auto& value) {
+    if (value) result.add(::mqtt::property(code, static_cast<int32_t>(*value)));
+  };
+  auto text = [&](::mqtt::property::code code, const std::optional<std::string>& value) {
+    if (value) result.add(::mqtt::property(code, *value));
+  };
+  number(::mqtt::property::PAYLOAD_FORMAT_INDICATOR, p.payload_format_indicator);
+  number(::mqtt::property::MESSAGE_EXPIRY_INTERVAL, p.message_expiry_interval);
+  text(::mqtt::property::CONTENT_TYPE, p.content_type);
+  text(::mqtt::property::RESPONSE_TOPIC, p.response_topic);
+  text(::mqtt::property::CORRELATION_DATA, p.correlation_data);
+  for (std::uint32_t id : p.subscription_identifiers)
+    result.add(::mqtt::property(::mqtt::property::SUBSCRIPTION_IDENTIFIER, static_cast<int32_t>(id)));
+  number(::mqtt::property::SESSION_EXPIRY_INTERVAL, p.session_expiry_interval);
+  text(::mqtt::property::AUTHENTICATION_METHOD, p.authentication_method);
+  text(::mqtt::property::AUTHENTICATION_DATA, p.authentication_data);
+  number(::mqtt::property::REQUEST_PROBLEM_INFORMATION, p.request_problem_information);
+  number(::mqtt::property::WILL_DELAY_INTERVAL, p.will_delay_interval);
+  number(::mqtt::property::REQUEST_RESPONSE_INFORMATION, p.request_response_information);
+  number(::mqtt::property::RECEIVE_MAXIMUM, p.receive_maximum);
+  number(::mqtt::property::TOPIC_ALIAS_MAXIMUM, p.topic_alias_maximum);
+  number(::mqtt::property::MAXIMUM_PACKET_SIZE, p.maximum_packet_size);
+  for (const auto& [name, value] : p.user_properties)
+    result.add(::mqtt::property(::mqtt::property::USER_PROPERTY, name, value));
+  return result;
+}
+
+namespace {
+
+std::size_t varint_size(std::size_t value) noexcept {
+  std::size_t bytes = 1;
+  while (value >= 128) {
+    value /= 128;
+    ++bytes;
+  }
+  return bytes;
+}
+
+} // namespace
+
+std::size_t publish_packet_size(const OutgoingMessage& message, bool v5) noexcept {
+  std::size_t remaining = 2 + message.topic.size() + (message.qos > 0 ? 2 : 0) + message.payload.size();
+  if (v5) {
+    const PublishProperties& p = message.properties;
+    std::size_t props = 0;
+    if (p.payload_is_utf8) props += 2;
+    if (p.message_expiry_seconds) props += 5;
+    if (p.content_type) props += 3 + p.content_type->size();
+    if (p.response_topic) props += 3 + p.response_topic->size();
+    if (p.correlation_data) props += 3 + p.correlation_data->size();
+    for (const auto& [name, value] : p.user_properties) props += 5 + name.size() + value.size();
+    remaining += varint_size(props) + props;
+  }
+  return 1 + varint_size(remaining) + remaining;
 }
 
 namespace {
@@ -45,13 +107,14 @@ std::string data_of(const MQTTLenString& s) { return s.data ? std::string(s.data
 
 } // namespace
 
-ReceivedMessage from_paho(const mqtt::message& message) {
+ReceivedMessage from_paho(const ::mqtt::message& message) {
   ReceivedMessage result;
   result.topic = message.get_topic();
   result.payload = message.get_payload_str();
   result.qos = message.get_qos();
   result.retain = message.is_retained();
   result.duplicate = message.is_duplicate();
+  result.packet_id = static_cast<std::uint16_t>(message.c_struct().msgid);
   result.received_at = std::chrono::system_clock::now();
   const MQTTProperties& props = message.get_properties().c_struct();
   for (int i = 0; i < props.count; ++i) {

@@ -17,10 +17,17 @@ int paho_version(MqttVersion version) noexcept;
 std::string server_uri(const ConnectionProfile& profile);
 
 /// v5 PUBLISH properties in Paho's form.
-mqtt::properties to_paho(const PublishProperties& properties);
+::mqtt::properties to_paho(const PublishProperties& properties);
+
+/// Properties of CONNECT, the will, SUBSCRIBE, UNSUBSCRIBE or DISCONNECT in Paho's form.
+::mqtt::properties to_paho(const mqtt::Properties& properties);
+
+/// The bytes a PUBLISH of `message` takes on the wire (the module links no mqfleet code,
+/// so it does not use the codec's encoded_publish_size()).
+std::size_t publish_packet_size(const OutgoingMessage& message, bool v5) noexcept;
 
 /// A received Paho message as a ReceivedMessage (v5 properties decoded).
-ReceivedMessage from_paho(const mqtt::message& message);
+ReceivedMessage from_paho(const ::mqtt::message& message);
 
 /// A short description of a CONNACK return code (3.1.1) or v5 reason code.
 std::string describe_connack(int reason_code, bool v5);

@@ -1,5 +1,7 @@
 #include <mqfleet/scenario/payload.hpp>
 
+#include <mqfleet/json_depth.hpp>
+
 #include "payload_parse.hpp"
 
 #include <mqfleet/scenario/diagnostic.hpp>
@@ -68,6 +70,10 @@ std::string PayloadTemplate::render(std::vector<GeneratorState>& state, const Re
 
 PayloadTemplate PayloadTemplate::parse(std::string_view json_text, const TemplateScope& scope,
                                        const std::vector<std::string>& field_names, bool string_as_json) {
+  if (const auto deep = json_nesting_error(json_text))
+    throw ScenarioError({Diagnostic{"<payload>", deep->line, deep->column, {},
+                                    "the JSON nests deeper than " + std::to_string(k_max_json_depth) + " levels",
+                                    "flatten the payload: mqfleet reads JSON nested up to 64 levels deep"}});
   detail::Json node;
   try {
     node = detail::Json::parse(json_text, nullptr, true, true);

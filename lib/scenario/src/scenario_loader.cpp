@@ -1,6 +1,7 @@
 // Top level of the scenario loader: syntax, `connection`, `run`, cross-section checks.
 #include <mqfleet/scenario/scenario_loader.hpp>
 
+#include <mqfleet/json_depth.hpp>
 #include <mqfleet/profile_resolve.hpp>
 
 #include "loader_parts.hpp"
@@ -266,6 +267,14 @@ void cross_check(Checker& c, const Scenario& s) {
 
 CheckResult check_scenario(std::string_view text, const std::string& file) {
   CheckResult result;
+  // Deeper documents would overflow the stack when walked (and the position index grows
+  // with the square of the depth): refused before parsing, at the offending bracket.
+  if (const auto deep = json_nesting_error(text)) {
+    result.diagnostics.push_back(Diagnostic{file, deep->line, deep->column, {},
+                                            "the JSON nests deeper than " + std::to_string(k_max_json_depth) + " levels",
+                                            "flatten the scenario: mqfleet reads JSON nested up to 64 levels deep"});
+    return result;
+  }
   Json root;
   try {
     root = Json::parse(text, nullptr, true, true);

@@ -1,6 +1,7 @@
 #include <mqfleet/store/csv_reader.hpp>
 
 #include <mqfleet/error.hpp>
+#include <mqfleet/json_depth.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -85,6 +86,16 @@ bool CsvReader::next(CsvRecord& record) {
   return true;
 }
 
+// True when `text` is UTF-8 that JSON text can hold (nlohmann refuses to dump anything else).
+bool is_utf8_text(const std::string& text) {
+  try {
+    (void)Json(text).dump();
+    return true;
+  } catch (const Json::type_error&) {
+    return false;
+  }
+}
+
 Json cell_value(const std::string& cell) {
   if (cell == "true") return true;
   if (cell == "false") return false;
@@ -112,6 +123,8 @@ CsvImporter::CsvImporter(const CsvRecord& header, std::string default_device, co
   for (std::size_t i = 0; i < m_columns.size(); ++i) {
     const auto& name = m_columns[i];
     if (name.empty()) throw ConfigError("empty column name in the CSV header", where, "name every column");
+    if (!is_utf8_text(name))
+      throw ConfigError("a column name in the CSV header is not valid UTF-8", where, "save the file as UTF-8");
     if (!seen.insert(name).second)
       throw ConfigError("duplicate column '" + name + "' in the CSV header", where, "name every column once");
     if (name == "ts") ts = i;
@@ -130,6 +143,23 @@ std::optional<ImportRow> CsvImporter::convert(const CsvRecord& record, std::stri
   if (record.cells.size() != m_columns.size()) {
     error = "expected " + std::to_string(m_columns.size()) + " fields, found " + std::to_string(record.cells.size());
     return std::nullopt;
+  }
+  // Every cell becomes JSON text or a column of the database: it must be UTF-8, and a
+  // JSON cell may not nest deeper than the shared limit (json_depth.hpp).
+  for (std::size_t i = 0; i < m_columns.size(); ++i) {
+    const std::string& cell = record.cells[i];
+    const bool text_column = i == m_ts || (m_device && i == *m_device) || (m_topic && i == *m_topic);
+    if (text_column && !is_utf8_text(cell)) {
+      error = "column '" + m_columns[i] + "' is not valid UTF-8 text; save the file as UTF-8";
+      return std::nullopt;
+    }
+    if (!cell.empty() && (cell.front() == '[' || cell.front() == '{')) {
+      if (const auto deep = json_nesting_error(cell)) {
+        error = "column '" + m_columns[i] + "' holds JSON nested deeper than " + std::to_string(k_max_json_depth) +
+                " levels (character " + std::to_string(deep->offset + 1) + " of the cell)";
+        return std::nullopt;
+      }
+    }
   }
   ImportRow row;
   const auto& ts_text = record.cells[m_ts];
@@ -156,7 +186,19 @@ std::optional<ImportRow> CsvImporter::convert(const CsvRecord& record, std::stri
       return std::nullopt;
     }
   }
-  row.payload = object.dump();
+  try {
+    row.payload = object.dump();
+  } catch (const Json::type_error&) {
+    // Only invalid UTF-8 makes dump() fail: name the first column that holds it.
+    for (std::size_t i = 0; i < m_columns.size(); ++i) {
+      if (!is_utf8_text(record.cells[i])) {
+        error = "column '" + m_columns[i] + "' is not valid UTF-8 text; save the file as UTF-8";
+        return std::nullopt;
+      }
+    }
+    error = "a cell is not valid UTF-8 text; save the file as UTF-8";
+    return std::nullopt;
+  }
   return row;
 }
 

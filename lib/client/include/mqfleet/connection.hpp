@@ -60,6 +60,7 @@ struct ReceivedMessage {
   int qos = 0;
   bool retain = false;
   bool duplicate = false;
+  std::uint16_t packet_id = 0; ///< the PUBLISH's packet identifier (QoS 1/2; 0 for QoS 0)
   PublishProperties properties;
   std::chrono::system_clock::time_point received_at;
 };

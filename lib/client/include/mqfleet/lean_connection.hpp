@@ -44,6 +44,15 @@ public:
   /// it before connect() to see what a resumed persistent session delivers at once.
   void start_receiving();
 
+  /// With `manual` true (call before connect()), a received QoS 1/2 message is
+  /// acknowledged only when the caller passes it to acknowledge(), e.g. once it was written
+  /// out: one that never was is sent again to a resumed persistent session. Messages
+  /// skipped before start_receiving() or after disconnect() are acknowledged at once.
+  void set_manual_acknowledgement(bool manual) noexcept;
+  /// Queues the PUBACK (QoS 1) or PUBREC (QoS 2) of a message receive() returned (with
+  /// manual acknowledgement); nothing for QoS 0 or once the connection is gone.
+  void acknowledge(const ReceivedMessage& message);
+
   /// Connects (TCP, TLS, CONNECT/CONNACK); throws ConnectError (with the CONNACK / v5
   /// reason code when the broker refused), TimeoutError, InterruptedError.
   ConnectResult connect();

@@ -20,9 +20,11 @@ namespace mqfleet {
 /// (`%10.10t`); `@X` passed to strftime as `%X`, `@N` nanoseconds, `@@`; escapes `\\ \0 \a
 /// \e \n \r \t \v`. Differences from mosquitto_sub 2.0: a width on %p/%x/%X is a minimum
 /// (mosquitto truncates the payload to it); absent properties print blanks to the field
-/// width; %m is always 0 (the client library does not expose packet ids); %A is always
+/// width; %m is the packet identifier (0 for QoS 0); %A is always
 /// blank (inbound topic aliases are never enabled); a %j payload that is valid UTF-8 is
-/// printed as a string (mosquitto only accepts printable ASCII), otherwise as a byte array.
+/// printed as a string (mosquitto only accepts printable ASCII), otherwise as a byte array;
+/// a %J payload nested deeper than k_max_json_depth (json_depth.hpp) is printed as %j
+/// prints it, with a warning, rather than parsed.
 class MessageFormat {
 public:
   /// Parses `format`; throws ConfigError naming the offending sequence for an unknown

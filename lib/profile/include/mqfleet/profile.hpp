@@ -3,6 +3,8 @@
 // seed platform's device form (account = username, device id = client id, credential =
 // password). Plain data; resolving secrets and merging layers lives in profile_resolve.hpp.
 
+#include <mqfleet/mqtt/properties.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -70,6 +72,19 @@ enum class TransportKind {
   unix_socket, ///< a Unix-domain stream socket at `unix_path` (--unix)
 };
 
+/// MQTT 5 properties the client adds to the packets it sends other than PUBLISH, as
+/// mosquitto_pub/sub's `-D connect|will|subscribe|unsubscribe|disconnect` give them.
+/// Ignored under 3.1/3.1.1. CONNECT's Session Expiry Interval is
+/// ConnectionProfile::session_expiry_seconds, not `connect`.
+struct PacketProperties {
+  mqtt::Properties connect;     ///< CONNECT: receive maximum, maximum packet size, user properties...
+  mqtt::Properties will;        ///< the will message: will delay interval, content type...
+  mqtt::Properties subscribe;   ///< SUBSCRIBE: subscription identifier, user properties
+  mqtt::Properties unsubscribe; ///< UNSUBSCRIBE: user properties
+  mqtt::Properties disconnect;  ///< DISCONNECT: session expiry interval, user properties
+  bool operator==(const PacketProperties&) const = default;
+};
+
 /// Everything needed to open one MQTT connection.
 struct ConnectionProfile {
   std::string name;                ///< profile name in the store; empty for ad-hoc ones
@@ -89,6 +104,7 @@ struct ConnectionProfile {
   TransportKind transport = TransportKind::tcp;
   std::string ws_path = "/mqtt";   ///< the HTTP path of a WebSocket endpoint
   std::string unix_path;           ///< the socket file of TransportKind::unix_socket
+  PacketProperties properties;     ///< v5 only; set from -D, never stored in a profile
 
   /// The port to connect to: the explicit one, or by transport 1883 / 8883 (TLS) for TCP,
   /// 80 / 443 (TLS) for WebSocket, as the URL schemes define them.
