@@ -11,6 +11,8 @@ packages=(
   libfmt-dev libasio-dev libsqlite3-dev libgtest-dev
   # independent peers for the tests and benchmarks
   mosquitto mosquitto-clients python3 python3-paho-mqtt
+  # the terminal for `sub --watch` tests (capture-pane reads the screen)
+  tmux
   # fuzzing (libFuzzer) and the sanitizer preset
   clang libclang-rt-14-dev
 )

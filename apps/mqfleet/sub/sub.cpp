@@ -2,7 +2,9 @@
 
 #include "cli.hpp"
 #include "exit_codes.hpp"
+#include "message_output.hpp"
 #include "signals.hpp"
+#include "sub/watch.hpp"
 
 #include <mqfleet/connection.hpp>
 #include <mqfleet/error.hpp>
@@ -15,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <unistd.h>
 
 namespace mqfleet::cli {
 namespace {
@@ -63,47 +66,53 @@ void validate_filters(const std::vector<std::string>& filters, const char* flag)
 class Printer {
 public:
   explicit Printer(const SubOptions& options)
-      : m_jsonl(options.output == "jsonl"), m_verbose(options.verbose), m_eol(!options.no_eol) {
-    if (!options.format.empty()) m_format.emplace(options.format, options.pretty);
+      : m_renderer(output_style(options)), m_watch_lines(options.watch && !::isatty(STDOUT_FILENO)) {
+    // --message-rate and --watch replace the message output (sub/watch.hpp); without a
+    // terminal, --watch prints each message's line instead of a table.
+    if (options.message_rate) m_rate.emplace(stdout, options.topics, Clock::now());
+    if (options.watch && !m_watch_lines) m_watch.emplace(stdout, STDOUT_FILENO);
   }
 
   void print(const ReceivedMessage& message) {
-    std::string text;
-    if (m_jsonl) {
-      text = render_jsonl(message);
-      text.push_back('\n');  // one object per line, whatever -N says
-    } else if (m_format) {
-      std::vector<std::string> warnings;
-      text = m_format->render(message, &warnings);
-      for (const auto& warning : warnings) fmt::print(stderr, "mqfleet: warning: {}\n", warning);
-      if (m_eol) text.push_back('\n');
-    } else if (m_verbose) {
-      text = render_verbose(message);
-      if (m_eol) text.push_back('\n');
+    if (m_rate) return m_rate->count(message.topic, Clock::now());
+    std::vector<std::string> warnings;
+    std::optional<std::string> text;
+    if (m_watch || m_watch_lines) {
+      text = m_renderer.render_line(message, &warnings);
     } else {
-      if (message.payload.empty()) return;  // as mosquitto_sub: an empty payload prints nothing
-      text = render_payload_only(message);
-      if (m_eol) text.push_back('\n');
+      text = m_renderer.render(message, &warnings);
     }
-    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size())
+    for (const auto& warning : warnings) fmt::print(stderr, "mqfleet: warning: {}\n", warning);
+    if (m_watch) return m_watch->update(message.topic, std::move(*text), Clock::now());
+    if (!text) return;
+    if (m_watch_lines) text->push_back('\n');
+    if (std::fwrite(text->data(), 1, text->size(), stdout) != text->size())
       throw Error("cannot write to standard output", "stdout", "check the pipe or file that receives the output");
     m_pending = true;
   }
 
-  bool pending() const noexcept { return m_pending; }
+  bool pending() const noexcept { return m_pending || (m_watch && m_watch->dirty()); }
 
   void flush() {
+    if (m_rate) m_rate->tick(Clock::now());
+    if (m_watch && m_watch->dirty()) m_watch->draw();
     if (!m_pending) return;
     m_pending = false;
     if (std::fflush(stdout) != 0)
       throw Error("cannot write to standard output", "stdout", "check the pipe or file that receives the output");
   }
 
+  /// At a normal end: the last partial --message-rate interval, then flush.
+  void finish() {
+    if (m_rate) m_rate->finish(Clock::now());
+    flush();
+  }
+
 private:
-  bool m_jsonl;
-  bool m_verbose;
-  bool m_eol;
-  std::optional<MessageFormat> m_format;
+  MessageRenderer m_renderer;
+  bool m_watch_lines;
+  std::optional<WatchScreen> m_watch;
+  std::optional<RateMeter> m_rate;
   bool m_pending = false;
 };
 
@@ -190,12 +199,22 @@ int run_sub_connected(const SubOptions& options, Client& connection, Printer& pr
     if (decision.print) printer.print(*message);
     if (decision.stop) break;
   }
-  printer.flush();
+  printer.finish();
   connection.disconnect();
   return exit_code::k_success;
 }
 
 } // namespace
+
+OutputStyle output_style(const SubOptions& options) {
+  OutputStyle style;
+  style.format = options.format;
+  style.jsonl = options.output == "jsonl";
+  style.verbose = options.verbose;
+  style.pretty = options.pretty;
+  style.no_eol = options.no_eol;
+  return style;
+}
 
 SubMessageFilter::SubMessageFilter(const SubOptions& options)
     : m_filter_out(options.filter_out), m_remove_retained(options.remove_retained),
@@ -279,7 +298,7 @@ CLI::App* add_sub_command(CLI::App& app, SubOptions& o) {
   const std::string output = "Output";
   auto* format = sub->add_option("-F", o.format, "mosquitto_sub format string (%t topic, %p payload...; see man mosquitto_sub)")
                      ->group(output);
-  sub->add_option("--format", o.output, "Output style: text (default) or jsonl (one JSON object per message)")
+  auto* output_format = sub->add_option("--format", o.output, "Output style: text (default) or jsonl (one JSON object per message)")
       ->check(CLI::IsMember({"text", "jsonl"}))
       ->excludes(format)
       ->group(output);
@@ -287,6 +306,14 @@ CLI::App* add_sub_command(CLI::App& app, SubOptions& o) {
   sub->add_flag("-N", o.no_eol, "Do not print a newline after each message")->group(output);
   sub->add_flag("--pretty", o.pretty, "Indent the JSON of %j and %J")->group(output);
   sub->add_flag("-d,--debug", o.debug, "Print connection and subscription events on stderr")->group(output);
+  auto* watch = sub->add_flag("-w,--watch", o.watch,
+                              "One line per topic, updated in place on a terminal (plain lines otherwise)")
+                    ->excludes(output_format)
+                    ->group(output);
+  sub->add_flag("--message-rate", o.message_rate, "Print messages per second per -t filter, each second, "
+                                                  "instead of the messages")
+      ->excludes(watch)
+      ->group(output);
   return sub;
 }
 

@@ -3,6 +3,7 @@
 // -W -R -E -N -v -T -U -F --retained-only --remove-retained) plus --format jsonl.
 
 #include "connection_flags.hpp"
+#include "message_output.hpp"
 
 #include <mqfleet/connection.hpp>
 
@@ -37,7 +38,12 @@ struct SubOptions {
   bool retain_as_published = false;      ///< --retain-as-published (MQTT 5)
   std::optional<int> retain_handling;    ///< --retain-handling 0|1|2 (MQTT 5)
   bool debug = false;                    ///< -d: connection and subscription events on stderr
+  bool watch = false;                    ///< -w/--watch: a live table, one line per topic (sub/watch.hpp)
+  bool message_rate = false;             ///< --message-rate: messages per second per filter, each second
 };
+
+/// The output flags of `sub` as the shared renderer takes them (message_output.hpp).
+OutputStyle output_style(const SubOptions& options);
 
 /// Adds the `sub` subcommand and its flags, bound to `options`; returns it. setup_sub
 /// uses it; in-process tests call it to inspect what a command line parses to.
