@@ -1,4 +1,4 @@
-// libFuzzer entry for the CSV importer of `mqfleet bucket import` (libstore): records are
+// libFuzzer entry for the CSV importer of `mqfleet bucket import` (lib/store): records are
 // read to the end of any input, a header either passes or is a ConfigError, and every
 // record converts to a row with a JSON object payload or to an error message.
 #include "fuzz_common.hpp"

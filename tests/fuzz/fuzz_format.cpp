@@ -1,4 +1,4 @@
-// libFuzzer entry for `sub -F` format strings (libclient message_format): parsing either
+// libFuzzer entry for `sub -F` format strings (lib/client message_format): parsing either
 // succeeds or throws ConfigError; a parsed format renders any message without crashing.
 // Input: format string, NUL, payload (the payload also feeds %j/%J and the properties).
 #include "fuzz_common.hpp"

@@ -3,7 +3,7 @@
 // QoS of 0..2. The first byte picks the defaults and --json.
 #include "fuzz_common.hpp"
 
-#include "pub_input.hpp"
+#include "pub/pub_input.hpp"
 
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-// libFuzzer entry for the profiles file (~/.config/mqfleet/profiles.json; libclient
+// libFuzzer entry for the profiles file (~/.config/mqfleet/profiles.json; lib/profile
 // profile_store) and one stored profile object: loading either succeeds or is a
 // ConfigError naming the file, and every loaded profile survives a JSON round trip.
 // The file lives in memory (memfd), rewritten for each input.

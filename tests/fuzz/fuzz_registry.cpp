@@ -1,4 +1,4 @@
-// libFuzzer entry for the broker's device registry file (libbroker core; `mqfleet
+// libFuzzer entry for the broker's device registry file (lib/broker/core; `mqfleet
 // broker --registry`, `mqfleet device`): parsing either succeeds or is a ConfigError, and
 // a parsed registry answers look-ups and authentication without crashing.
 #include "fuzz_common.hpp"

@@ -3,7 +3,7 @@
 // one with diagnostics throws ScenarioError listing them.
 #include "fuzz_common.hpp"
 
-#include <mqfleet/sim/scenario_loader.hpp>
+#include <mqfleet/scenario/scenario_loader.hpp>
 
 using namespace mqfleet;
 

@@ -1,4 +1,4 @@
-// libFuzzer entry for broker URLs (`-L`, `-h mqtt://...`, MQFLEET_URL; libclient
+// libFuzzer entry for broker URLs (`-L`, `-h mqtt://...`, MQFLEET_URL; lib/profile
 // profile_resolve): parsing either succeeds or is a ConfigError, and what parses turns
 // into profile overrides whose port is a real port.
 #include "fuzz_common.hpp"

@@ -3,7 +3,7 @@
 // the response topic, publishes the request with a Response Topic and Correlation Data,
 // waits for the response that carries the same correlation data (or none: responders
 // that do not speak MQTT 5 request/response, such as the simulator's command devices)
-// and prints it like `sub` does. Runs on the lean client (libclient); no state of its own.
+// and prints it like `sub` does. Runs on the lean client (lib/client); no state of its own.
 
 #include "connection_flags.hpp"
 #include "message_output.hpp"
