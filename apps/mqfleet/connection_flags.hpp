@@ -55,7 +55,4 @@ ConnectionProfile resolve_connection(const ConnectionFlags& flags);
 /// is "paho" (for comparisons and as an escape hatch); `why_not` then says which.
 bool use_lean_client(const ConnectionProfile& profile, const char* override_variable, std::string& why_not);
 
-/// `digits` random lowercase hex digits (generated client ids, rr's correlation data).
-std::string random_hex(std::size_t digits);
-
 } // namespace mqfleet::cli

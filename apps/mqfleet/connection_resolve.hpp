@@ -16,4 +16,7 @@ namespace mqfleet::cli {
 /// prompt secret. Throws ConfigError naming the flag for bad values.
 ProfileOverrides flag_overrides(const ConnectionFlags& flags, std::string& credential_where);
 
+/// `digits` random lowercase hex digits (generated client ids, rr's correlation data).
+std::string random_hex(std::size_t digits);
+
 } // namespace mqfleet::cli

@@ -1,6 +1,7 @@
 #include "rr/rr.hpp"
 
 #include "cli.hpp"
+#include "connection_resolve.hpp"
 #include "exit_codes.hpp"
 #include "pub/pub_input.hpp"
 #include "signals.hpp"
