@@ -14,6 +14,8 @@ packages=(
   mosquitto mosquitto-clients python3 python3-paho-mqtt python3-websockets rabbitmq-server
   # the shells whose completion scripts a test loads
   zsh fish
+  # the terminal for `sub --watch` tests (capture-pane reads the screen)
+  tmux
   # fuzzing (libFuzzer) and the sanitizer preset
   clang libclang-rt-14-dev
 )

@@ -7,6 +7,7 @@
 #include "device/device.hpp"
 #include "profile/profile.hpp"
 #include "pub/pub.hpp"
+#include "rr/rr.hpp"
 #include "sim/sim.hpp"
 #include "sub/sub.hpp"
 
@@ -16,6 +17,7 @@ std::vector<CommandSetup> command_setups() {
   return {
       {"pub", setup_pub},
       {"sub", setup_sub},
+      {"rr", setup_rr},
       {"profile", setup_profile},
       {"broker", setup_broker},
       {"device", setup_device},

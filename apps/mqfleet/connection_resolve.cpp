@@ -25,16 +25,6 @@ namespace {
 // The literal -P value that asks for the credential on the terminal instead.
 constexpr const char* k_prompt_password = "-";
 
-std::string random_hex(std::size_t digits) {
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::random_device device;
-  std::mt19937_64 engine(device());
-  std::uniform_int_distribution<int> pick(0, 15);
-  std::string out;
-  for (std::size_t i = 0; i < digits; ++i) out += k_hex[pick(engine)];
-  return out;
-}
-
 std::string env_credential_where(const ProfileOverrides& env_layer) {
   if (!env_layer.credential) return {};
   return env_layer.credential->source == SecretSource::file ? "MQFLEET_PASSWORD_FILE" : "MQFLEET_PASSWORD";
@@ -221,6 +211,16 @@ ConnectionProfile resolve_connection(const ConnectionFlags& flags) {
                                                      "Password for " + profile.tls.key_file + ": ", prompt, env)};
   }
   return profile;
+}
+
+std::string random_hex(std::size_t digits) {
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::random_device device;
+  std::mt19937_64 engine(device());
+  std::uniform_int_distribution<int> pick(0, 15);
+  std::string out;
+  for (std::size_t i = 0; i < digits; ++i) out += k_hex[pick(engine)];
+  return out;
 }
 
 bool use_lean_client(const ConnectionProfile& profile, const char* override_variable, std::string& why_not) {

@@ -34,5 +34,7 @@ std::string topic_from_url(const ConnectionFlags& flags);
 /// For the parser's checks: true when topic_from_url() has a topic, or when the URL is
 /// malformed (running the command then reports it).
 bool url_has_topic(const ConnectionFlags& flags) noexcept;
+/// `digits` random lowercase hex digits (generated client ids, rr's correlation data).
+std::string random_hex(std::size_t digits);
 
 } // namespace mqfleet::cli

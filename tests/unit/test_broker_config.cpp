@@ -72,6 +72,8 @@ TEST(BrokerConfigFile, NamesTheFileAndKeyOnErrors) {
   EXPECT_THROW(apply_config_file(config, dir.write("k.json", R"({"max_keepalive": 65536})")), ConfigError);
   EXPECT_THROW(apply_config_file(config, dir.write("j.json", "{")), ConfigError);
   EXPECT_THROW(apply_config_file(config, dir.file("missing.json")), ConfigError);
+  // nlohmann throws out_of_range, not parse_error, for a number too large for a double.
+  EXPECT_THROW(apply_config_file(config, dir.write("n.json", R"({"port": 1e999})")), ConfigError);
 }
 
 TEST(BrokerConfigValidation, NeedsRegistryOrAnonymousAndTlsFiles) {

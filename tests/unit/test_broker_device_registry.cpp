@@ -99,6 +99,18 @@ TEST(DeviceRegistry, SyntaxErrorNamesTheFile) {
   EXPECT_THROW(Registry::load(dir.file("missing.json")), mqfleet::ConfigError);
 }
 
+// Found by fuzz_registry: nlohmann throws out_of_range (not parse_error) for a number too
+// large for a double, which escaped as "internal error".
+TEST(DeviceRegistry, ANumberTooLargeIsAConfigError) {
+  try {
+    Registry::parse(R"({"version": 999998e9999999999})", "reg.json");
+    FAIL();
+  } catch (const mqfleet::ConfigError& e) {
+    EXPECT_EQ(e.where(), "reg.json");
+    EXPECT_NE(std::string(e.what()).find("number too large"), std::string::npos) << e.what();
+  }
+}
+
 TEST(DeviceRegistry, ErrorsNeverContainCredentials) {
   const std::string bad_hash = "$7$101$c2FsdA==$c2VjcmV0LWxvb2tpbmc=";
   try {

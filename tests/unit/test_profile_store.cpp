@@ -297,5 +297,14 @@ TEST(ProfileStore, PresetsStoreAndReload) {
   EXPECT_TRUE(back.tls.enabled);
 }
 
+// nlohmann throws out_of_range, not parse_error, for a number too large for a double:
+// both the profiles file and one profile object must turn it into a ConfigError.
+TEST(ProfileStore, ANumberTooLargeIsAConfigError) {
+  test::TempDir dir;
+  ProfileStore store(dir.write("profiles.json", R"({"version": 1, "profiles": {"a": {"port": 1e999}}})"));
+  EXPECT_THROW(store.load(), ConfigError);
+  EXPECT_THROW(profile_from_json(R"({"port": 1e999})", "a", "test"), ConfigError);
+}
+
 } // namespace
 } // namespace mqfleet

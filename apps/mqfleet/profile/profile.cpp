@@ -32,16 +32,6 @@ ProfileStore open_store() {
   return store;
 }
 
-std::string random_hex(std::size_t digits) {
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::random_device device;
-  std::mt19937_64 engine(device());
-  std::uniform_int_distribution<int> pick(0, 15);
-  std::string out;
-  for (std::size_t i = 0; i < digits; ++i) out += k_hex[pick(engine)];
-  return out;
-}
-
 // A profile as JSON with literal secrets masked, its name first.
 Json masked_json(const ConnectionProfile& profile) {
   Json out{{"name", profile.name}};

@@ -4,7 +4,9 @@
 #include "connection_resolve.hpp"
 #include "exit_codes.hpp"
 #include "property_flags.hpp"
+#include "message_output.hpp"
 #include "signals.hpp"
+#include "sub/watch.hpp"
 
 #include <mqfleet/connection.hpp>
 #include <mqfleet/error.hpp>
@@ -21,6 +23,7 @@
 #include <cstring>
 #include <memory>
 #include <type_traits>
+#include <unistd.h>
 
 namespace mqfleet::cli {
 namespace {
@@ -90,48 +93,54 @@ void validate_filters(const std::vector<std::string>& filters, const char* flag)
 class Printer {
 public:
   explicit Printer(const SubOptions& options)
-      : m_jsonl(options.output == "jsonl"), m_verbose(options.verbose), m_eol(!options.no_eol),
+      : m_renderer(output_style(options)), m_watch_lines(options.watch && !::isatty(STDOUT_FILENO)),
         m_quiet(options.quiet) {
-    if (!options.format.empty()) m_format.emplace(options.format, options.pretty);
+    // --message-rate and --watch replace the message output (sub/watch.hpp); without a
+    // terminal, --watch prints each message's line instead of a table.
+    if (options.message_rate) m_rate.emplace(stdout, options.topics, Clock::now());
+    if (options.watch && !m_watch_lines) m_watch.emplace(stdout, STDOUT_FILENO);
   }
 
   void print(const ReceivedMessage& message) {
-    std::string text;
-    if (m_jsonl) {
-      text = render_jsonl(message);
-      text.push_back('\n');  // one object per line, whatever -N says
-    } else if (m_format) {
-      std::vector<std::string> warnings;
-      text = m_format->render(message, &warnings);
-      if (!m_quiet)
-        for (const auto& warning : warnings) fmt::print(stderr, "mqfleet: warning: {}\n", warning);
-      if (m_eol) text.push_back('\n');
-    } else if (m_verbose) {
-      text = render_verbose(message);
-      if (m_eol) text.push_back('\n');
+    if (m_rate) return m_rate->count(message.topic, Clock::now());
+    std::vector<std::string> warnings;
+    std::optional<std::string> text;
+    if (m_watch || m_watch_lines) {
+      text = m_renderer.render_line(message, &warnings);
     } else {
-      if (message.payload.empty()) return;  // as mosquitto_sub: an empty payload prints nothing
-      text = render_payload_only(message);
-      if (m_eol) text.push_back('\n');
+      text = m_renderer.render(message, &warnings);
     }
+    if (!m_quiet)
+      for (const auto& warning : warnings) fmt::print(stderr, "mqfleet: warning: {}\n", warning);
+    if (m_watch) return m_watch->update(message.topic, std::move(*text), Clock::now());
+    if (!text) return;
+    if (m_watch_lines) text->push_back('\n');
+    if (std::fwrite(text->data(), 1, text->size(), stdout) != text->size()) output_failed();
     m_pending = true;
-    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) output_failed();
   }
 
-  bool pending() const noexcept { return m_pending; }
+  bool pending() const noexcept { return m_pending || (m_watch && m_watch->dirty()); }
 
   void flush() {
+    if (m_rate) m_rate->tick(Clock::now());
+    if (m_watch && m_watch->dirty()) m_watch->draw();
     if (!m_pending) return;
     m_pending = false;
     if (std::fflush(stdout) != 0) output_failed();
   }
 
+  /// At a normal end: the last partial --message-rate interval, then flush.
+  void finish() {
+    if (m_rate) m_rate->finish(Clock::now());
+    flush();
+  }
+
 private:
-  bool m_jsonl;
-  bool m_verbose;
-  bool m_eol;
+  MessageRenderer m_renderer;
+  bool m_watch_lines;
+  std::optional<WatchScreen> m_watch;
+  std::optional<RateMeter> m_rate;
   bool m_quiet;
-  std::optional<MessageFormat> m_format;
   bool m_pending = false;
 };
 
@@ -237,12 +246,23 @@ int run_sub_connected(const SubOptions& options, const std::vector<std::string>&
     }
     if (decision.stop) break;
   }
-  flush();
+  printer.finish();
+  flush(); // acknowledges what finish() wrote out
   connection.disconnect();
   return exit_code::k_success;
 }
 
 } // namespace
+
+OutputStyle output_style(const SubOptions& options) {
+  OutputStyle style;
+  style.format = options.format;
+  style.jsonl = options.output == "jsonl";
+  style.verbose = options.verbose;
+  style.pretty = options.pretty;
+  style.no_eol = options.no_eol;
+  return style;
+}
 
 SubMessageFilter::SubMessageFilter(const SubOptions& options)
     : m_filter_out(options.filter_out), m_remove_retained(options.remove_retained),
@@ -329,7 +349,7 @@ CLI::App* add_sub_command(CLI::App& app, SubOptions& o) {
   const std::string output = "Output";
   auto* format = sub->add_option("-F", o.format, "mosquitto_sub format string (%t topic, %p payload...; see man mosquitto_sub)")
                      ->group(output);
-  sub->add_option("--format", o.output, "Output style: text (default) or jsonl (one JSON object per message)")
+  auto* output_format = sub->add_option("--format", o.output, "Output style: text (default) or jsonl (one JSON object per message)")
       ->check(CLI::IsMember({"text", "jsonl"}))
       ->excludes(format)
       ->group(output);
@@ -343,6 +363,14 @@ CLI::App* add_sub_command(CLI::App& app, SubOptions& o) {
                   "NAME KEY VALUE), as mosquitto_sub; implies -V 5")
       ->expected(3, 4)
       ->group(group);
+  auto* watch = sub->add_flag("-w,--watch", o.watch,
+                              "One line per topic, updated in place on a terminal (plain lines otherwise)")
+                    ->excludes(output_format)
+                    ->group(output);
+  sub->add_flag("--message-rate", o.message_rate, "Print messages per second per -t filter, each second, "
+                                                  "instead of the messages")
+      ->excludes(watch)
+      ->group(output);
   return sub;
 }
 

@@ -3,6 +3,7 @@
 // -W -R -E -N -v -T -U -F --retained-only --remove-retained) plus --format jsonl.
 
 #include "connection_flags.hpp"
+#include "message_output.hpp"
 
 #include <mqfleet/connection.hpp>
 
@@ -39,7 +40,12 @@ struct SubOptions {
   bool debug = false;                    ///< -d: connection and subscription events on stderr
   bool quiet = false;                    ///< --quiet: no warnings on stderr
   std::vector<std::vector<std::string>> properties; ///< -D connect|subscribe|unsubscribe|will|disconnect ...
+  bool watch = false;                    ///< -w/--watch: a live table, one line per topic (sub/watch.hpp)
+  bool message_rate = false;             ///< --message-rate: messages per second per filter, each second
 };
+
+/// The output flags of `sub` as the shared renderer takes them (message_output.hpp).
+OutputStyle output_style(const SubOptions& options);
 
 /// Adds the `sub` subcommand and its flags, bound to `options`; returns it. setup_sub
 /// uses it; in-process tests call it to inspect what a command line parses to.

@@ -298,6 +298,9 @@ ConnectionProfile profile_from_json(const std::string& json_text, const std::str
     j = Json::parse(json_text);
   } catch (const Json::parse_error& e) {
     throw ConfigError(std::string("malformed JSON: ") + e.what(), where, "fix the JSON syntax");
+  } catch (const Json::out_of_range&) {
+    // nlohmann reports a number too large for a double (1e999) this way, not as parse_error.
+    throw ConfigError("malformed JSON: a number is too large to represent", where, "fix the number");
   }
   return profile_from(j, name, where);
 }
@@ -327,6 +330,9 @@ void ProfileStore::load() {
   } catch (const Json::parse_error& e) {
     throw ConfigError(std::string("the profiles file is not valid JSON: ") + e.what(), where,
                       "fix the JSON syntax, or move the file away to start afresh");
+  } catch (const Json::out_of_range&) {
+    throw ConfigError("the profiles file holds a number too large to represent", where,
+                      "fix the number, or move the file away to start afresh");
   }
   const Fields top(root, where);
   top.check_known({"version", "profiles"});

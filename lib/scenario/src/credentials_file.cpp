@@ -58,6 +58,9 @@ CredentialsFile CredentialsFile::parse(std::string_view text, const std::string&
   } catch (const Json::parse_error& e) {
     // nlohmann's message quotes the text around the error, which may be a secret.
     malformed(source, "the credentials file is not valid JSON (byte " + std::to_string(e.byte) + ")");
+  } catch (const Json::out_of_range&) {
+    // A number too large for a double (1e999): nlohmann's message would quote the text.
+    malformed(source, "the credentials file holds a number too large to represent");
   }
   if (!root.is_object()) malformed(source, "the credentials file is not a JSON object");
   for (const auto& [key, value] : root.items())

@@ -80,6 +80,9 @@ PayloadTemplate PayloadTemplate::parse(std::string_view json_text, const Templat
   } catch (const detail::Json::parse_error& e) {
     const auto pos = detail::position_of(json_text, e.byte > 0 ? e.byte - 1 : 0);
     throw ScenarioError({Diagnostic{"<payload>", pos.line, pos.column, {}, detail::syntax_message(e), {}}});
+  } catch (const detail::Json::out_of_range&) {
+    // A number too large for a double (1e999) is not a parse_error in nlohmann.
+    throw ScenarioError({Diagnostic{"<payload>", 0, 0, {}, "a number is too large to represent", {}}});
   }
   const detail::PositionIndex positions(json_text);
   detail::Checker checker("<payload>", &positions);

@@ -89,7 +89,9 @@ std::vector<std::string> render_braille(const ChartSeries& series, std::size_t w
   const std::size_t dots_x = width * 2;
   const std::size_t dots_y = height * 4;
   std::vector<unsigned> cells(width * height, 0);
-  const auto [low, high] = padded_range(series);
+  // Not a structured binding: clang before 16 (the fuzz build) cannot capture one.
+  const auto range = padded_range(series);
+  const double low = range.first, high = range.second;
   auto dot_row = [&](double value) {
     const double fraction = (value - low) / (high - low);
     const auto row = static_cast<long>(std::lround((1.0 - fraction) * static_cast<double>(dots_y - 1)));
@@ -171,7 +173,8 @@ std::string render_svg_chart(const ChartSeries& series, const std::string& title
   const double left = 70, right = 20, top = 40, bottom = 50;
   const double w = static_cast<double>(width), h = static_cast<double>(height);
   const double plot_w = std::max(w - left - right, 10.0), plot_h = std::max(h - top - bottom, 10.0);
-  const auto [low, high] = padded_range(series);
+  const auto range = padded_range(series);  // clang < 16 cannot capture a structured binding
+  const double low = range.first, high = range.second;
   const auto& bins = series.bins();
   auto x_of = [&](std::size_t i) { return left + (static_cast<double>(i) + 0.5) / static_cast<double>(bins.size()) * plot_w; };
   auto y_of = [&](double v) { return top + (1.0 - (v - low) / (high - low)) * plot_h; };

@@ -122,6 +122,10 @@ Registry Registry::parse(std::string_view json_text, const std::string& source) 
   } catch (const Json::parse_error& e) {
     throw ConfigError("the registry is not valid JSON (byte " + std::to_string(e.byte) + ")", source,
                       "fix the JSON syntax; see docs/registry.md");
+  } catch (const Json::out_of_range&) {
+    // nlohmann reports a number too large for a double (1e999) this way, not as parse_error.
+    throw ConfigError("the registry holds a number too large to represent", source,
+                      "write every number within the range of a double; see docs/registry.md");
   }
   reader.expect_object(root, "");
   reader.only_keys(root, "", {"version", "accounts", "rules", "default_access"});

@@ -44,6 +44,9 @@ void apply_config_file(BrokerConfig& config, const std::string& path) {
   } catch (const Json::parse_error& e) {
     throw ConfigError(std::string("the broker configuration is not valid JSON: ") + e.what(), path,
                       "fix the JSON syntax");
+  } catch (const Json::out_of_range&) {
+    // nlohmann reports a number too large for a double (1e999) this way, not as parse_error.
+    throw ConfigError("the broker configuration holds a number too large to represent", path, "fix the number");
   }
   if (!doc.is_object()) throw ConfigError("the broker configuration must be a JSON object", path, "wrap it in { }");
   for (const auto& [key, value] : doc.items()) {
