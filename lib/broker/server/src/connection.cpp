@@ -25,11 +25,20 @@ template <class T> struct ExactAllocator {
   template <class U> bool operator==(const ExactAllocator<U>&) const noexcept { return true; }
 };
 
+/// A handler that Asio allocates with ExactAllocator (Boost 1.74 has no bind_allocator).
+template <class F> struct WithExactAllocator {
+  using allocator_type = ExactAllocator<void>;
+  allocator_type get_allocator() const noexcept { return {}; }
+  template <class... Args> void operator()(Args&&... args) { f(std::forward<Args>(args)...); }
+  F f;
+};
+template <class F> WithExactAllocator<std::decay_t<F>> exact_allocated(F&& f) { return {std::forward<F>(f)}; }
+
 } // namespace
 
 Connection::Connection(Server& server, Socket socket, asio::ssl::context* tls)
     : m_server(server), m_socket(std::move(socket)), m_last_received(Clock::now()) {
-  asio::error_code ec;
+  error_code ec;
   const auto endpoint = m_socket.remote_endpoint(ec);
   if (!ec) m_peer = Peer(endpoint);
   if (tls != nullptr) m_tls = std::make_unique<Tls>(m_socket, *tls);
@@ -79,7 +88,7 @@ void Connection::start() {
       self->read_loop();
       return;
     }
-    self->m_tls->stream.async_handshake(asio::ssl::stream_base::server, [self](const asio::error_code& ec) {
+    self->m_tls->stream.async_handshake(asio::ssl::stream_base::server, [self](const error_code& ec) {
       if (ec) {
         self->close_now();
         return;
@@ -101,14 +110,14 @@ void Connection::read_loop() {
 // idle connection holds no read buffer at all.
 void Connection::read_plain() {
   auto self = ref();
-  m_socket.async_wait(asio::socket_base::wait_read, asio::bind_allocator(ExactAllocator<void>(), [self](const asio::error_code& ec) {
+  m_socket.async_wait(asio::socket_base::wait_read, exact_allocated([self](const error_code& ec) {
     if (ec) {
       self->close_now();
       return;
     }
     thread_local std::vector<char> buffer(64 * 1024);
     for (int round = 0; round < 4 && !self->m_closing; ++round) {
-      asio::error_code read_ec;
+      error_code read_ec;
       const std::size_t n = self->m_socket.read_some(asio::buffer(buffer), read_ec);
       if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) break;
       if (read_ec || n == 0) {
@@ -126,7 +135,7 @@ void Connection::read_plain() {
 void Connection::read_tls() {
   auto self = ref();
   if (m_tls->read_buffer.empty()) m_tls->read_buffer.resize(k_read_chunk);
-  m_tls->stream.async_read_some(asio::buffer(m_tls->read_buffer), [self](const asio::error_code& ec, std::size_t n) {
+  m_tls->stream.async_read_some(asio::buffer(m_tls->read_buffer), [self](const error_code& ec, std::size_t n) {
     if (ec) {
       self->close_now();
       return;
@@ -158,7 +167,7 @@ void Connection::write_loop() {
   const std::size_t total = writing.size();
   auto self = ref();
   with_stream([&](auto& stream) {
-    asio::async_write(stream, asio::buffer(writing), [self, total](const asio::error_code& ec, std::size_t) {
+    asio::async_write(stream, asio::buffer(writing), [self, total](const error_code& ec, std::size_t) {
       std::string& written = self->m_out->writing;
       written.clear();
       if (ec) {
@@ -187,7 +196,7 @@ void Connection::close_now() {
   if (m_closed) return;
   m_closed = true;
   m_closing = true;
-  asio::error_code ec;
+  error_code ec;
   m_keepalive_timer.reset();
   m_socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   m_socket.close(ec);
@@ -213,7 +222,7 @@ void Connection::keepalive_check() {
   if (!m_keepalive_timer) m_keepalive_timer = std::make_unique<Timer>(executor());
   m_keepalive_timer->expires_at(deadline);
   auto self = ref();
-  m_keepalive_timer->async_wait([self](const asio::error_code& ec) {
+  m_keepalive_timer->async_wait([self](const error_code& ec) {
     if (ec == asio::error::operation_aborted) return;
     self->keepalive_check();
   });

@@ -13,8 +13,7 @@
 
 #include <mqfleet/mqtt/packets.hpp>
 
-#include <asio.hpp>
-#include <asio/ssl.hpp>
+#include "asio.hpp"
 
 #include <atomic>
 #include <chrono>

@@ -15,7 +15,7 @@ asio::ssl::context make_tls_context(const ListenerConfig& listener) {
   asio::ssl::context context(asio::ssl::context::tls_server);
   context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                       asio::ssl::context::no_sslv3 | asio::ssl::context::single_dh_use);
-  asio::error_code ec;
+  error_code ec;
   if (listener.cert_file.empty() || listener.key_file.empty())
     throw ConfigError("the TLS listener needs a certificate and a key", "--tls-port",
                       "pass --cert FILE and --key FILE");
@@ -57,7 +57,7 @@ Server::Server(const BrokerConfig& config, BrokerState& state, BrokerStats& stat
 Server::~Server() { stop(); }
 
 void Server::open_acceptor(asio::ip::tcp::acceptor& acceptor, const ListenerConfig& listener, const char* name) {
-  asio::error_code ec;
+  error_code ec;
   auto address = asio::ip::make_address(listener.host, ec);
   if (ec) throw ConfigError("invalid bind address '" + listener.host + "'", "--bind", "give an IP address");
   asio::ip::tcp::endpoint endpoint(address, static_cast<unsigned short>(listener.port));
@@ -93,14 +93,14 @@ void Server::start() {
 void Server::accept(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls) {
   asio::io_context& target = *m_ios[m_next_io];
   m_next_io = (m_next_io + 1) % m_ios.size();
-  acceptor.async_accept(target, [this, &acceptor, tls](const asio::error_code& ec, Connection::Socket socket) {
+  acceptor.async_accept(target, [this, &acceptor, tls](const error_code& ec, Connection::Socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (!ec) {
       if (m_connections.fetch_add(1, std::memory_order_relaxed) >= m_config.limits.max_connections) {
         // At the limit: refuse by closing at once (before CONNECT, so no CONNACK).
         m_connections.fetch_sub(1, std::memory_order_relaxed);
         m_stats.connections_refused.fetch_add(1, std::memory_order_relaxed);
-        asio::error_code ignored;
+        error_code ignored;
         socket.close(ignored);
       } else {
         make_ref<Connection>(*this, std::move(socket), tls)->start();
@@ -124,7 +124,7 @@ void Server::housekeeping() {
   for (auto& connection : wake) connection->post_flush();
   if (auto* persistence = m_state.persistence()) persistence->report_backlog(std::chrono::steady_clock::now());
   m_housekeeping_timer.expires_after(std::chrono::seconds(1));
-  m_housekeeping_timer.async_wait([this](const asio::error_code& ec) {
+  m_housekeeping_timer.async_wait([this](const error_code& ec) {
     if (!ec) housekeeping();
   });
 }
@@ -135,7 +135,7 @@ void Server::housekeeping() {
 void Server::close_connections_for_shutdown() {
   std::promise<void> closed;
   asio::post(*m_ios.front(), [this, &closed] {
-    asio::error_code ec;
+    error_code ec;
     m_acceptor.close(ec);
     m_tls_acceptor.close(ec);
     m_housekeeping_timer.cancel();
@@ -156,7 +156,7 @@ void Server::stop() {
   for (auto& io : m_ios) io->stop();
   for (auto& thread : m_threads) thread.join();
   m_threads.clear();
-  asio::error_code ec;
+  error_code ec;
   m_acceptor.close(ec);
   m_tls_acceptor.close(ec);
   // The pending handlers (and with them the connections) go with the io_context.

@@ -9,8 +9,7 @@
 
 #include <mqfleet/broker/broker.hpp>
 
-#include <asio.hpp>
-#include <asio/ssl.hpp>
+#include "asio.hpp"
 
 #include <atomic>
 #include <memory>
