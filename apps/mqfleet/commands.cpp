@@ -9,6 +9,7 @@
 #include "pub/pub.hpp"
 #include "sim/sim.hpp"
 #include "sub/sub.hpp"
+#include "token/token.hpp"
 
 namespace mqfleet::cli {
 
@@ -20,6 +21,7 @@ std::vector<CommandSetup> command_setups() {
       {"broker", setup_broker},
       {"device", setup_device},
       {"bucket", setup_bucket},
+      {"token", setup_token},
       {"sim", setup_sim},
       {"bench", setup_bench},
       {"completion", setup_completion},

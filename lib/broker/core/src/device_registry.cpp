@@ -1,5 +1,6 @@
 #include <mqfleet/broker/device_registry.hpp>
 
+#include <mqfleet/broker/api_tokens.hpp>
 #include <mqfleet/broker/credentials.hpp>
 #include <mqfleet/broker/tenancy.hpp>
 #include <mqfleet/error.hpp>
@@ -124,7 +125,7 @@ Registry Registry::parse(std::string_view json_text, const std::string& source) 
                       "fix the JSON syntax; see docs/registry.md");
   }
   reader.expect_object(root, "");
-  reader.only_keys(root, "", {"version", "accounts", "rules", "default_access"});
+  reader.only_keys(root, "", {"version", "accounts", "rules", "default_access", "tokens"});
   if (auto version = root.find("version"); version != root.end()) {
     if (!version->is_number_integer() || version->get<long long>() != k_format_version)
       reader.fail("/version", "unsupported registry version", "this mqfleet reads version 1");
@@ -184,6 +185,29 @@ Registry Registry::parse(std::string_view json_text, const std::string& source) 
         }
       }
       registry.m_accounts.emplace(name, std::move(account));
+    }
+  }
+
+  if (auto tokens = root.find("tokens"); tokens != root.end()) {
+    reader.expect_object(*tokens, "/tokens");
+    for (const auto& [name, token_json] : tokens->items()) {
+      const auto token_ptr = "/tokens/" + pointer_token(name);
+      reader.expect_object(token_json, token_ptr);
+      reader.only_keys(token_json, token_ptr, {"account", "admin", "hash"});
+      ApiToken token;
+      token.name = name;
+      token.account = reader.string_at(token_json, token_ptr, "account", false);
+      if (auto admin = token_json.find("admin"); admin != token_json.end()) {
+        if (!admin->is_boolean()) reader.fail(token_ptr + "/admin", "'admin' must be true or false");
+        token.admin = admin->get<bool>();
+      }
+      token.hash = reader.string_at(token_json, token_ptr, "hash", true);
+      if (!valid_token_hash(token.hash))
+        reader.fail(token_ptr + "/hash", "invalid token hash", "create tokens with `mqfleet token add`");
+      if (!valid_token_name(name)) reader.fail(token_ptr, "invalid token name", "use letters, digits, '_', '-', '.'");
+      if (token.admin == !token.account.empty())
+        reader.fail(token_ptr, "a token has either an account or \"admin\": true", "recreate it with `mqfleet token add`");
+      registry.m_tokens.emplace(name, std::move(token));
     }
   }
 
@@ -259,6 +283,17 @@ std::string Registry::to_json() const {
     accounts[name] = std::move(account_json);
   }
   root["accounts"] = std::move(accounts);
+  if (!m_tokens.empty()) {
+    Json tokens = Json::object();
+    for (const auto& [name, token] : m_tokens) {
+      Json t = Json::object();
+      if (token.admin) t["admin"] = true;
+      else t["account"] = token.account;
+      t["hash"] = token.hash;
+      tokens[name] = std::move(t);
+    }
+    root["tokens"] = std::move(tokens);
+  }
   Json rules = Json::array();
   for (const auto& rule : m_rules.rules()) {
     Json r = Json::object();
@@ -431,6 +466,38 @@ void Registry::set_credential(std::string_view account, std::string_view device_
     throw ConfigError("no device '" + std::string(device_id) + "' in account '" + std::string(account) + "'", "DEVICE",
                       "list the devices with `mqfleet device list`");
   it->second.devices.find(device_id)->second.credential = std::move(credential_hash);
+}
+
+} // namespace mqfleet::broker
+
+namespace mqfleet::broker {
+
+const ApiToken* Registry::find_token(std::string_view token) const noexcept {
+  if (token.empty()) return nullptr;
+  const std::string hash = hash_api_token(token);
+  const ApiToken* found = nullptr;
+  for (const auto& [name, entry] : m_tokens)
+    if (token_hashes_equal(entry.hash, hash)) found = &entry;
+  return found;
+}
+
+void Registry::add_token(ApiToken token) {
+  if (!valid_token_name(token.name))
+    throw ConfigError("invalid token name '" + token.name + "'", "NAME", "use 1..64 letters, digits, '_', '-', '.'");
+  if (!token.admin && !valid_account(token.account))
+    throw ConfigError("invalid account '" + token.account + "'", "ACCOUNT", "give the account the token belongs to");
+  if (m_tokens.contains(token.name))
+    throw ConfigError("a token named '" + token.name + "' exists", "NAME",
+                      "choose another name or remove it with `mqfleet token rm`");
+  auto name = token.name;
+  m_tokens.emplace(std::move(name), std::move(token));
+}
+
+void Registry::remove_token(std::string_view name) {
+  auto it = m_tokens.find(name);
+  if (it == m_tokens.end())
+    throw ConfigError("no token '" + std::string(name) + "'", "NAME", "list the tokens with `mqfleet token list`");
+  m_tokens.erase(it);
 }
 
 } // namespace mqfleet::broker

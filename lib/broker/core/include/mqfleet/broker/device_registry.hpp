@@ -42,6 +42,15 @@ struct Account {
   std::map<std::string, Bucket, std::less<>> buckets;
 };
 
+/// An API token for the broker's HTTP listener (docs/broker.md, "Tokens"). Only the
+/// token's hash is stored; the token itself is shown once, by `mqfleet token add`.
+struct ApiToken {
+  std::string name;    ///< unique across the registry
+  std::string account; ///< the account it reads and writes; empty for an admin token
+  bool admin = false;  ///< admin tokens read /metrics and no account's data
+  std::string hash;    ///< "sha256:<hex>" of the token (api_tokens.hpp)
+};
+
 /// The outcome of authenticate().
 enum class AuthStatus : std::uint8_t {
   ok,
@@ -86,6 +95,16 @@ public:
   const Device* find_device(std::string_view account, std::string_view device_id) const noexcept;
   /// The access rules.
   const AccessRules& rules() const noexcept { return m_rules; }
+  /// The API tokens by name.
+  const std::map<std::string, ApiToken, std::less<>>& tokens() const noexcept { return m_tokens; }
+  /// The API token whose hash matches `token`, or null (compares every stored hash in
+  /// constant time, so the answer's timing says nothing about which one matched).
+  const ApiToken* find_token(std::string_view token) const noexcept;
+  /// Adds a token (its hash). Throws ConfigError when the name exists or is invalid, or
+  /// when a non-admin token names no account.
+  void add_token(ApiToken token);
+  /// Removes a token. Throws ConfigError when it does not exist.
+  void remove_token(std::string_view name);
 
   // --- editing (used by `mqfleet device`; the broker never edits) ----------------------
   /// Adds a device (creating the account). Throws ConfigError when it exists or a name
@@ -113,6 +132,7 @@ public:
 
 private:
   std::map<std::string, Account, std::less<>> m_accounts;
+  std::map<std::string, ApiToken, std::less<>> m_tokens;
   AccessRules m_rules;
 };
 
