@@ -36,8 +36,9 @@ template <class F> WithExactAllocator<std::decay_t<F>> exact_allocated(F&& f) { 
 
 } // namespace
 
-Connection::Connection(Server& server, Socket socket, asio::ssl::context* tls)
+Connection::Connection(Server& server, Socket socket, asio::ssl::context* tls, bool http)
     : m_server(server), m_socket(std::move(socket)), m_last_received(Clock::now()) {
+  if (http) m_http.reset(new_http());
   error_code ec;
   const auto endpoint = m_socket.remote_endpoint(ec);
   if (!ec) m_peer = Peer(endpoint);
@@ -100,7 +101,9 @@ void Connection::start() {
 
 void Connection::read_loop() {
   if (m_closing) return;
-  if (m_tls)
+  if (m_http)
+    read_http();
+  else if (m_tls)
     read_tls();
   else
     read_plain();
@@ -165,25 +168,33 @@ void Connection::write_loop() {
   writing.swap(m_out->pending);
   m_out->pending.clear();
   const std::size_t total = writing.size();
+  if (m_http) {
+    write_http(total);
+    return;
+  }
   auto self = ref();
   with_stream([&](auto& stream) {
     asio::async_write(stream, asio::buffer(writing), [self, total](const error_code& ec, std::size_t) {
-      std::string& written = self->m_out->writing;
-      written.clear();
-      if (ec) {
-        self->close_now();
-        return;
-      }
-      self->m_server.stats().bytes_sent.fetch_add(total, std::memory_order_relaxed);
-      // Give back memory after a burst so idle connections stay small.
-      if (written.capacity() > k_max_kept_write_capacity) std::string().swap(written);
-      self->write_loop();
-      if (self->m_flush_after_write) {
-        self->m_flush_after_write = false;
-        self->flush_outbox();
-      }
+      self->on_written(ec, total);
     });
   });
+}
+
+void Connection::on_written(const error_code& ec, std::size_t total) {
+  std::string& written = m_out->writing;
+  written.clear();
+  if (ec) {
+    close_now();
+    return;
+  }
+  m_server.stats().bytes_sent.fetch_add(total, std::memory_order_relaxed);
+  // Give back memory after a burst so idle connections stay small.
+  if (written.capacity() > k_max_kept_write_capacity) std::string().swap(written);
+  write_loop();
+  if (m_flush_after_write) {
+    m_flush_after_write = false;
+    flush_outbox();
+  }
 }
 
 void Connection::close_after_flush() {

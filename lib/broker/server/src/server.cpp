@@ -11,7 +11,7 @@
 namespace mqfleet::broker {
 namespace {
 
-asio::ssl::context make_tls_context(const ListenerConfig& listener) {
+asio::ssl::context make_tls_context(const ListenerConfig& listener, bool client_certificates = true) {
   asio::ssl::context context(asio::ssl::context::tls_server);
   context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                       asio::ssl::context::no_sslv3 | asio::ssl::context::single_dh_use);
@@ -25,7 +25,7 @@ asio::ssl::context make_tls_context(const ListenerConfig& listener) {
   if (context.use_private_key_file(listener.key_file, asio::ssl::context::pem, ec); ec)
     throw ConfigError("cannot load the TLS private key: " + ec.message(), listener.key_file,
                       "give an unencrypted PEM private key that matches the certificate");
-  if (!listener.ca_file.empty()) {
+  if (client_certificates && !listener.ca_file.empty()) {
     if (context.load_verify_file(listener.ca_file, ec); ec)
       throw ConfigError("cannot load the client CA: " + ec.message(), listener.ca_file, "give a PEM CA file");
     context.set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
@@ -52,7 +52,8 @@ constexpr auto k_shutdown_grace = std::chrono::seconds(2);
 
 Server::Server(const BrokerConfig& config, BrokerState& state, BrokerStats& stats)
     : m_ios(make_io_contexts(io_thread_count(config))), m_config(config), m_state(state), m_stats(stats),
-      m_acceptor(*m_ios.front()), m_tls_acceptor(*m_ios.front()), m_housekeeping_timer(*m_ios.front()) {}
+      m_acceptor(*m_ios.front()), m_tls_acceptor(*m_ios.front()), m_http_acceptor(*m_ios.front()), m_https_acceptor(*m_ios.front()),
+      m_housekeeping_timer(*m_ios.front()) {}
 
 Server::~Server() { stop(); }
 
@@ -82,18 +83,29 @@ void Server::start() {
     open_acceptor(m_tls_acceptor, m_config.mqtts, "MQTT over TLS");
     m_tls_port = m_tls_acceptor.local_endpoint().port();
   }
-  if (m_config.mqtt.enabled) accept(m_acceptor, nullptr);
-  if (m_config.mqtts.enabled) accept(m_tls_acceptor, &*m_tls_context);
+  if (m_config.http.enabled) {
+    open_acceptor(m_http_acceptor, m_config.http, "HTTP");
+    m_http_port = m_http_acceptor.local_endpoint().port();
+  }
+  if (m_config.https.enabled) {
+    m_https_context.emplace(make_tls_context(m_config.mqtts, false));
+    open_acceptor(m_https_acceptor, m_config.https, "HTTPS");
+    m_https_port = m_https_acceptor.local_endpoint().port();
+  }
+  if (m_config.mqtt.enabled) accept(m_acceptor, nullptr, false);
+  if (m_config.mqtts.enabled) accept(m_tls_acceptor, &*m_tls_context, false);
+  if (m_config.http.enabled) accept(m_http_acceptor, nullptr, true);
+  if (m_config.https.enabled) accept(m_https_acceptor, &*m_https_context, true);
   for (auto& io : m_ios) m_work.push_back(asio::make_work_guard(*io));
   housekeeping();
   for (auto& io : m_ios) m_threads.emplace_back([context = io.get()] { context->run(); });
   m_running = true;
 }
 
-void Server::accept(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls) {
+void Server::accept(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls, bool http) {
   asio::io_context& target = *m_ios[m_next_io];
   m_next_io = (m_next_io + 1) % m_ios.size();
-  acceptor.async_accept(target, [this, &acceptor, tls](const error_code& ec, Connection::Socket socket) {
+  acceptor.async_accept(target, [this, &acceptor, tls, http](const error_code& ec, Connection::Socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (!ec) {
       if (m_connections.fetch_add(1, std::memory_order_relaxed) >= m_config.limits.max_connections) {
@@ -103,10 +115,10 @@ void Server::accept(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls) 
         error_code ignored;
         socket.close(ignored);
       } else {
-        make_ref<Connection>(*this, std::move(socket), tls)->start();
+        make_ref<Connection>(*this, std::move(socket), tls, http)->start();
       }
     }
-    accept(acceptor, tls);
+    accept(acceptor, tls, http);
   });
 }
 
@@ -138,6 +150,8 @@ void Server::close_connections_for_shutdown() {
     error_code ec;
     m_acceptor.close(ec);
     m_tls_acceptor.close(ec);
+    m_http_acceptor.close(ec);
+    m_https_acceptor.close(ec);
     m_housekeeping_timer.cancel();
     closed.set_value();
   });
@@ -159,6 +173,8 @@ void Server::stop() {
   error_code ec;
   m_acceptor.close(ec);
   m_tls_acceptor.close(ec);
+  m_http_acceptor.close(ec);
+  m_https_acceptor.close(ec);
   // The pending handlers (and with them the connections) go with the io_context.
   m_state.drop_all_connections();
 }
