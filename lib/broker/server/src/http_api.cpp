@@ -354,9 +354,18 @@ HttpReply bucket_export(Server& server, const std::string& bucket_id, const Quer
 
 HttpReply delete_data(Server& server, const std::string& bucket_id, const Query& query) {
   if (auto bad = query.unexpected({"min_ts", "max_ts"})) return http_error(400, *bad);
-  (void)server;
-  (void)bucket_id;
-  return http_error(501, "DELETE of bucket data is not implemented yet");
+  std::string error;
+  const auto min_ts = integer_param(query, "min_ts", 0, std::numeric_limits<std::int64_t>::max() / 2, error);
+  if (!error.empty()) return http_error(400, error);
+  const auto max_ts = integer_param(query, "max_ts", 0, std::numeric_limits<std::int64_t>::max() / 2, error);
+  if (!error.empty()) return http_error(400, error);
+  // Both bounds are required: deleting a whole bucket is `mqfleet bucket rm`, not a URL typo.
+  if (!min_ts) return http_error(400, "parameter 'min_ts' is required");
+  if (!max_ts) return http_error(400, "parameter 'max_ts' is required");
+  if (*min_ts > *max_ts) return http_error(400, "parameter 'min_ts' is after 'max_ts'");
+  store::BucketDatabase* db = bucket_database(server.config().data_dir);
+  const std::uint64_t deleted = db != nullptr ? db->erase_points(bucket_id, *min_ts, *max_ts) : 0;
+  return json_reply(Json{{"deleted", deleted}});
 }
 
 HttpReply list_devices(Server& server, const std::string& account_name, const Account* account) {
