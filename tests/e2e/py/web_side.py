@@ -220,7 +220,7 @@ def case_export(b):
     code, data = b.request("GET", "/v1/users/acme/buckets/W/export?format=csv", b.ta)
     lines = data.decode().strip().splitlines()
     check(code == 200 and len(lines) == 21 and "temperature" in lines[0], f"csv export: HTTP {code} {lines[:2]}")
-    cli = b.cli("bucket", "export", "W", "--registry", b.reg, "--data-dir", os.path.join(b.tmp, "data"), "--format", "ndjson")
+    cli = b.cli("bucket", "export", "W", "--data-dir", os.path.join(b.tmp, "data"), "--format", "ndjson")
     code, data = b.request("GET", "/v1/users/acme/buckets/W/export?format=ndjson", b.ta)
     check(code == 200 and data.decode() == cli, f"ndjson export differs from `mqfleet bucket export`: {data[:200]!r} vs {cli[:200]!r}")
     code, data = b.request("DELETE", f"/v1/users/acme/buckets/W/data?min_ts={T0}&max_ts={T0 + 60000 * 9}", b.ta)
