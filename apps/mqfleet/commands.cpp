@@ -4,6 +4,7 @@
 #include "broker/broker.hpp"
 #include "bucket/bucket.hpp"
 #include "completion/completion.hpp"
+#include "dashboard/dashboard.hpp"
 #include "device/device.hpp"
 #include "profile/profile.hpp"
 #include "pub/pub.hpp"
@@ -22,6 +23,7 @@ std::vector<CommandSetup> command_setups() {
       {"device", setup_device},
       {"bucket", setup_bucket},
       {"token", setup_token},
+      {"dashboard", setup_dashboard},
       {"sim", setup_sim},
       {"bench", setup_bench},
       {"completion", setup_completion},

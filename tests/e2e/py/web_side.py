@@ -328,6 +328,45 @@ def case_sighup(b):
     check(b.request("GET", "/v1/users/acme/buckets", b.ta)[0] == 401, "the removed token is still accepted")
 
 
+def case_console(b):
+    """Dashboards: server-rendered widgets with data-widget / data-latest, token cookie, tenancy."""
+    b.cli("dashboard", "add", "acme", "main", "--registry", b.reg, "--title", "Main <b>",
+          "--widget", "type=timeseries,bucket=W,fields=temperature,humidity",
+          "--widget", "type=gauge,bucket=W,field=temperature,min=0,max=50",
+          "--widget", "type=led,device=d1", "--widget", "type=slider,topic=cmd/setpoint,min=10,max=30")
+    shown = json.loads(b.cli("dashboard", "show", "acme", "main", "--registry", b.reg))
+    check(shown["widgets"][0] == {"type": "timeseries", "bucket": "W", "fields": "temperature,humidity"}, f"show: {shown}")
+    b.proc.send_signal(signal.SIGHUP)
+    publish_series(b)
+    deadline = time.time() + 5
+    while True:
+        code, data = b.request("GET", "/console/acme/dashboards/main?token=" + b.ta)
+        if code == 200 or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    page = data.decode()
+    check(code == 200, f"console: HTTP {code} {page[:200]}")
+    check('data-widget="timeseries"' in page and 'data-widget="gauge"' in page, "widgets missing")
+    check('data-latest="39"' in page, "the gauge does not carry the latest temperature (39)")
+    check("Main &lt;b&gt;" in page and "Main <b>" not in page, "the title is not escaped")
+    check(b.ta not in page, "the token is in the page")
+    conn = http.client.HTTPConnection("127.0.0.1", b.http_port, timeout=10)
+    conn.request("GET", "/console/acme/dashboards/main?token=" + b.ta)
+    resp = conn.getresponse()
+    resp.read()
+    cookie = resp.getheader("Set-Cookie") or ""
+    check("HttpOnly" in cookie and "SameSite=Strict" in cookie and b.ta in cookie, f"cookie: {cookie}")
+    code, _ = b.request("GET", "/console/acme/dashboards/main", headers={"Cookie": "mqfleet_token=" + b.ta})
+    check(code == 200, f"cookie login: HTTP {code}")
+    code, _ = b.request("GET", "/console/acme/dashboards/W", headers={"Cookie": "mqfleet_token=" + b.ta})
+    check(code == 200, f"default bucket dashboard: HTTP {code}")
+    for token, expected in (("", 401), ("bogus", 401), (b.tb, 403)):
+        code, data = b.request("GET", "/console/acme/dashboards/main?token=" + token)
+        check(code == expected and b"data-widget" not in data, f"console with token {token[:6]!r}: HTTP {code}")
+    code, _ = b.request("GET", "/console/acme/dashboards/nope?token=" + b.ta)
+    check(code == 404, f"unknown dashboard: HTTP {code}")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 

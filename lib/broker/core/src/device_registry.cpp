@@ -140,8 +140,8 @@ Registry Registry::parse(std::string_view json_text, const std::string& source) 
         reader.fail(account_ptr, "invalid account name '" + name + "'",
                     "account names are non-empty, without '/', '+', '#' and without a leading '$'");
       reader.expect_object(account_json, account_ptr);
-      reader.only_keys(account_json, account_ptr, {"devices", "buckets"});
-      Account account{name, {}, {}};
+      reader.only_keys(account_json, account_ptr, {"devices", "buckets", "dashboards"});
+      Account account{name, {}, {}, {}};
       if (auto devices = account_json.find("devices"); devices != account_json.end()) {
         reader.expect_object(*devices, account_ptr + "/devices");
         for (const auto& [id, device_json] : devices->items()) {
@@ -182,6 +182,37 @@ Registry Registry::parse(std::string_view json_text, const std::string& source) 
             reader.fail(bucket_ptr + "/topic", "invalid bucket topic filter '" + bucket.topic + "'",
                         "use a topic filter in the account's view such as devices/+/telemetry (no $share/, no $)");
           account.buckets.emplace(id, std::move(bucket));
+        }
+      }
+      if (auto dashboards = account_json.find("dashboards"); dashboards != account_json.end()) {
+        reader.expect_object(*dashboards, account_ptr + "/dashboards");
+        for (const auto& [id, dashboard_json] : dashboards->items()) {
+          const auto dashboard_ptr = account_ptr + "/dashboards/" + pointer_token(id);
+          if (!valid_bucket_id(id))
+            reader.fail(dashboard_ptr, "invalid dashboard id '" + id + "'",
+                        "dashboard ids are 1..64 letters, digits, '_', '-' or '.'");
+          reader.expect_object(dashboard_json, dashboard_ptr);
+          reader.only_keys(dashboard_json, dashboard_ptr, {"title", "widgets"});
+          Dashboard dashboard{id, reader.string_at(dashboard_json, dashboard_ptr, "title", false), {}};
+          if (auto widgets = dashboard_json.find("widgets"); widgets != dashboard_json.end()) {
+            if (!widgets->is_array()) reader.fail(dashboard_ptr + "/widgets", "'widgets' must be an array");
+            for (std::size_t i = 0; i < widgets->size(); ++i) {
+              const auto& widget_json = (*widgets)[i];
+              const auto widget_ptr = dashboard_ptr + "/widgets/" + std::to_string(i);
+              reader.expect_object(widget_json, widget_ptr);
+              Widget widget;
+              for (const auto& [key, value] : widget_json.items()) {
+                if (!value.is_string()) reader.fail(widget_ptr + "/" + pointer_token(key), "widget options are strings");
+                if (key == "type") widget.type = value.get<std::string>();
+                else widget.options.emplace(key, value.get<std::string>());
+              }
+              if (!valid_widget_type(widget.type))
+                reader.fail(widget_ptr + "/type", "invalid widget type '" + widget.type + "'",
+                            "use timeseries, gauge, value, led, table, switch or slider");
+              dashboard.widgets.push_back(std::move(widget));
+            }
+          }
+          account.dashboards.emplace(id, std::move(dashboard));
         }
       }
       registry.m_accounts.emplace(name, std::move(account));
@@ -279,6 +310,20 @@ std::string Registry::to_json() const {
         buckets[id] = std::move(b);
       }
       account_json["buckets"] = std::move(buckets);
+    }
+    if (!account.dashboards.empty()) {
+      Json dashboards = Json::object();
+      for (const auto& [id, dashboard] : account.dashboards) {
+        Json widgets = Json::array();
+        for (const auto& widget : dashboard.widgets) {
+          Json w = Json::object();
+          w["type"] = widget.type;
+          for (const auto& [key, value] : widget.options) w[key] = value;
+          widgets.push_back(std::move(w));
+        }
+        dashboards[id] = Json{{"title", dashboard.title}, {"widgets", std::move(widgets)}};
+      }
+      account_json["dashboards"] = std::move(dashboards);
     }
     accounts[name] = std::move(account_json);
   }
@@ -396,7 +441,7 @@ void Registry::add_device(std::string_view account, Device device) {
     throw ConfigError("invalid device id '" + device.id + "'", "DEVICE", "device ids are non-empty, without '/', '+', '#'");
   if (!valid_password_hash(device.credential)) throw ConfigError("invalid credential hash", "DEVICE");
   auto it = m_accounts.find(account);
-  if (it == m_accounts.end()) it = m_accounts.emplace(std::string(account), Account{std::string(account), {}, {}}).first;
+  if (it == m_accounts.end()) it = m_accounts.emplace(std::string(account), Account{std::string(account), {}, {}, {}}).first;
   if (it->second.devices.contains(device.id))
     throw ConfigError("device '" + device.id + "' already exists in account '" + std::string(account) + "'", "DEVICE",
                       "use `mqfleet device set-credential` to change its credential, or `rm` it first");
@@ -433,7 +478,7 @@ void Registry::add_bucket(std::string_view account, Bucket bucket) {
     throw ConfigError("bucket '" + bucket.id + "' already exists in account '" + owner + "'", "ID",
                       "bucket ids are unique across accounts; choose another id or `rm` it first");
   auto it = m_accounts.find(account);
-  if (it == m_accounts.end()) it = m_accounts.emplace(std::string(account), Account{std::string(account), {}, {}}).first;
+  if (it == m_accounts.end()) it = m_accounts.emplace(std::string(account), Account{std::string(account), {}, {}, {}}).first;
   auto id = bucket.id;
   it->second.buckets.emplace(std::move(id), std::move(bucket));
 }
@@ -498,6 +543,72 @@ void Registry::remove_token(std::string_view name) {
   if (it == m_tokens.end())
     throw ConfigError("no token '" + std::string(name) + "'", "NAME", "list the tokens with `mqfleet token list`");
   m_tokens.erase(it);
+}
+
+} // namespace mqfleet::broker
+
+namespace mqfleet::broker {
+
+bool valid_widget_type(std::string_view type) noexcept {
+  for (std::string_view known : {"timeseries", "gauge", "value", "led", "table", "switch", "slider"})
+    if (type == known) return true;
+  return false;
+}
+
+Widget parse_widget(std::string_view spec) {
+  Widget widget;
+  std::string last_key;
+  while (!spec.empty()) {
+    const auto comma = spec.find(',');
+    const auto piece = spec.substr(0, comma);
+    const auto eq = piece.find('=');
+    if (eq == std::string_view::npos) {
+      if (last_key.empty() || piece.empty())
+        throw ConfigError("invalid widget '" + std::string(spec) + "'", "--widget",
+                          "give key=value pairs such as type=gauge,bucket=W,field=temperature");
+      widget.options[last_key] += "," + std::string(piece);
+    } else {
+      const std::string key(piece.substr(0, eq));
+      const std::string value(piece.substr(eq + 1));
+      if (key.empty()) throw ConfigError("empty key in widget", "--widget", "give key=value pairs");
+      if (key == "type") {
+        widget.type = value;
+        last_key.clear();
+      } else {
+        widget.options[key] = value;
+        last_key = key;
+      }
+    }
+    if (comma == std::string_view::npos) break;
+    spec.remove_prefix(comma + 1);
+  }
+  if (!valid_widget_type(widget.type))
+    throw ConfigError("invalid widget type '" + widget.type + "'", "--widget",
+                      "use type=timeseries, gauge, value, led, table, switch or slider");
+  return widget;
+}
+
+void Registry::put_dashboard(std::string_view account, Dashboard dashboard) {
+  if (!valid_account(account))
+    throw ConfigError("invalid account name '" + std::string(account) + "'", "ACCOUNT",
+                      "account names are non-empty, without '/', '+', '#' and without a leading '$'");
+  if (!valid_bucket_id(dashboard.id))
+    throw ConfigError("invalid dashboard id '" + dashboard.id + "'", "ID", "use 1..64 letters, digits, '_', '-' or '.'");
+  for (const auto& widget : dashboard.widgets)
+    if (!valid_widget_type(widget.type))
+      throw ConfigError("invalid widget type '" + widget.type + "'", "--widget",
+                        "use timeseries, gauge, value, led, table, switch or slider");
+  auto it = m_accounts.find(account);
+  if (it == m_accounts.end()) it = m_accounts.emplace(std::string(account), Account{std::string(account), {}, {}, {}}).first;
+  auto id = dashboard.id;
+  it->second.dashboards.insert_or_assign(std::move(id), std::move(dashboard));
+}
+
+void Registry::remove_dashboard(std::string_view account, std::string_view id) {
+  auto it = m_accounts.find(account);
+  if (it == m_accounts.end() || it->second.dashboards.erase(std::string(id)) == 0)
+    throw ConfigError("no dashboard '" + std::string(id) + "' in account '" + std::string(account) + "'", "ID",
+                      "list them with `mqfleet dashboard list`");
 }
 
 } // namespace mqfleet::broker

@@ -4,6 +4,7 @@
 #include "http_api.hpp"
 
 #include "broker_state.hpp"
+#include "console.hpp"
 #include "connection.hpp"
 #include "persistence.hpp"
 #include "server.hpp"
@@ -485,6 +486,43 @@ HttpReply metrics(Server& server) {
   return reply;
 }
 
+HttpReply html_reply(unsigned status, std::string body) {
+  HttpReply reply;
+  reply.status = status;
+  reply.content_type = "text/html; charset=utf-8";
+  reply.body = std::move(body);
+  reply.headers.emplace_back("Content-Security-Policy",
+                             "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                             "connect-src 'self'; img-src 'self'; form-action 'self'");
+  reply.headers.emplace_back("X-Frame-Options", "DENY");
+  return reply;
+}
+
+// /console/{account}/dashboards/{id}: `?token=` on first load becomes an HttpOnly
+// SameSite=Strict cookie (the page's script then drops it from the address bar).
+HttpReply console(Server& server, const HttpRequest& request, const HttpTarget& target, const Registry& registry) {
+  const auto& seg = target.segments;
+  if (request.method != "GET") return http_error(405, "method not allowed: use GET");
+  if (seg.size() != 4 || seg[2] != "dashboards") return html_reply(404, login_page("No such page."));
+  const std::string* query_token = nullptr;
+  for (const auto& [name, value] : target.query)
+    if (name == "token") query_token = &value;
+  const std::string token_text = query_token != nullptr ? *query_token : request_token(request);
+  const ApiToken* token = registry.find_token(token_text);
+  if (token == nullptr)
+    return html_reply(401, login_page(token_text.empty() ? "Enter a token of this account." : "Unknown token."));
+  const std::string& account_name = seg[1];
+  if (token->admin || token->account != account_name)
+    return html_reply(403, login_page("This token may not open account '" + account_name + "'."));
+  const Account* account = registry.find_account(account_name);
+  const auto dashboard = account != nullptr ? find_dashboard(*account, seg[3]) : std::nullopt;
+  if (!dashboard) return html_reply(404, login_page("Account '" + account_name + "' has no dashboard '" + seg[3] + "'."));
+  HttpReply reply = html_reply(200, render_dashboard(server, account_name, *dashboard));
+  if (query_token != nullptr)
+    reply.headers.emplace_back("Set-Cookie", "mqfleet_token=" + token_text + "; Path=/; HttpOnly; SameSite=Strict");
+  return reply;
+}
+
 HttpReply route(Server& server, const HttpRequest& request) {
   const auto target = parse_target(request.target);
   if (!target) return http_error(400, "the request target is malformed (bad percent escape or NUL)");
@@ -492,8 +530,7 @@ HttpReply route(Server& server, const HttpRequest& request) {
   const Query query(*target);
   const RegistryPtr registry = server.state().registry();
 
-  if (!seg.empty() && seg[0] == "console")
-    return http_error(404, "the web console is not part of this build yet");
+  if (!seg.empty() && seg[0] == "console") return console(server, request, *target, *registry);
 
   const bool is_metrics = seg.size() == 1 && seg[0] == "metrics";
   const bool is_api = seg.size() >= 3 && seg[0] == "v1" && seg[1] == "users";

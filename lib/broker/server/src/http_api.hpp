@@ -34,6 +34,7 @@ struct HttpReply {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers; ///< extra headers (Set-Cookie, ...)
 };
 
 /// A request target split into its decoded path segments and query parameters.

@@ -188,6 +188,7 @@ void Connection::on_http_request() {
   h.response.set(http::field::server, "mqfleet");
   h.response.set(http::field::content_type, reply.content_type);
   h.response.set(http::field::cache_control, "no-store");
+  for (const auto& [name, value] : reply.headers) h.response.set(name, value);
   h.response.keep_alive(request.keep_alive());
   h.response.body() = std::move(reply.body);
   h.response.prepare_payload();
