@@ -5,7 +5,14 @@ find_package(fmt CONFIG REQUIRED)
 find_package(nlohmann_json CONFIG REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(PahoMqttCpp CONFIG REQUIRED)
-find_package(Asio REQUIRED)
+# Boost.Asio and Boost.Beast (header-only; Debian: libboost-dev) for the broker's
+# listeners: MQTT, MQTT over WebSocket and HTTP on the same io_contexts (docs/broker.md).
+find_package(Boost 1.74 REQUIRED)
+if(NOT TARGET mqfleet_boost_asio)
+  add_library(mqfleet_boost_asio INTERFACE)
+  target_link_libraries(mqfleet_boost_asio INTERFACE Boost::headers Threads::Threads)
+  target_compile_definitions(mqfleet_boost_asio INTERFACE BOOST_ASIO_NO_DEPRECATED)
+endif()
 find_package(SQLite3 REQUIRED)
 
 # OpenSSL and SQLite from their static archives (Debian's libssl-dev and libsqlite3-dev

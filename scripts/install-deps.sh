@@ -8,7 +8,7 @@ packages=(
   g++ cmake ninja-build ccache pkg-config git openssl
   # libraries (all found through find_package)
   libpaho-mqttpp-dev libpaho-mqtt-dev libssl-dev libcli11-dev nlohmann-json3-dev
-  libfmt-dev libasio-dev libsqlite3-dev libgtest-dev
+  libfmt-dev libboost-dev libsqlite3-dev libgtest-dev
   # independent peers for the tests and benchmarks (RabbitMQ: a second, clustering broker
   # family; its tests start their own node, never the system service)
   mosquitto mosquitto-clients python3 python3-paho-mqtt python3-websockets rabbitmq-server

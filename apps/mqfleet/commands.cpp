@@ -4,12 +4,14 @@
 #include "broker/broker.hpp"
 #include "bucket/bucket.hpp"
 #include "completion/completion.hpp"
+#include "dashboard/dashboard.hpp"
 #include "device/device.hpp"
 #include "profile/profile.hpp"
 #include "pub/pub.hpp"
 #include "rr/rr.hpp"
 #include "sim/sim.hpp"
 #include "sub/sub.hpp"
+#include "token/token.hpp"
 
 namespace mqfleet::cli {
 
@@ -22,6 +24,8 @@ std::vector<CommandSetup> command_setups() {
       {"broker", setup_broker},
       {"device", setup_device},
       {"bucket", setup_bucket},
+      {"token", setup_token},
+      {"dashboard", setup_dashboard},
       {"sim", setup_sim},
       {"bench", setup_bench},
       {"completion", setup_completion},

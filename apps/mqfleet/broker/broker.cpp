@@ -30,7 +30,7 @@ void log_line(std::string_view line) {
 broker::BrokerConfig make_config(const BrokerOptions& o) {
   broker::BrokerConfig config;
   if (!o.config_file.empty()) broker::apply_config_file(config, o.config_file);
-  if (!o.bind.empty()) config.mqtt.host = config.mqtts.host = o.bind;
+  if (!o.bind.empty()) config.mqtt.host = config.mqtts.host = config.http.host = config.https.host = o.bind;
   if (o.port) {
     config.mqtt.enabled = true;
     config.mqtt.port = *o.port;
@@ -38,6 +38,14 @@ broker::BrokerConfig make_config(const BrokerOptions& o) {
   if (o.tls_port) {
     config.mqtts.enabled = true;
     config.mqtts.port = *o.tls_port;
+  }
+  if (o.http_port) {
+    config.http.enabled = true;
+    config.http.port = *o.http_port;
+  }
+  if (o.https_port) {
+    config.https.enabled = true;
+    config.https.port = *o.https_port;
   }
   if (!o.cert.empty()) config.mqtts.cert_file = o.cert;
   if (!o.key.empty()) config.mqtts.key_file = o.key;
@@ -65,6 +73,9 @@ void setup_broker(CLI::App& app) {
   auto* sub = app.add_subcommand("broker", "Run the reference MQTT broker (3.1, 3.1.1, 5.0) in the foreground.");
   sub->add_option("--port", options->port, "Plain MQTT port (default 1883; 0 = pick a free port)");
   sub->add_option("--tls-port", options->tls_port, "Enable the TLS listener on this port (0 = free port)");
+  sub->add_option("--http-port", options->http_port,
+                  "Enable the HTTP listener (MQTT over WebSocket on /mqtt, REST API, /metrics; 0 = free port)");
+  sub->add_option("--https-port", options->https_port, "The HTTP listener over TLS (uses --cert/--key; 0 = free port)");
   sub->add_option("--cert", options->cert, "TLS server certificate chain (PEM)");
   sub->add_option("--key", options->key, "TLS server private key (PEM)");
   sub->add_option("--cafile", options->cafile, "Require TLS client certificates signed by this CA");
@@ -91,6 +102,8 @@ int run_broker(const BrokerOptions& options) {
   nlohmann::json line{{"event", "listening"}};
   line["mqtt"] = broker.bound_port() != 0 ? nlohmann::json(broker.bound_port()) : nlohmann::json(nullptr);
   line["mqtts"] = broker.bound_tls_port() != 0 ? nlohmann::json(broker.bound_tls_port()) : nlohmann::json(nullptr);
+  if (broker.bound_http_port() != 0) line["http"] = broker.bound_http_port();
+  if (broker.bound_https_port() != 0) line["https"] = broker.bound_https_port();
   std::printf("%s\n", line.dump().c_str());
   std::fflush(stdout);
   set_reload_handler([&broker] {

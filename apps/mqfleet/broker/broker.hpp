@@ -13,6 +13,8 @@ namespace mqfleet::cli {
 struct BrokerOptions {
   std::optional<int> port;
   std::optional<int> tls_port;
+  std::optional<int> http_port;  ///< --http-port
+  std::optional<int> https_port; ///< --https-port
   std::string cert, key, cafile;
   std::string bind;
   std::string registry;

@@ -252,4 +252,15 @@ std::uint64_t BucketDatabase::erase_bucket(std::string_view id) {
   }
 }
 
+std::uint64_t BucketDatabase::erase_points(std::string_view id, EpochMs from, EpochMs to) {
+  const auto key = find_bucket_key(id);
+  if (!key) return 0;
+  Statement erase(m_db, "DELETE FROM points WHERE bucket = ?1 AND ts >= ?2 AND ts <= ?3");
+  sqlite3_bind_int64(erase.get(), 1, *key);
+  sqlite3_bind_int64(erase.get(), 2, from);
+  sqlite3_bind_int64(erase.get(), 3, to);
+  if (sqlite3_step(erase.get()) != SQLITE_DONE) fail("cannot delete the bucket's points");
+  return static_cast<std::uint64_t>(sqlite3_changes(m_db));
+}
+
 } // namespace mqfleet::store

@@ -1,5 +1,6 @@
 #include <mqfleet/broker/device_registry.hpp>
 
+#include <mqfleet/broker/api_tokens.hpp>
 #include <mqfleet/broker/credentials.hpp>
 #include <mqfleet/broker/tenancy.hpp>
 #include <mqfleet/error.hpp>
@@ -128,7 +129,7 @@ Registry Registry::parse(std::string_view json_text, const std::string& source) 
                       "write every number within the range of a double; see docs/registry.md");
   }
   reader.expect_object(root, "");
-  reader.only_keys(root, "", {"version", "accounts", "rules", "default_access"});
+  reader.only_keys(root, "", {"version", "accounts", "rules", "default_access", "tokens"});
   if (auto version = root.find("version"); version != root.end()) {
     if (!version->is_number_integer() || version->get<long long>() != k_format_version)
       reader.fail("/version", "unsupported registry version", "this mqfleet reads version 1");
@@ -143,8 +144,8 @@ Registry Registry::parse(std::string_view json_text, const std::string& source) 
         reader.fail(account_ptr, "invalid account name '" + name + "'",
                     "account names are non-empty, without '/', '+', '#' and without a leading '$'");
       reader.expect_object(account_json, account_ptr);
-      reader.only_keys(account_json, account_ptr, {"devices", "buckets"});
-      Account account{name, {}, {}};
+      reader.only_keys(account_json, account_ptr, {"devices", "buckets", "dashboards"});
+      Account account{name, {}, {}, {}};
       if (auto devices = account_json.find("devices"); devices != account_json.end()) {
         reader.expect_object(*devices, account_ptr + "/devices");
         for (const auto& [id, device_json] : devices->items()) {
@@ -187,7 +188,61 @@ Registry Registry::parse(std::string_view json_text, const std::string& source) 
           account.buckets.emplace(id, std::move(bucket));
         }
       }
+      if (auto dashboards = account_json.find("dashboards"); dashboards != account_json.end()) {
+        reader.expect_object(*dashboards, account_ptr + "/dashboards");
+        for (const auto& [id, dashboard_json] : dashboards->items()) {
+          const auto dashboard_ptr = account_ptr + "/dashboards/" + pointer_token(id);
+          if (!valid_bucket_id(id))
+            reader.fail(dashboard_ptr, "invalid dashboard id '" + id + "'",
+                        "dashboard ids are 1..64 letters, digits, '_', '-' or '.'");
+          reader.expect_object(dashboard_json, dashboard_ptr);
+          reader.only_keys(dashboard_json, dashboard_ptr, {"title", "widgets"});
+          Dashboard dashboard{id, reader.string_at(dashboard_json, dashboard_ptr, "title", false), {}};
+          if (auto widgets = dashboard_json.find("widgets"); widgets != dashboard_json.end()) {
+            if (!widgets->is_array()) reader.fail(dashboard_ptr + "/widgets", "'widgets' must be an array");
+            for (std::size_t i = 0; i < widgets->size(); ++i) {
+              const auto& widget_json = (*widgets)[i];
+              const auto widget_ptr = dashboard_ptr + "/widgets/" + std::to_string(i);
+              reader.expect_object(widget_json, widget_ptr);
+              Widget widget;
+              for (const auto& [key, value] : widget_json.items()) {
+                if (!value.is_string()) reader.fail(widget_ptr + "/" + pointer_token(key), "widget options are strings");
+                if (key == "type") widget.type = value.get<std::string>();
+                else widget.options.emplace(key, value.get<std::string>());
+              }
+              if (!valid_widget_type(widget.type))
+                reader.fail(widget_ptr + "/type", "invalid widget type '" + widget.type + "'",
+                            "use timeseries, gauge, value, led, table, switch or slider");
+              dashboard.widgets.push_back(std::move(widget));
+            }
+          }
+          account.dashboards.emplace(id, std::move(dashboard));
+        }
+      }
       registry.m_accounts.emplace(name, std::move(account));
+    }
+  }
+
+  if (auto tokens = root.find("tokens"); tokens != root.end()) {
+    reader.expect_object(*tokens, "/tokens");
+    for (const auto& [name, token_json] : tokens->items()) {
+      const auto token_ptr = "/tokens/" + pointer_token(name);
+      reader.expect_object(token_json, token_ptr);
+      reader.only_keys(token_json, token_ptr, {"account", "admin", "hash"});
+      ApiToken token;
+      token.name = name;
+      token.account = reader.string_at(token_json, token_ptr, "account", false);
+      if (auto admin = token_json.find("admin"); admin != token_json.end()) {
+        if (!admin->is_boolean()) reader.fail(token_ptr + "/admin", "'admin' must be true or false");
+        token.admin = admin->get<bool>();
+      }
+      token.hash = reader.string_at(token_json, token_ptr, "hash", true);
+      if (!valid_token_hash(token.hash))
+        reader.fail(token_ptr + "/hash", "invalid token hash", "create tokens with `mqfleet token add`");
+      if (!valid_token_name(name)) reader.fail(token_ptr, "invalid token name", "use letters, digits, '_', '-', '.'");
+      if (token.admin == !token.account.empty())
+        reader.fail(token_ptr, "a token has either an account or \"admin\": true", "recreate it with `mqfleet token add`");
+      registry.m_tokens.emplace(name, std::move(token));
     }
   }
 
@@ -260,9 +315,34 @@ std::string Registry::to_json() const {
       }
       account_json["buckets"] = std::move(buckets);
     }
+    if (!account.dashboards.empty()) {
+      Json dashboards = Json::object();
+      for (const auto& [id, dashboard] : account.dashboards) {
+        Json widgets = Json::array();
+        for (const auto& widget : dashboard.widgets) {
+          Json w = Json::object();
+          w["type"] = widget.type;
+          for (const auto& [key, value] : widget.options) w[key] = value;
+          widgets.push_back(std::move(w));
+        }
+        dashboards[id] = Json{{"title", dashboard.title}, {"widgets", std::move(widgets)}};
+      }
+      account_json["dashboards"] = std::move(dashboards);
+    }
     accounts[name] = std::move(account_json);
   }
   root["accounts"] = std::move(accounts);
+  if (!m_tokens.empty()) {
+    Json tokens = Json::object();
+    for (const auto& [name, token] : m_tokens) {
+      Json t = Json::object();
+      if (token.admin) t["admin"] = true;
+      else t["account"] = token.account;
+      t["hash"] = token.hash;
+      tokens[name] = std::move(t);
+    }
+    root["tokens"] = std::move(tokens);
+  }
   Json rules = Json::array();
   for (const auto& rule : m_rules.rules()) {
     Json r = Json::object();
@@ -365,7 +445,7 @@ void Registry::add_device(std::string_view account, Device device) {
     throw ConfigError("invalid device id '" + device.id + "'", "DEVICE", "device ids are non-empty, without '/', '+', '#'");
   if (!valid_password_hash(device.credential)) throw ConfigError("invalid credential hash", "DEVICE");
   auto it = m_accounts.find(account);
-  if (it == m_accounts.end()) it = m_accounts.emplace(std::string(account), Account{std::string(account), {}, {}}).first;
+  if (it == m_accounts.end()) it = m_accounts.emplace(std::string(account), Account{std::string(account), {}, {}, {}}).first;
   if (it->second.devices.contains(device.id))
     throw ConfigError("device '" + device.id + "' already exists in account '" + std::string(account) + "'", "DEVICE",
                       "use `mqfleet device set-credential` to change its credential, or `rm` it first");
@@ -402,7 +482,7 @@ void Registry::add_bucket(std::string_view account, Bucket bucket) {
     throw ConfigError("bucket '" + bucket.id + "' already exists in account '" + owner + "'", "ID",
                       "bucket ids are unique across accounts; choose another id or `rm` it first");
   auto it = m_accounts.find(account);
-  if (it == m_accounts.end()) it = m_accounts.emplace(std::string(account), Account{std::string(account), {}, {}}).first;
+  if (it == m_accounts.end()) it = m_accounts.emplace(std::string(account), Account{std::string(account), {}, {}, {}}).first;
   auto id = bucket.id;
   it->second.buckets.emplace(std::move(id), std::move(bucket));
 }
@@ -435,6 +515,104 @@ void Registry::set_credential(std::string_view account, std::string_view device_
     throw ConfigError("no device '" + std::string(device_id) + "' in account '" + std::string(account) + "'", "DEVICE",
                       "list the devices with `mqfleet device list`");
   it->second.devices.find(device_id)->second.credential = std::move(credential_hash);
+}
+
+} // namespace mqfleet::broker
+
+namespace mqfleet::broker {
+
+const ApiToken* Registry::find_token(std::string_view token) const noexcept {
+  if (token.empty()) return nullptr;
+  const std::string hash = hash_api_token(token);
+  const ApiToken* found = nullptr;
+  for (const auto& [name, entry] : m_tokens)
+    if (token_hashes_equal(entry.hash, hash)) found = &entry;
+  return found;
+}
+
+void Registry::add_token(ApiToken token) {
+  if (!valid_token_name(token.name))
+    throw ConfigError("invalid token name '" + token.name + "'", "NAME", "use 1..64 letters, digits, '_', '-', '.'");
+  if (!token.admin && !valid_account(token.account))
+    throw ConfigError("invalid account '" + token.account + "'", "ACCOUNT", "give the account the token belongs to");
+  if (m_tokens.contains(token.name))
+    throw ConfigError("a token named '" + token.name + "' exists", "NAME",
+                      "choose another name or remove it with `mqfleet token rm`");
+  auto name = token.name;
+  m_tokens.emplace(std::move(name), std::move(token));
+}
+
+void Registry::remove_token(std::string_view name) {
+  auto it = m_tokens.find(name);
+  if (it == m_tokens.end())
+    throw ConfigError("no token '" + std::string(name) + "'", "NAME", "list the tokens with `mqfleet token list`");
+  m_tokens.erase(it);
+}
+
+} // namespace mqfleet::broker
+
+namespace mqfleet::broker {
+
+bool valid_widget_type(std::string_view type) noexcept {
+  for (std::string_view known : {"timeseries", "gauge", "value", "led", "table", "switch", "slider"})
+    if (type == known) return true;
+  return false;
+}
+
+Widget parse_widget(std::string_view spec) {
+  Widget widget;
+  std::string last_key;
+  while (!spec.empty()) {
+    const auto comma = spec.find(',');
+    const auto piece = spec.substr(0, comma);
+    const auto eq = piece.find('=');
+    if (eq == std::string_view::npos) {
+      if (last_key.empty() || piece.empty())
+        throw ConfigError("invalid widget '" + std::string(spec) + "'", "--widget",
+                          "give key=value pairs such as type=gauge,bucket=W,field=temperature");
+      widget.options[last_key] += "," + std::string(piece);
+    } else {
+      const std::string key(piece.substr(0, eq));
+      const std::string value(piece.substr(eq + 1));
+      if (key.empty()) throw ConfigError("empty key in widget", "--widget", "give key=value pairs");
+      if (key == "type") {
+        widget.type = value;
+        last_key.clear();
+      } else {
+        widget.options[key] = value;
+        last_key = key;
+      }
+    }
+    if (comma == std::string_view::npos) break;
+    spec.remove_prefix(comma + 1);
+  }
+  if (!valid_widget_type(widget.type))
+    throw ConfigError("invalid widget type '" + widget.type + "'", "--widget",
+                      "use type=timeseries, gauge, value, led, table, switch or slider");
+  return widget;
+}
+
+void Registry::put_dashboard(std::string_view account, Dashboard dashboard) {
+  if (!valid_account(account))
+    throw ConfigError("invalid account name '" + std::string(account) + "'", "ACCOUNT",
+                      "account names are non-empty, without '/', '+', '#' and without a leading '$'");
+  if (!valid_bucket_id(dashboard.id))
+    throw ConfigError("invalid dashboard id '" + dashboard.id + "'", "ID", "use 1..64 letters, digits, '_', '-' or '.'");
+  for (const auto& widget : dashboard.widgets)
+    if (!valid_widget_type(widget.type))
+      throw ConfigError("invalid widget type '" + widget.type + "'", "--widget",
+                        "use timeseries, gauge, value, led, table, switch or slider");
+  auto it = m_accounts.find(account);
+  if (it == m_accounts.end()) it = m_accounts.emplace(std::string(account), Account{std::string(account), {}, {}, {}}).first;
+  auto id = dashboard.id;
+  it->second.dashboards.insert_or_assign(std::move(id), std::move(dashboard));
+}
+
+void Registry::remove_dashboard(std::string_view account, std::string_view id) {
+  auto it = m_accounts.find(account);
+  if (it == m_accounts.end() || it->second.dashboards.erase(std::string(id)) == 0)
+    throw ConfigError("no dashboard '" + std::string(id) + "' in account '" + std::string(account) + "'", "ID",
+                      "list them with `mqfleet dashboard list`");
 }
 
 } // namespace mqfleet::broker

@@ -34,6 +34,8 @@ void Broker::stop() {
 int Broker::bound_port() const { return m_server ? m_server->bound_port() : 0; }
 
 int Broker::bound_tls_port() const { return m_server ? m_server->bound_tls_port() : 0; }
+int Broker::bound_http_port() const { return m_server ? m_server->bound_http_port() : 0; }
+int Broker::bound_https_port() const { return m_server ? m_server->bound_https_port() : 0; }
 
 void Broker::reload_registry() {
   try {

@@ -51,13 +51,19 @@ void apply_config_file(BrokerConfig& config, const std::string& path) {
   if (!doc.is_object()) throw ConfigError("the broker configuration must be a JSON object", path, "wrap it in { }");
   for (const auto& [key, value] : doc.items()) {
     if (key == "bind") {
-      config.mqtt.host = config.mqtts.host = text(value, key, path);
+      config.mqtt.host = config.mqtts.host = config.http.host = config.https.host = text(value, key, path);
     } else if (key == "port") {
       config.mqtt.port = number<int>(value, key, path, 0);
       config.mqtt.enabled = true;
     } else if (key == "tls_port") {
       config.mqtts.port = number<int>(value, key, path, 0);
       config.mqtts.enabled = true;
+    } else if (key == "http_port") {
+      config.http.port = number<int>(value, key, path, 0);
+      config.http.enabled = true;
+    } else if (key == "https_port") {
+      config.https.port = number<int>(value, key, path, 0);
+      config.https.enabled = true;
     } else if (key == "cert") {
       config.mqtts.cert_file = text(value, key, path);
     } else if (key == "key") {
@@ -103,6 +109,15 @@ void validate_config(const BrokerConfig& config) {
       throw ConfigError("the TLS port must be 0..65535", "--tls-port", "0 picks a free port");
     if (config.mqtts.cert_file.empty() || config.mqtts.key_file.empty())
       throw ConfigError("the TLS listener needs a certificate and a key", "--tls-port",
+                        "pass --cert FILE and --key FILE");
+  }
+  if (config.http.enabled && (config.http.port < 0 || config.http.port > 65535))
+    throw ConfigError("the HTTP port must be 0..65535", "--http-port", "0 picks a free port");
+  if (config.https.enabled) {
+    if (config.https.port < 0 || config.https.port > 65535)
+      throw ConfigError("the HTTPS port must be 0..65535", "--https-port", "0 picks a free port");
+    if (config.mqtts.cert_file.empty() || config.mqtts.key_file.empty())
+      throw ConfigError("the HTTPS listener needs a certificate and a key", "--https-port",
                         "pass --cert FILE and --key FILE");
   }
   if (!config.allow_anonymous && config.registry_path.empty())

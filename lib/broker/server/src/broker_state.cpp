@@ -245,6 +245,11 @@ std::vector<ConnectionPtr> BrokerState::attached_connections() {
   return out;
 }
 
+bool BrokerState::is_attached(std::string_view key) const {
+  const SessionEntry* entry = m_sessions.find(key);
+  return entry != nullptr && entry->owner != nullptr;
+}
+
 std::size_t BrokerState::session_count() { return m_sessions.size(); }
 
 std::size_t BrokerState::retained_count() { return m_retained.count(); }

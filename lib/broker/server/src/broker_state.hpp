@@ -110,6 +110,11 @@ public:
   /// The connections attached to a session now (to tell them the server shuts down).
   std::vector<ConnectionPtr> attached_connections();
 
+  /// locked: true when the session `key` has a connection attached now.
+  bool is_attached(std::string_view key) const;
+  /// The bucket writer, or null without a data directory (its counters are thread-safe).
+  store::BucketWriter* bucket_writer() noexcept { return m_bucket_writer.get(); }
+
   /// Number of sessions (connected or not).
   std::size_t session_count();
   /// Number of retained messages.

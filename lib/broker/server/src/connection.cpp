@@ -28,11 +28,21 @@ template <class T> struct ExactAllocator {
   template <class U> bool operator==(const ExactAllocator<U>&) const noexcept { return true; }
 };
 
+/// A handler that Asio allocates with ExactAllocator (Boost 1.74 has no bind_allocator).
+template <class F> struct WithExactAllocator {
+  using allocator_type = ExactAllocator<void>;
+  allocator_type get_allocator() const noexcept { return {}; }
+  template <class... Args> void operator()(Args&&... args) { f(std::forward<Args>(args)...); }
+  F f;
+};
+template <class F> WithExactAllocator<std::decay_t<F>> exact_allocated(F&& f) { return {std::forward<F>(f)}; }
+
 } // namespace
 
-Connection::Connection(Server& server, Socket socket, asio::ssl::context* tls)
+Connection::Connection(Server& server, Socket socket, asio::ssl::context* tls, bool http)
     : m_server(server), m_socket(std::move(socket)), m_last_received(Clock::now()) {
-  asio::error_code ec;
+  if (http) m_http.reset(new_http());
+  error_code ec;
   const auto endpoint = m_socket.remote_endpoint(ec);
   if (!ec) m_peer = Peer(endpoint);
   if (tls != nullptr) m_tls = std::make_unique<Tls>(m_socket, *tls);
@@ -82,7 +92,7 @@ void Connection::start() {
       self->read_loop();
       return;
     }
-    self->m_tls->stream.async_handshake(asio::ssl::stream_base::server, [self](const asio::error_code& ec) {
+    self->m_tls->stream.async_handshake(asio::ssl::stream_base::server, [self](const error_code& ec) {
       if (ec) {
         self->close_now();
         return;
@@ -95,7 +105,9 @@ void Connection::start() {
 void Connection::read_loop() {
   // A goodbye in progress keeps reading (on_bytes discards): see close_after_flush().
   if (!reading()) return;
-  if (m_tls)
+  if (m_http)
+    read_http();
+  else if (m_tls)
     read_tls();
   else
     read_plain();
@@ -105,7 +117,7 @@ void Connection::read_loop() {
 // idle connection holds no read buffer at all.
 void Connection::read_plain() {
   auto self = ref();
-  m_socket.async_wait(asio::socket_base::wait_read, asio::bind_allocator(ExactAllocator<void>(), [self](const asio::error_code& ec) {
+  m_socket.async_wait(asio::socket_base::wait_read, exact_allocated([self](const error_code& ec) {
     if (ec) {
       self->close_now();
       return;
@@ -117,7 +129,7 @@ void Connection::read_plain() {
 bool Connection::read_available() {
   thread_local std::vector<char> buffer(64 * 1024);
   for (int round = 0; round < 4 && reading(); ++round) {
-    asio::error_code read_ec;
+    error_code read_ec;
     const std::size_t n = m_socket.read_some(asio::buffer(buffer), read_ec);
     if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) break;
     if (read_ec || n == 0) {
@@ -141,7 +153,7 @@ void Connection::post_after_pending_input(std::function<void()> then) {
   auto self = ref();
   asio::post(executor(), [self, then = std::move(then)] {
     // The read wait stays armed: when it fires it finds the socket drained and re-arms.
-    if (!self->m_tls && self->reading()) self->read_available();
+    if (!self->m_tls && !self->m_http && self->reading()) self->read_available();
     then();
   });
 }
@@ -149,7 +161,7 @@ void Connection::post_after_pending_input(std::function<void()> then) {
 void Connection::read_tls() {
   auto self = ref();
   if (m_tls->read_buffer.empty()) m_tls->read_buffer.resize(k_read_chunk);
-  m_tls->stream.async_read_some(asio::buffer(m_tls->read_buffer), [self](const asio::error_code& ec, std::size_t n) {
+  m_tls->stream.async_read_some(asio::buffer(m_tls->read_buffer), [self](const error_code& ec, std::size_t n) {
     if (ec) {
       self->close_now();
       return;
@@ -179,25 +191,33 @@ void Connection::write_loop() {
   writing.swap(m_out->pending);
   m_out->pending.clear();
   const std::size_t total = writing.size();
+  if (m_http) {
+    write_http(total);
+    return;
+  }
   auto self = ref();
   with_stream([&](auto& stream) {
-    asio::async_write(stream, asio::buffer(writing), [self, total](const asio::error_code& ec, std::size_t) {
-      std::string& written = self->m_out->writing;
-      written.clear();
-      if (ec) {
-        self->close_now();
-        return;
-      }
-      self->m_server.stats().bytes_sent.fetch_add(total, std::memory_order_relaxed);
-      // Give back memory after a burst so idle connections stay small.
-      if (written.capacity() > k_max_kept_write_capacity) std::string().swap(written);
-      self->write_loop();
-      if (self->m_flush_after_write) {
-        self->m_flush_after_write = false;
-        self->flush_outbox();
-      }
+    asio::async_write(stream, asio::buffer(writing), [self, total](const error_code& ec, std::size_t) {
+      self->on_written(ec, total);
     });
   });
+}
+
+void Connection::on_written(const error_code& ec, std::size_t total) {
+  std::string& written = m_out->writing;
+  written.clear();
+  if (ec) {
+    close_now();
+    return;
+  }
+  m_server.stats().bytes_sent.fetch_add(total, std::memory_order_relaxed);
+  // Give back memory after a burst so idle connections stay small.
+  if (written.capacity() > k_max_kept_write_capacity) std::string().swap(written);
+  write_loop();
+  if (m_flush_after_write) {
+    m_flush_after_write = false;
+    flush_outbox();
+  }
 }
 
 void Connection::close_after_flush() {
@@ -211,7 +231,7 @@ void Connection::close_after_flush() {
     if (!m_keepalive_timer) m_keepalive_timer = std::make_unique<Timer>(executor());
     m_keepalive_timer->expires_after(k_linger_time);
     auto self = ref();
-    m_keepalive_timer->async_wait([self](const asio::error_code& ec) {
+    m_keepalive_timer->async_wait([self](const error_code& ec) {
       if (ec == asio::error::operation_aborted) return;
       self->close_now();
     });
@@ -232,7 +252,7 @@ void Connection::linger() {
   // last packet. The read loop, still armed, discards input until EOF, the byte budget
   // or the deadline set in close_after_flush(), then close_now() closes the socket.
   on_closed();
-  asio::error_code ec;
+  error_code ec;
   m_socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   if (ec) close_now();
 }
@@ -241,7 +261,7 @@ void Connection::close_now() {
   if (m_closed) return;
   m_closed = true;
   m_closing = true;
-  asio::error_code ec;
+  error_code ec;
   m_keepalive_timer.reset();
   if (!m_lingering) m_socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   m_socket.close(ec);
@@ -268,7 +288,7 @@ void Connection::keepalive_check() {
   if (!m_keepalive_timer) m_keepalive_timer = std::make_unique<Timer>(executor());
   m_keepalive_timer->expires_at(deadline);
   auto self = ref();
-  m_keepalive_timer->async_wait([self](const asio::error_code& ec) {
+  m_keepalive_timer->async_wait([self](const error_code& ec) {
     if (ec == asio::error::operation_aborted) return;
     self->keepalive_check();
   });

@@ -13,8 +13,7 @@
 
 #include <mqfleet/mqtt/packets.hpp>
 
-#include <asio.hpp>
-#include <asio/ssl.hpp>
+#include "asio.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -28,6 +27,13 @@
 namespace mqfleet::broker {
 
 class Server;
+struct Http;
+/// Creates the HTTP state of a connection of the HTTP listener.
+Http* new_http();
+/// Frees the HTTP/WebSocket state (http_transport.cpp, where Http is complete).
+struct HttpDeleter {
+  void operator()(Http* http) const noexcept;
+};
 
 /// A client connection. Everything except the "thread-safe" members runs on its io thread.
 /// Intrusively counted (ConnectionPtr): every pending handler holds one reference.
@@ -37,7 +43,9 @@ public:
   using Socket = asio::basic_stream_socket<asio::ip::tcp, Executor>;
   using Clock = std::chrono::steady_clock;
 
-  Connection(Server& server, Socket socket, asio::ssl::context* tls);
+  /// `http`: accepted on the HTTP listener: serves HTTP requests until one upgrades to
+  /// MQTT over WebSocket on /mqtt; from then on it is an MQTT connection like any other.
+  Connection(Server& server, Socket socket, asio::ssl::context* tls, bool http = false);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -87,6 +95,8 @@ public:
   /// The peer's address as "ip:port".
   std::string peer() const;
   bool is_tls() const noexcept { return m_tls != nullptr; }
+  /// True for a connection of the HTTP listener (HTTP requests or MQTT over WebSocket).
+  bool is_http() const noexcept { return m_http != nullptr; }
   Server& server() noexcept { return m_server; }
   /// A new counted reference to this connection (for handlers that must keep it alive).
   RefPtr<Connection> ref() noexcept { return RefPtr<Connection>(this); }
@@ -135,6 +145,13 @@ private:
   void linger();
   void drain_discarded(std::size_t bytes);
   template <class F> void with_stream(F&& f);
+  void on_written(const error_code& ec, std::size_t total);
+
+  // HTTP listener side (http_transport.cpp).
+  void read_http();
+  void write_http(std::size_t total);
+  void on_http_request();
+  void send_http_response();
 
   // Protocol side (dispatch.cpp).
   void on_bytes(std::string_view bytes);
@@ -149,6 +166,7 @@ private:
   Server& m_server;
   Socket m_socket;
   std::unique_ptr<Tls> m_tls;
+  std::unique_ptr<Http, HttpDeleter> m_http; ///< HTTP listener connections only
   std::unique_ptr<Timer> m_keepalive_timer; ///< created while a keepalive check is armed
   std::unique_ptr<WriteBuffers> m_out; ///< null while nothing is being written
   Peer m_peer;

@@ -11,11 +11,11 @@
 namespace mqfleet::broker {
 namespace {
 
-asio::ssl::context make_tls_context(const ListenerConfig& listener) {
+asio::ssl::context make_tls_context(const ListenerConfig& listener, bool client_certificates = true) {
   asio::ssl::context context(asio::ssl::context::tls_server);
   context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                       asio::ssl::context::no_sslv3 | asio::ssl::context::single_dh_use);
-  asio::error_code ec;
+  error_code ec;
   if (listener.cert_file.empty() || listener.key_file.empty())
     throw ConfigError("the TLS listener needs a certificate and a key", "--tls-port",
                       "pass --cert FILE and --key FILE");
@@ -25,7 +25,7 @@ asio::ssl::context make_tls_context(const ListenerConfig& listener) {
   if (context.use_private_key_file(listener.key_file, asio::ssl::context::pem, ec); ec)
     throw ConfigError("cannot load the TLS private key: " + ec.message(), listener.key_file,
                       "give an unencrypted PEM private key that matches the certificate");
-  if (!listener.ca_file.empty()) {
+  if (client_certificates && !listener.ca_file.empty()) {
     if (context.load_verify_file(listener.ca_file, ec); ec)
       throw ConfigError("cannot load the client CA: " + ec.message(), listener.ca_file, "give a PEM CA file");
     context.set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
@@ -52,12 +52,13 @@ constexpr auto k_shutdown_grace = std::chrono::seconds(2);
 
 Server::Server(const BrokerConfig& config, BrokerState& state, BrokerStats& stats)
     : m_ios(make_io_contexts(io_thread_count(config))), m_config(config), m_state(state), m_stats(stats),
-      m_acceptor(*m_ios.front()), m_tls_acceptor(*m_ios.front()), m_housekeeping_timer(*m_ios.front()) {}
+      m_acceptor(*m_ios.front()), m_tls_acceptor(*m_ios.front()), m_http_acceptor(*m_ios.front()), m_https_acceptor(*m_ios.front()),
+      m_housekeeping_timer(*m_ios.front()) {}
 
 Server::~Server() { stop(); }
 
 void Server::open_acceptor(asio::ip::tcp::acceptor& acceptor, const ListenerConfig& listener, const char* name) {
-  asio::error_code ec;
+  error_code ec;
   auto address = asio::ip::make_address(listener.host, ec);
   if (ec) throw ConfigError("invalid bind address '" + listener.host + "'", "--bind", "give an IP address");
   asio::ip::tcp::endpoint endpoint(address, static_cast<unsigned short>(listener.port));
@@ -82,31 +83,42 @@ void Server::start() {
     open_acceptor(m_tls_acceptor, m_config.mqtts, "MQTT over TLS");
     m_tls_port = m_tls_acceptor.local_endpoint().port();
   }
-  if (m_config.mqtt.enabled) accept(m_acceptor, nullptr);
-  if (m_config.mqtts.enabled) accept(m_tls_acceptor, &*m_tls_context);
+  if (m_config.http.enabled) {
+    open_acceptor(m_http_acceptor, m_config.http, "HTTP");
+    m_http_port = m_http_acceptor.local_endpoint().port();
+  }
+  if (m_config.https.enabled) {
+    m_https_context.emplace(make_tls_context(m_config.mqtts, false));
+    open_acceptor(m_https_acceptor, m_config.https, "HTTPS");
+    m_https_port = m_https_acceptor.local_endpoint().port();
+  }
+  if (m_config.mqtt.enabled) accept(m_acceptor, nullptr, false);
+  if (m_config.mqtts.enabled) accept(m_tls_acceptor, &*m_tls_context, false);
+  if (m_config.http.enabled) accept(m_http_acceptor, nullptr, true);
+  if (m_config.https.enabled) accept(m_https_acceptor, &*m_https_context, true);
   for (auto& io : m_ios) m_work.push_back(asio::make_work_guard(*io));
   housekeeping();
   for (auto& io : m_ios) m_threads.emplace_back([context = io.get()] { context->run(); });
   m_running = true;
 }
 
-void Server::accept(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls) {
+void Server::accept(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls, bool http) {
   asio::io_context& target = *m_ios[m_next_io];
   m_next_io = (m_next_io + 1) % m_ios.size();
-  acceptor.async_accept(target, [this, &acceptor, tls](const asio::error_code& ec, Connection::Socket socket) {
+  acceptor.async_accept(target, [this, &acceptor, tls, http](const error_code& ec, Connection::Socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (!ec) {
       if (m_connections.fetch_add(1, std::memory_order_relaxed) >= m_config.limits.max_connections) {
         // At the limit: refuse by closing at once (before CONNECT, so no CONNACK).
         m_connections.fetch_sub(1, std::memory_order_relaxed);
         m_stats.connections_refused.fetch_add(1, std::memory_order_relaxed);
-        asio::error_code ignored;
+        error_code ignored;
         socket.close(ignored);
       } else {
-        make_ref<Connection>(*this, std::move(socket), tls)->start();
+        make_ref<Connection>(*this, std::move(socket), tls, http)->start();
       }
     }
-    accept(acceptor, tls);
+    accept(acceptor, tls, http);
   });
 }
 
@@ -124,7 +136,7 @@ void Server::housekeeping() {
   for (auto& connection : wake) connection->post_flush();
   if (auto* persistence = m_state.persistence()) persistence->report_backlog(std::chrono::steady_clock::now());
   m_housekeeping_timer.expires_after(std::chrono::seconds(1));
-  m_housekeeping_timer.async_wait([this](const asio::error_code& ec) {
+  m_housekeeping_timer.async_wait([this](const error_code& ec) {
     if (!ec) housekeeping();
   });
 }
@@ -135,9 +147,11 @@ void Server::housekeeping() {
 void Server::close_connections_for_shutdown() {
   std::promise<void> closed;
   asio::post(*m_ios.front(), [this, &closed] {
-    asio::error_code ec;
+    error_code ec;
     m_acceptor.close(ec);
     m_tls_acceptor.close(ec);
+    m_http_acceptor.close(ec);
+    m_https_acceptor.close(ec);
     m_housekeeping_timer.cancel();
     closed.set_value();
   });
@@ -160,9 +174,11 @@ void Server::stop() {
   for (auto& io : m_ios) io->stop();
   for (auto& thread : m_threads) thread.join();
   m_threads.clear();
-  asio::error_code ec;
+  error_code ec;
   m_acceptor.close(ec);
   m_tls_acceptor.close(ec);
+  m_http_acceptor.close(ec);
+  m_https_acceptor.close(ec);
   // The pending handlers (and with them the connections) go with the io_context.
   m_state.drop_all_connections();
 }

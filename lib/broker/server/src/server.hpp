@@ -1,6 +1,6 @@
 #pragma once
 // The network side of the broker: N io_contexts, each run by exactly one thread, the
-// plain and TLS acceptors, and the connection limit. Connections (connection.hpp) do
+// acceptors (MQTT, MQTT over TLS, HTTP, HTTPS), and the connection limit. Connections (connection.hpp) do
 // the rest. A new connection goes to the next io_context round robin and stays there,
 // which serialises its handlers without a per-connection strand (one less allocation
 // and lock per connection).
@@ -9,8 +9,7 @@
 
 #include <mqfleet/broker/broker.hpp>
 
-#include <asio.hpp>
-#include <asio/ssl.hpp>
+#include "asio.hpp"
 
 #include <atomic>
 #include <memory>
@@ -38,6 +37,8 @@ public:
   void stop();
   int bound_port() const noexcept { return m_port; }
   int bound_tls_port() const noexcept { return m_tls_port; }
+  int bound_http_port() const noexcept { return m_http_port; }
+  int bound_https_port() const noexcept { return m_https_port; }
 
   BrokerState& state() noexcept { return m_state; }
   BrokerStats& stats() noexcept { return m_stats; }
@@ -52,12 +53,13 @@ public:
 
 private:
   void open_acceptor(asio::ip::tcp::acceptor& acceptor, const ListenerConfig& listener, const char* name);
-  void accept(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls);
+  void accept(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls, bool http);
   void housekeeping();
   void close_connections_for_shutdown();
 
   // The TLS context outlives the io_contexts: pending handlers own TLS streams.
   std::optional<asio::ssl::context> m_tls_context;
+  std::optional<asio::ssl::context> m_https_context; ///< HTTPS: same certificate, no client certificates
   // Destroyed after everything below, which holds their handlers. The first one also
   // runs the acceptors and the housekeeping timer.
   std::vector<std::unique_ptr<asio::io_context>> m_ios;
@@ -66,6 +68,8 @@ private:
   BrokerStats& m_stats;
   asio::ip::tcp::acceptor m_acceptor;
   asio::ip::tcp::acceptor m_tls_acceptor;
+  asio::ip::tcp::acceptor m_http_acceptor;
+  asio::ip::tcp::acceptor m_https_acceptor;
   asio::steady_timer m_housekeeping_timer;
   SysPublisher m_sys;
   unsigned m_ticks = 0;
@@ -76,6 +80,8 @@ private:
   std::atomic<std::size_t> m_goodbyes{0}; ///< connections between goodbye and close
   int m_port = 0;
   int m_tls_port = 0;
+  int m_http_port = 0;
+  int m_https_port = 0;
   bool m_running = false;
 };
 

@@ -104,6 +104,8 @@ public:
   PointCursor points(std::string_view id, const PointFilter& filter);
   /// Deletes every point and counter of a bucket; returns the number of points.
   std::uint64_t erase_bucket(std::string_view id);
+  /// Deletes the bucket's points with from <= ts <= to; returns how many.
+  std::uint64_t erase_points(std::string_view id, EpochMs from, EpochMs to);
 
 private:
   void exec(const char* sql);

@@ -34,12 +34,45 @@ struct Bucket {
   std::string topic;       ///< source topic filter in the account's view (wildcards allowed)
 };
 
-/// One account (the MQTT username), its devices keyed by device id and its buckets
-/// keyed by bucket id.
+/// One widget of a dashboard: its type (timeseries, gauge, value, led, table, switch,
+/// slider) and its options as given (`bucket`, `field`, `fields`, `min`, `max`, `unit`,
+/// `topic`, `device`, ...; docs/broker.md, "Dashboards").
+struct Widget {
+  std::string type;
+  std::map<std::string, std::string, std::less<>> options;
+};
+
+/// A dashboard of an account, served at /console/{account}/dashboards/{id}.
+struct Dashboard {
+  std::string id;
+  std::string title;
+  std::vector<Widget> widgets;
+};
+
+/// One account (the MQTT username), its devices keyed by device id, its buckets keyed by
+/// bucket id and its dashboards keyed by dashboard id.
 struct Account {
   std::string name;
   std::map<std::string, Device, std::less<>> devices;
   std::map<std::string, Bucket, std::less<>> buckets;
+  std::map<std::string, Dashboard, std::less<>> dashboards;
+};
+
+/// The widget types a dashboard may hold.
+bool valid_widget_type(std::string_view type) noexcept;
+
+/// Parses a `--widget` argument: `type=gauge,bucket=W,field=t,min=0,max=50`. A piece
+/// without '=' continues the previous value (`fields=temperature,humidity`). Throws
+/// ConfigError naming the problem.
+Widget parse_widget(std::string_view spec);
+
+/// An API token for the broker's HTTP listener (docs/broker.md, "Tokens"). Only the
+/// token's hash is stored; the token itself is shown once, by `mqfleet token add`.
+struct ApiToken {
+  std::string name;    ///< unique across the registry
+  std::string account; ///< the account it reads and writes; empty for an admin token
+  bool admin = false;  ///< admin tokens read /metrics and no account's data
+  std::string hash;    ///< "sha256:<hex>" of the token (api_tokens.hpp)
 };
 
 /// The outcome of authenticate().
@@ -86,6 +119,16 @@ public:
   const Device* find_device(std::string_view account, std::string_view device_id) const noexcept;
   /// The access rules.
   const AccessRules& rules() const noexcept { return m_rules; }
+  /// The API tokens by name.
+  const std::map<std::string, ApiToken, std::less<>>& tokens() const noexcept { return m_tokens; }
+  /// The API token whose hash matches `token`, or null (compares every stored hash in
+  /// constant time, so the answer's timing says nothing about which one matched).
+  const ApiToken* find_token(std::string_view token) const noexcept;
+  /// Adds a token (its hash). Throws ConfigError when the name exists or is invalid, or
+  /// when a non-admin token names no account.
+  void add_token(ApiToken token);
+  /// Removes a token. Throws ConfigError when it does not exist.
+  void remove_token(std::string_view name);
 
   // --- editing (used by `mqfleet device`; the broker never edits) ----------------------
   /// Adds a device (creating the account). Throws ConfigError when it exists or a name
@@ -108,11 +151,17 @@ public:
   /// Removes a bucket (and the account when it has neither devices nor buckets left).
   /// Throws ConfigError when it does not exist.
   void remove_bucket(std::string_view id);
+  /// Adds or replaces a dashboard of an account (creating the account). Throws ConfigError
+  /// when the id or a widget is invalid.
+  void put_dashboard(std::string_view account, Dashboard dashboard);
+  /// Removes a dashboard. Throws ConfigError when it does not exist.
+  void remove_dashboard(std::string_view account, std::string_view id);
   /// Enables or disables a bucket. Throws ConfigError when it does not exist.
   void set_bucket_enabled(std::string_view id, bool enabled);
 
 private:
   std::map<std::string, Account, std::less<>> m_accounts;
+  std::map<std::string, ApiToken, std::less<>> m_tokens;
   AccessRules m_rules;
 };
 

@@ -1,5 +1,6 @@
 #pragma once
-// The reference MQTT broker (3.1, 3.1.1, 5.0) on standalone Asio.
+// The reference MQTT broker (3.1, 3.1.1, 5.0) on Boost.Asio, with an HTTP listener
+// (MQTT over WebSocket, REST API, metrics) on Boost.Beast.
 //
 // Threading design
 // ----------------
@@ -63,6 +64,10 @@ struct BrokerLimits {
 struct BrokerConfig {
   ListenerConfig mqtt{true, "0.0.0.0", 1883, {}, {}, {}};
   ListenerConfig mqtts{false, "0.0.0.0", 8883, {}, {}, {}};
+  /// The HTTP listener: MQTT over WebSocket on /mqtt, the REST API on /v1/, /metrics.
+  ListenerConfig http{false, "0.0.0.0", 8080, {}, {}, {}};
+  /// The same over TLS (the certificate and key of `mqtts`).
+  ListenerConfig https{false, "0.0.0.0", 8443, {}, {}, {}};
   BrokerLimits limits;
   /// Device registry (JSON) for tenancy and credentials; empty with allow_anonymous.
   std::string registry_path;
@@ -115,6 +120,10 @@ public:
   int bound_port() const;
   /// The TLS listener's port; 0 if disabled.
   int bound_tls_port() const;
+  /// The HTTP listener's port; 0 if disabled.
+  int bound_http_port() const;
+  /// The HTTPS listener's port; 0 if disabled.
+  int bound_https_port() const;
   /// Re-reads the registry file; connections stay up. Throws ConfigError on a bad file
   /// (the old registry stays in force).
   void reload_registry();

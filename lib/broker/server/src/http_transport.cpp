@@ -1,0 +1,223 @@
+// The HTTP listener's side of Connection (Boost.Beast): HTTP/1.1 requests in, replies
+// out (http_api.cpp answers them), and the upgrade to MQTT over WebSocket on /mqtt.
+// After the upgrade the connection reads WebSocket messages into the same on_bytes() as
+// a TCP connection and writes its batched MQTT bytes as binary messages: the MQTT side
+// (dispatch.cpp, handle_*.cpp) cannot tell the transports apart.
+//
+// Deadlines: a connection of the HTTP listener starts with the MQTT CONNECT deadline
+// (30 s, Connection::start). Only a complete request moves it, so a slow request, a
+// header flood or a half-open upgrade is closed within 30 s, whatever it sends.
+
+#include "connection.hpp"
+
+#include "http_api.hpp"
+#include "server.hpp"
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+namespace mqfleet::broker {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+
+namespace {
+/// The buffer of the request being read: headers and body, at most this.
+constexpr std::size_t k_request_buffer = k_http_max_header + k_http_max_body;
+/// The WebSocket read chunk (one read may end inside an MQTT packet: on_bytes reassembles).
+constexpr std::size_t k_ws_read_chunk = 16 * 1024;
+} // namespace
+
+/// The HTTP state of a connection of the HTTP listener.
+struct Http {
+  using PlainWs = websocket::stream<Connection::Socket&>;
+  using TlsWs = websocket::stream<asio::ssl::stream<Connection::Socket&>&>;
+
+  beast::flat_buffer buffer{k_request_buffer};
+  std::optional<http::request_parser<http::string_body>> parser;
+  http::response<http::string_body> response;
+  std::unique_ptr<PlainWs> ws;  ///< after an upgrade on the plain listener
+  std::unique_ptr<TlsWs> wss;   ///< after an upgrade on the TLS listener
+  std::vector<char> ws_read_buffer;
+  bool upgraded = false;
+};
+
+Http* new_http() { return new Http(); }
+void HttpDeleter::operator()(Http* http) const noexcept { delete http; }
+
+namespace {
+
+/// True when the comma-separated Sec-WebSocket-Protocol list names "mqtt".
+bool offers_mqtt(std::string_view protocols) {
+  while (!protocols.empty()) {
+    const auto comma = protocols.find(',');
+    auto item = protocols.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item == "mqtt") return true;
+    if (comma == std::string_view::npos) break;
+    protocols.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+template <class Ws> void configure_ws(Ws& ws, std::uint32_t max_packet_size) {
+  ws.binary(true);
+  // One WebSocket message carries one or a few MQTT packets; bigger is refused.
+  ws.read_message_max(static_cast<std::uint64_t>(max_packet_size) * 2 + 1024);
+  websocket::stream_base::timeout timeout{};
+  timeout.handshake_timeout = std::chrono::seconds(30);
+  timeout.idle_timeout = websocket::stream_base::none(); // MQTT keepalive decides (keepalive_check)
+  timeout.keep_alive_pings = false;
+  ws.set_option(timeout);
+  ws.set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
+    response.set(http::field::sec_websocket_protocol, "mqtt");
+    response.set(http::field::server, "mqfleet");
+  }));
+}
+
+} // namespace
+
+void Connection::read_http() {
+  Http& h = *m_http;
+  auto self = ref();
+  if (h.upgraded) {
+    if (h.ws_read_buffer.empty()) h.ws_read_buffer.resize(k_ws_read_chunk);
+    auto on_read = [self](const error_code& ec, std::size_t n) {
+      if (ec) {
+        self->close_now();
+        return;
+      }
+      self->m_last_received = Clock::now();
+      self->on_bytes(std::string_view(self->m_http->ws_read_buffer.data(), n));
+      self->read_loop();
+    };
+    if (h.wss) h.wss->async_read_some(asio::buffer(h.ws_read_buffer), std::move(on_read));
+    else h.ws->async_read_some(asio::buffer(h.ws_read_buffer), std::move(on_read));
+    return;
+  }
+  h.parser.emplace();
+  h.parser->header_limit(static_cast<std::uint32_t>(k_http_max_header));
+  h.parser->body_limit(k_http_max_body);
+  auto on_request = [self](const error_code& ec, std::size_t) {
+    Http& http_state = *self->m_http;
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
+        self->m_closing) {
+      self->close_now();
+      return;
+    }
+    if (ec) {
+      // Malformed or oversized: one 4xx, then close (the stream cannot be resynchronised).
+      const bool too_large = ec == http::error::header_limit || ec == http::error::body_limit ||
+                             ec == http::error::buffer_overflow;
+      const HttpReply reply = too_large ? http_error(413, "the request is too large: headers up to 16 KiB, body up to 256 KiB")
+                                        : http_error(400, "malformed HTTP request: " + ec.message());
+      http_state.response = {};
+      http_state.response.result(reply.status);
+      http_state.response.version(11);
+      http_state.response.set(http::field::content_type, reply.content_type);
+      http_state.response.keep_alive(false);
+      http_state.response.body() = reply.body;
+      http_state.response.prepare_payload();
+      self->send_http_response();
+      return;
+    }
+    self->on_http_request();
+  };
+  if (m_tls) http::async_read(m_tls->stream, h.buffer, *h.parser, std::move(on_request));
+  else http::async_read(m_socket, h.buffer, *h.parser, std::move(on_request));
+}
+
+void Connection::on_http_request() {
+  Http& h = *m_http;
+  auto request = h.parser->release();
+  h.parser.reset();
+  m_last_received = Clock::now(); // a complete request moves the deadline
+  const std::string_view target(request.target().data(), request.target().size());
+  const bool is_mqtt_path = target == "/mqtt" || target.starts_with("/mqtt?");
+  if (websocket::is_upgrade(request) && is_mqtt_path) {
+    const auto protocols = request[http::field::sec_websocket_protocol];
+    if (!offers_mqtt(std::string_view(protocols.data(), protocols.size()))) {
+      const HttpReply reply = http_error(400, "header 'Sec-WebSocket-Protocol' must offer mqtt");
+      h.response = {};
+      h.response.result(reply.status);
+      h.response.version(11);
+      h.response.set(http::field::content_type, reply.content_type);
+      h.response.keep_alive(false);
+      h.response.body() = reply.body;
+      h.response.prepare_payload();
+      send_http_response();
+      return;
+    }
+    h.upgraded = true;
+    auto self = ref();
+    auto on_accept = [self](const error_code& ec) {
+      if (ec) {
+        self->close_now();
+        return;
+      }
+      self->m_last_received = Clock::now();
+      self->read_loop();
+    };
+    const auto max_packet = m_server.config().limits.max_packet_size;
+    if (m_tls) {
+      h.wss = std::make_unique<Http::TlsWs>(m_tls->stream);
+      configure_ws(*h.wss, max_packet);
+      h.wss->async_accept(request, std::move(on_accept));
+    } else {
+      h.ws = std::make_unique<Http::PlainWs>(m_socket);
+      configure_ws(*h.ws, max_packet);
+      h.ws->async_accept(request, std::move(on_accept));
+    }
+    return;
+  }
+  HttpRequest plain;
+  plain.method = std::string(request.method_string());
+  plain.target = std::string(target);
+  plain.authorization = std::string(request[http::field::authorization]);
+  plain.cookie = std::string(request[http::field::cookie]);
+  plain.body = std::move(request.body());
+  HttpReply reply = is_mqtt_path ? http_error(426, "/mqtt speaks MQTT over WebSocket: upgrade with subprotocol mqtt")
+                                 : handle_http_request(m_server, plain);
+  h.response = {};
+  h.response.result(reply.status);
+  h.response.version(request.version());
+  h.response.set(http::field::server, "mqfleet");
+  h.response.set(http::field::content_type, reply.content_type);
+  h.response.set(http::field::cache_control, "no-store");
+  for (const auto& [name, value] : reply.headers) h.response.set(name, value);
+  h.response.keep_alive(request.keep_alive());
+  h.response.body() = std::move(reply.body);
+  h.response.prepare_payload();
+  send_http_response();
+}
+
+void Connection::send_http_response() {
+  auto self = ref();
+  auto on_written = [self](const error_code& ec, std::size_t n) {
+    self->m_server.stats().bytes_sent.fetch_add(n, std::memory_order_relaxed);
+    const bool keep_alive = self->m_http->response.keep_alive();
+    self->m_http->response = {};
+    if (ec || !keep_alive) {
+      self->close_now();
+      return;
+    }
+    self->read_loop();
+  };
+  if (m_tls) http::async_write(m_tls->stream, m_http->response, std::move(on_written));
+  else http::async_write(m_socket, m_http->response, std::move(on_written));
+}
+
+void Connection::write_http(std::size_t total) {
+  Http& h = *m_http;
+  auto self = ref();
+  auto on_written_ws = [self, total](const error_code& ec, std::size_t) { self->on_written(ec, total); };
+  if (h.wss) h.wss->async_write(asio::buffer(m_out->writing), std::move(on_written_ws));
+  else if (h.ws) h.ws->async_write(asio::buffer(m_out->writing), std::move(on_written_ws));
+  else asio::post(executor(), [self, total] { self->on_written(asio::error::not_connected, total); });
+}
+
+} // namespace mqfleet::broker

@@ -1,0 +1,402 @@
+#!/usr/bin/python3
+"""The broker's HTTP listener end to end (docs/broker.md, "HTTP listener"): MQTT over
+WebSocket with device credentials (paho-mqtt, transport="websockets", path /mqtt) at
+QoS 0/1/2, the REST API with tokens (data, aggregation, export, buckets, devices,
+messages), tenancy (401/403, no existence leak), /metrics for admin tokens only,
+malformed requests answered with 4xx, token reload on SIGHUP.
+
+Usage: web_side.py --bin build/ci/apps/mqfleet/mqfleet --case NAME (or --case all)."""
+
+import argparse
+import http.client
+import json
+import os
+import queue
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import paho.mqtt.client as mqtt
+
+T0 = 1700000000000
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, why):
+    if not cond:
+        raise Fail(why)
+
+
+class Broker:
+    """A registry with two accounts, a bucket and tokens, and `mqfleet broker` on free ports."""
+
+    def __init__(self, binary, tmp):
+        self.bin, self.tmp = binary, tmp
+        self.reg = os.path.join(tmp, "reg.json")
+        env = dict(os.environ, K1="k1", K2="k2")
+        self.cli("device", "add", "acme", "d1", "--registry", self.reg, "--credential-env", "K1", env=env)
+        self.cli("device", "add", "beta", "e1", "--registry", self.reg, "--credential-env", "K2", env=env)
+        self.cli("bucket", "add", "acme", "W", "--registry", self.reg, "--topic", "w/#")
+        self.cli("bucket", "add", "beta", "B", "--registry", self.reg, "--topic", "b/#")
+        self.ta = self.cli("token", "add", "acme", "ta", "--registry", self.reg).strip().splitlines()[-1]
+        self.tb = self.cli("token", "add", "beta", "tb", "--registry", self.reg).strip().splitlines()[-1]
+        self.tadmin = self.cli("token", "add", "--admin", "ops", "--registry", self.reg).strip().splitlines()[-1]
+        self.log = open(os.path.join(tmp, "broker.log"), "w")
+        self.proc = subprocess.Popen(
+            [binary, "broker", "--port", "0", "--http-port", "0", "--bind", "127.0.0.1", "--registry", self.reg,
+             "--data-dir", os.path.join(tmp, "data"), "--sys-interval", "0"],
+            stdout=subprocess.PIPE, stderr=self.log, text=True)
+        ready, _, _ = select.select([self.proc.stdout], [], [], 20)
+        check(ready, "the broker printed no 'listening' line within 20 s")
+        line = json.loads(self.proc.stdout.readline())
+        self.mqtt_port, self.http_port = line["mqtt"], line.get("http")
+        check(self.http_port, f"no http port in {line}")
+
+    def cli(self, *args, env=None):
+        out = subprocess.run([self.bin, *args], capture_output=True, text=True, env=env, timeout=30)
+        check(out.returncode == 0, f"mqfleet {' '.join(args)}: exit {out.returncode}: {out.stderr}")
+        return out.stdout
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def request(self, method, path, token=None, body=None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=10)
+        h = dict(headers or {})
+        if token is not None:
+            h["Authorization"] = "Bearer " + token
+        conn.request(method, path, body=body, headers=h)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        return resp.status, data
+
+    def get_json(self, path, token, status=200):
+        code, data = self.request("GET", path, token)
+        check(code == status, f"GET {path}: HTTP {code}, expected {status}: {data[:300]!r}")
+        return json.loads(data)
+
+
+def ws_client(broker, client_id, user, password):
+    c = mqtt.Client(client_id=client_id, transport="websockets", protocol=mqtt.MQTTv311)
+    c.ws_set_options(path="/mqtt")
+    c.username_pw_set(user, password)
+    c.messages = queue.Queue()
+    c.acked = []
+    connected = queue.Queue()
+    c.on_connect = lambda cl, u, f, rc: connected.put(rc)
+    c.on_message = lambda cl, u, m: c.messages.put(m)
+    c.on_publish = lambda cl, u, mid: c.acked.append(mid)
+    c.connect("127.0.0.1", broker.http_port, keepalive=30)
+    c.loop_start()
+    rc = connected.get(timeout=10)
+    c.rc = rc
+    return c
+
+
+def wait_points(broker, count, token=None, path="/v1/users/acme/buckets/W/data?items=1000"):
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        points = broker.get_json(path, token or broker.ta)
+        if len(points) >= count:
+            return points
+        time.sleep(0.1)
+    raise Fail(f"bucket W has {len(points)} points after 10 s, expected {count}")
+
+
+def case_ws_qos(b):
+    """QoS 0/1/2 over WebSocket, both ways, with device credentials; TCP sees the same."""
+    sub = ws_client(b, "d1", "acme", "k1")
+    check(sub.rc == 0, f"WebSocket CONNECT refused: rc {sub.rc}")
+    sub.subscribe("w/#", qos=2)
+    time.sleep(0.3)
+    tcp = mqtt.Client(client_id="d1tcp", protocol=mqtt.MQTTv311)
+    # d1tcp is no device: the TCP listener must refuse it exactly like the WebSocket one below.
+    tcp_rc = queue.Queue()
+    tcp.on_connect = lambda cl, u, f, rc: tcp_rc.put(rc)
+    tcp.username_pw_set("acme", "k1")
+    tcp.connect("127.0.0.1", b.mqtt_port)
+    tcp.loop_start()
+    check(tcp_rc.get(timeout=10) != 0, "TCP accepted an unknown device")
+    tcp.loop_stop()
+    bad = ws_client(b, "d1", "acme", "wrong")
+    check(bad.rc != 0, "WebSocket CONNECT with a wrong credential was accepted")
+    bad.loop_stop()
+    for qos in (0, 1, 2):
+        info = sub.publish("w/d1", json.dumps({"ts": T0 + qos, "temperature": qos}), qos=qos)
+        info.wait_for_publish(10)
+        m = sub.messages.get(timeout=10)
+        check(m.topic == "w/d1" and json.loads(m.payload)["temperature"] == qos, f"QoS {qos}: got {m.topic} {m.payload}")
+        check(m.qos == qos, f"QoS {qos}: delivered at QoS {m.qos}")
+    check(len(sub.acked) == 3, f"publishes acknowledged: {sub.acked}")
+    sub.loop_stop()
+    sub.disconnect()
+
+
+def case_ws_rules(b):
+    """A WebSocket client cannot reach another account's topics (tenancy like TCP)."""
+    a = ws_client(b, "d1", "acme", "k1")
+    e = ws_client(b, "e1", "beta", "k2")
+    check(a.rc == 0 and e.rc == 0, "CONNECT refused")
+    e.subscribe("#", qos=1)
+    time.sleep(0.3)
+    a.publish("w/secret", "{}", qos=1).wait_for_publish(10)
+    time.sleep(0.5)
+    check(e.messages.empty(), "beta received acme's message")
+    for c in (a, e):
+        c.loop_stop()
+        c.disconnect()
+
+
+def publish_series(b, n=20):
+    c = ws_client(b, "d1", "acme", "k1")
+    for i in range(n):
+        c.publish("w/d1", json.dumps({"ts": T0 + i * 60000, "temperature": 20 + i, "humidity": 50}), qos=1)
+    deadline = time.time() + 10
+    while len(c.acked) < n and time.time() < deadline:
+        time.sleep(0.05)
+    check(len(c.acked) == n, f"{len(c.acked)} of {n} acknowledged")
+    c.loop_stop()
+    c.disconnect()
+    return wait_points(b, n)
+
+
+def case_rest_data(b):
+    publish_series(b)
+    pts = b.get_json("/v1/users/acme/buckets/W/data?items=100&sort=asc", b.ta)
+    check(len(pts) == 20 and pts[0]["ts"] == T0 and pts[0]["val"]["temperature"] == 20 and pts[0]["device"] == "d1",
+          f"data: {pts[:2]}")
+    pts = b.get_json("/v1/users/acme/buckets/W/data?items=3&sort=desc", b.ta)
+    check([p["val"]["temperature"] for p in pts] == [39, 38, 37], f"desc items=3: {pts}")
+    pts = b.get_json(f"/v1/users/acme/buckets/W/data?min_ts={T0 + 60000}&max_ts={T0 + 120000}", b.ta)
+    check([p["ts"] for p in pts] == [T0 + 60000, T0 + 120000], f"min_ts/max_ts: {pts}")
+    pts = b.get_json("/v1/users/acme/buckets/W/data?device=nobody", b.ta)
+    check(pts == [], f"device filter: {pts}")
+    buckets = b.get_json("/v1/users/acme/buckets", b.ta)
+    check(len(buckets) == 1 and buckets[0]["id"] == "W" and buckets[0]["points"] == 20 and buckets[0]["first_ts"] == T0,
+          f"buckets: {buckets}")
+    devices = b.get_json("/v1/users/acme/devices", b.ta)
+    check([d["id"] for d in devices] == ["d1"] and devices[0]["connected"] is False, f"devices: {devices}")
+    for query, name in (("items=0", "items"), ("items=1001", "items"), ("sort=up", "sort"), ("min_ts=x", "min_ts"),
+                        ("bogus=1", "bogus"), ("agg=2h", "agg"), ("agg=1h&agg_type=mode", "agg_type")):
+        code, data = b.request("GET", "/v1/users/acme/buckets/W/data?" + query, b.ta)
+        err = json.loads(data)["error"]
+        check(code == 400 and err["status"] == 400 and name in err["message"], f"{query}: HTTP {code} {err}")
+
+
+def case_rest_agg(b):
+    publish_series(b)
+    # 20 points one minute apart from T0 (T0 % 5 min = 0 is not needed: windows align to epoch).
+    pts = b.get_json(f"/v1/users/acme/buckets/W/data?agg=1h&agg_type=mean&min_ts={T0}&max_ts={T0 + 3600000}", b.ta)
+    total = sum(1 for _ in pts)
+    check(total >= 1, f"agg=1h: {pts}")
+    count = b.get_json(f"/v1/users/acme/buckets/W/data?agg=1h&agg_type=count&fields=temperature&min_ts={T0}&max_ts={T0 + 3600000}", b.ta)
+    check(sum(p["val"]["temperature"] for p in count) == 20 and all(list(p["val"]) == ["temperature"] for p in count),
+          f"count: {count}")
+    mx = b.get_json(f"/v1/users/acme/buckets/W/data?agg=1d&agg_type=max&min_ts={T0}&max_ts={T0 + 3600000}", b.ta)
+    check(len(mx) == 1 and mx[0]["val"]["temperature"] == 39 and mx[0]["val"]["humidity"] == 50, f"max 1d: {mx}")
+    spread = b.get_json(f"/v1/users/acme/buckets/W/data?agg=1d&agg_type=spread&min_ts={T0}&max_ts={T0 + 3600000}", b.ta)
+    check(spread[0]["val"]["temperature"] == 19, f"spread: {spread}")
+    med = b.get_json(f"/v1/users/acme/buckets/W/data?agg=1w&agg_type=median&min_ts={T0}&max_ts={T0 + 3600000}", b.ta)
+    check(med[0]["val"]["temperature"] == 29.5, f"median: {med}")
+    code, data = b.request("GET", "/v1/users/acme/buckets/W/data?agg=5m&min_ts=0&max_ts=" + str(T0), b.ta)
+    check(code == 400 and "windows" in json.loads(data)["error"]["message"], f"unbounded window: HTTP {code} {data!r}")
+
+
+def case_export(b):
+    publish_series(b)
+    code, data = b.request("GET", "/v1/users/acme/buckets/W/export?format=csv", b.ta)
+    lines = data.decode().strip().splitlines()
+    check(code == 200 and len(lines) == 21 and "temperature" in lines[0], f"csv export: HTTP {code} {lines[:2]}")
+    cli = b.cli("bucket", "export", "W", "--data-dir", os.path.join(b.tmp, "data"), "--format", "ndjson")
+    code, data = b.request("GET", "/v1/users/acme/buckets/W/export?format=ndjson", b.ta)
+    check(code == 200 and data.decode() == cli, f"ndjson export differs from `mqfleet bucket export`: {data[:200]!r} vs {cli[:200]!r}")
+    code, data = b.request("DELETE", f"/v1/users/acme/buckets/W/data?min_ts={T0}&max_ts={T0 + 60000 * 9}", b.ta)
+    check(code == 200 and json.loads(data) == {"deleted": 10}, f"DELETE: HTTP {code} {data!r}")
+    pts = b.get_json("/v1/users/acme/buckets/W/data?items=1000", b.ta)
+    check(len(pts) == 10 and pts[0]["ts"] == T0 + 600000, f"after DELETE: {len(pts)} points, first {pts[:1]}")
+    code, data = b.request("DELETE", "/v1/users/acme/buckets/W/data?min_ts=0", b.ta)
+    check(code == 400 and "max_ts" in json.loads(data)["error"]["message"], f"DELETE without max_ts: HTTP {code}")
+    code, _ = b.request("DELETE", f"/v1/users/acme/buckets/W/data?min_ts=0&max_ts={T0 * 2}", b.tb)
+    check(code == 403, f"DELETE with beta's token: HTTP {code}")
+    code, data = b.request("GET", "/v1/users/acme/buckets/W/export?format=xml", b.ta)
+    check(code == 400 and "format" in json.loads(data)["error"]["message"], f"format=xml: HTTP {code}")
+
+
+def case_tenancy(b):
+    for token, expected in ((None, 401), ("bogus", 401), (b.tb, 403), (b.tadmin, 403)):
+        for path in ("/v1/users/acme/buckets/W/data?items=1", "/v1/users/acme/buckets/NOPE/data?items=1",
+                     "/v1/users/acme/buckets", "/v1/users/acme/devices", "/v1/users/nobody/buckets/X/data"):
+            code, data = b.request("GET", path, token)
+            check(code == expected, f"{path} with {'no' if token is None else 'a wrong'} token: HTTP {code}, expected {expected}")
+            check(json.loads(data)["error"]["status"] == expected, f"error body: {data!r}")
+    code, _ = b.request("GET", "/v1/users/acme/buckets/NOPE/data", b.ta)
+    check(code == 404, f"own account, unknown bucket: HTTP {code}")
+    code, _ = b.request("GET", "/v1/users/acme/buckets/B/data", b.ta)
+    check(code == 404, f"beta's bucket through acme: HTTP {code}")
+    code, _ = b.request("GET", "/v1/users/acme/buckets", headers={"Cookie": "a=b; mqfleet_token=" + b.ta})
+    check(code == 200, f"cookie token: HTTP {code}")
+
+
+def case_metrics(b):
+    for token, expected in ((None, 401), (b.ta, 403)):
+        code, _ = b.request("GET", "/metrics", token)
+        check(code == expected, f"/metrics: HTTP {code}, expected {expected}")
+    publish_series(b, 3)
+    code, data = b.request("GET", "/metrics", b.tadmin)
+    text = data.decode()
+    check(code == 200 and "mqfleet_messages_received_total 3" in text and "mqfleet_bucket_points_written_total 3" in text,
+          f"/metrics: HTTP {code}\n{text}")
+
+
+def case_messages(b):
+    sub = ws_client(b, "d1", "acme", "k1")
+    sub.subscribe("cmd/#", qos=1)
+    time.sleep(0.3)
+    body = json.dumps({"topic": "cmd/setpoint", "payload": "22", "qos": 1, "retain": False})
+    code, data = b.request("POST", "/v1/users/acme/messages", b.ta, body=body)
+    check(code == 200, f"POST messages: HTTP {code} {data!r}")
+    m = sub.messages.get(timeout=5)
+    check(m.topic == "cmd/setpoint" and m.payload == b"22", f"delivered {m.topic} {m.payload}")
+    code, _ = b.request("POST", "/v1/users/acme/messages", b.tb, body=body)
+    check(code == 403, f"POST with beta's token: HTTP {code}")
+    for bad, name in (('{"topic": "a/+"}', "topic"), ('{"topic": "a", "qos": 3}', "qos"), ('[1]', "object"),
+                      ('{"topic": "a", "x": 1}', "x"), ('{"topic": "$SYS/x"}', "publish"), ("[" * 100 + "]" * 100, "nests")):
+        code, data = b.request("POST", "/v1/users/acme/messages", b.ta, body=bad)
+        check(code in (400, 403) and name in json.loads(data)["error"]["message"], f"body {bad[:30]}: HTTP {code} {data!r}")
+    sub.loop_stop()
+    sub.disconnect()
+
+
+def raw_http(b, data, read_timeout=5):
+    s = socket.create_connection(("127.0.0.1", b.http_port), timeout=read_timeout)
+    try:
+        s.sendall(data)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    except socket.timeout:
+        pass
+    finally:
+        s.close()
+    return out
+
+
+def case_malformed(b):
+    for data in (b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-A: " + b"a" * 40000 + b"\r\n\r\n",
+                 b"POST /v1/users/acme/messages HTTP/1.1\r\nContent-Length: 999999999\r\n\r\n",
+                 b"GET /v1/users/%zz HTTP/1.1\r\n\r\n", b"GET /mqtt HTTP/1.1\r\n\r\n",
+                 b"GET /mqtt HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                 b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: chat\r\n\r\n"):
+        out = raw_http(b, data)
+        status = out.split(b" ", 2)[1] if out.startswith(b"HTTP/1.1 ") else b""
+        check(status[:1] == b"4", f"{data[:40]!r}: answered {out[:80]!r}")
+    check(b.proc.poll() is None, "the broker died")
+    code, _ = b.request("GET", "/v1/users/acme/buckets", b.ta)
+    check(code == 200, "the broker stopped answering")
+
+
+def case_sighup(b):
+    code, _ = b.request("GET", "/v1/users/acme/buckets", b.ta)
+    check(code == 200, f"before: HTTP {code}")
+    b.cli("token", "rm", "ta", "--registry", b.reg)
+    new = b.cli("token", "add", "acme", "ta2", "--registry", b.reg).strip().splitlines()[-1]
+    listing = b.cli("token", "list", "--registry", b.reg, "--format", "json")
+    check(new not in listing and "ta2" in listing and "sha256" not in listing, f"token list: {listing}")
+    b.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        if b.request("GET", "/v1/users/acme/buckets", new)[0] == 200:
+            break
+        time.sleep(0.1)
+    check(b.request("GET", "/v1/users/acme/buckets", new)[0] == 200, "the new token is not accepted after SIGHUP")
+    check(b.request("GET", "/v1/users/acme/buckets", b.ta)[0] == 401, "the removed token is still accepted")
+
+
+def case_console(b):
+    """Dashboards: server-rendered widgets with data-widget / data-latest, token cookie, tenancy."""
+    b.cli("dashboard", "add", "acme", "main", "--registry", b.reg, "--title", "Main <b>",
+          "--widget", "type=timeseries,bucket=W,fields=temperature,humidity",
+          "--widget", "type=gauge,bucket=W,field=temperature,min=0,max=50",
+          "--widget", "type=led,device=d1", "--widget", "type=slider,topic=cmd/setpoint,min=10,max=30")
+    shown = json.loads(b.cli("dashboard", "show", "acme", "main", "--registry", b.reg))
+    check(shown["widgets"][0] == {"type": "timeseries", "bucket": "W", "fields": "temperature,humidity"}, f"show: {shown}")
+    b.proc.send_signal(signal.SIGHUP)
+    publish_series(b)
+    deadline = time.time() + 5
+    while True:
+        code, data = b.request("GET", "/console/acme/dashboards/main?token=" + b.ta)
+        if code == 200 or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    page = data.decode()
+    check(code == 200, f"console: HTTP {code} {page[:200]}")
+    check('data-widget="timeseries"' in page and 'data-widget="gauge"' in page, "widgets missing")
+    check('data-latest="39"' in page, "the gauge does not carry the latest temperature (39)")
+    check("Main &lt;b&gt;" in page and "Main <b>" not in page, "the title is not escaped")
+    check(b.ta not in page, "the token is in the page")
+    conn = http.client.HTTPConnection("127.0.0.1", b.http_port, timeout=10)
+    conn.request("GET", "/console/acme/dashboards/main?token=" + b.ta)
+    resp = conn.getresponse()
+    resp.read()
+    cookie = resp.getheader("Set-Cookie") or ""
+    check("HttpOnly" in cookie and "SameSite=Strict" in cookie and b.ta in cookie, f"cookie: {cookie}")
+    code, _ = b.request("GET", "/console/acme/dashboards/main", headers={"Cookie": "mqfleet_token=" + b.ta})
+    check(code == 200, f"cookie login: HTTP {code}")
+    code, _ = b.request("GET", "/console/acme/dashboards/W", headers={"Cookie": "mqfleet_token=" + b.ta})
+    check(code == 200, f"default bucket dashboard: HTTP {code}")
+    for token, expected in (("", 401), ("bogus", 401), (b.tb, 403)):
+        code, data = b.request("GET", "/console/acme/dashboards/main?token=" + token)
+        check(code == expected and b"data-widget" not in data, f"console with token {token[:6]!r}: HTTP {code}")
+    code, _ = b.request("GET", "/console/acme/dashboards/nope?token=" + b.ta)
+    check(code == 404, f"unknown dashboard: HTTP {code}")
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--case", default="all", choices=["all", *CASES])
+    args = parser.parse_args()
+    signal.alarm(120)
+    names = list(CASES) if args.case == "all" else [args.case]
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            b = None
+            try:
+                b = Broker(args.bin, tempfile.mkdtemp(dir=tmp))
+                CASES[name](b)
+            except (Fail, AssertionError, queue.Empty, OSError, ValueError, KeyError) as e:
+                print(f"FAIL: web_side {name}: {type(e).__name__}: {e}", file=sys.stderr)
+                if b is not None:
+                    b.stop()
+                    b.log.flush()
+                    sys.stderr.write(open(b.log.name).read()[-2000:])
+                return 1
+            b.stop()
+            if b.proc.returncode not in (0, -signal.SIGTERM):
+                print(f"FAIL: web_side {name}: broker exit {b.proc.returncode}", file=sys.stderr)
+                return 1
+            print(f"PASS web_side {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
