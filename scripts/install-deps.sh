@@ -11,6 +11,8 @@ packages=(
   libfmt-dev libasio-dev libsqlite3-dev libgtest-dev
   # independent peers for the tests and benchmarks
   mosquitto mosquitto-clients python3 python3-paho-mqtt
+  # the Debian package (cpack -G DEB runs dpkg-shlibdeps) and the man page checks
+  dpkg-dev groff-base man-db
   # fuzzing (libFuzzer) and the sanitizer preset
   clang libclang-rt-14-dev
 )
