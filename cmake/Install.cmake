@@ -26,7 +26,7 @@ add_custom_command(OUTPUT ${MQFLEET_GENERATED_STAMP}
 add_custom_target(mqfleet_generated_docs ALL DEPENDS ${MQFLEET_GENERATED_STAMP})
 
 # The binary; the Paho module where the binary looks for it: ../lib/mqfleet/ from bin/
-# (libclient/src/connection.cpp). A fixed private directory, like git's libexec/git-core,
+# (lib/client/src/connection.cpp). A fixed private directory, like git's libexec/git-core,
 # not CMAKE_INSTALL_LIBDIR, which is multiarch (lib/x86_64-linux-gnu) for some prefixes.
 install(TARGETS mqfleet RUNTIME DESTINATION bin)
 install(TARGETS mqfleet_paho LIBRARY DESTINATION lib/mqfleet)
