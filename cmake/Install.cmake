@@ -61,7 +61,8 @@ install(CODE [[
 ]])
 
 # The Debian package. Depends: what dpkg-shlibdeps finds for the binary and the Paho
-# module (libc, libpaho-mqttpp3, ...), plus adduser for the postinst.
+# module (libc, libpaho-mqttpp3, ...), plus adduser for the postinst and procps for the
+# unit's ExecReload (/bin/kill).
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME mqfleet)
 set(CPACK_PACKAGE_VENDOR mqfleet)
@@ -74,7 +75,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "mqfleet maintainers <mqfleet@localhost>")
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS adduser)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, procps")
 set(CPACK_DEBIAN_COMPRESSION_TYPE xz)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/packaging/debian/postinst
