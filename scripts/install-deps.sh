@@ -16,6 +16,8 @@ packages=(
   zsh fish
   # the terminal for `sub --watch` tests (capture-pane reads the screen)
   tmux
+  # the Debian package (cpack -G DEB runs dpkg-shlibdeps) and the man page checks
+  dpkg-dev groff-base man-db
   # fuzzing (libFuzzer) and the sanitizer preset
   clang libclang-rt-14-dev
 )

@@ -1,5 +1,6 @@
 #include "cli.hpp"
 
+#include "build_info.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "signals.hpp"
@@ -36,7 +37,7 @@ const Action* selected_action(const CLI::App& app) {
 void setup_root(CLI::App& app) {
   app.name("mqfleet");
   app.description("MQTT command-line client, device simulator, load tester and reference broker.");
-  app.set_version_flag("--version", MQFLEET_VERSION);
+  app.set_version_flag("--version", version_text());
   app.require_subcommand(1);
   app.fallthrough(false);
 }

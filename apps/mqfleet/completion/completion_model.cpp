@@ -36,12 +36,23 @@ void collect_options(const CLI::App& app, std::vector<OptionSpec>& out) {
     spec.short_names = option->get_snames();
     spec.takes_value = option->get_expected_max() > 0;
     spec.completes_files = spec.takes_value && looks_like_path(*option);
+    if (spec.takes_value) spec.value_name = option->get_type_name();
     spec.description = option->get_description();
     out.push_back(std::move(spec));
   }
   // Option groups are unnamed sub-apps that own the options placed in them.
   for (const CLI::App* group : app.get_subcommands([](const CLI::App* sub) { return sub->get_name().empty(); }))
     collect_options(*group, out);
+}
+
+void collect_positionals(const CLI::App& app, std::vector<PositionalSpec>& out) {
+  for (const CLI::Option* option : app.get_options()) {
+    if (option->nonpositional()) continue;
+    out.push_back({option->get_name(), option->get_description(), option->get_required(),
+                   option->get_expected_max() > 1});
+  }
+  for (const CLI::App* group : app.get_subcommands([](const CLI::App* sub) { return sub->get_name().empty(); }))
+    collect_positionals(*group, out);
 }
 
 void flatten(const CommandSpec& command, const std::string& prefix, std::vector<std::string>& out) {
@@ -58,6 +69,7 @@ CommandSpec describe_command(const CLI::App& app) {
   spec.name = app.get_name();
   spec.description = app.get_description();
   collect_options(app, spec.options);
+  collect_positionals(app, spec.positionals);
   for (const CLI::App* sub : app.get_subcommands([](const CLI::App* s) { return !s->get_name().empty(); }))
     spec.subcommands.push_back(describe_command(*sub));
   return spec;

@@ -1,7 +1,7 @@
 #pragma once
 // The command tree as data (subcommands, their options and positionals), read from the
-// registered CLI11 apps. Shell completions are generated from it, and the drift test
-// compares it with the files in completions/.
+// registered CLI11 apps. Shell completions and man pages are generated from it, and the
+// drift tests compare it with the files in completions/ and the generated man pages.
 
 #include <CLI/CLI.hpp>
 
@@ -16,7 +16,16 @@ struct OptionSpec {
   std::vector<std::string> short_names; ///< without the leading "-"
   bool takes_value = false;
   bool completes_files = false;         ///< the value is a path
+  std::string value_name;               ///< what the value is ("INT", "FILE"), for man pages
   std::string description;
+};
+
+/// A positional argument of a command (man pages show them; completions do not).
+struct PositionalSpec {
+  std::string name;
+  std::string description;
+  bool required = false;
+  bool repeats = false; ///< takes more than one value
 };
 
 /// A command (the root or a subcommand) with everything below it.
@@ -24,6 +33,7 @@ struct CommandSpec {
   std::string name;
   std::string description;
   std::vector<OptionSpec> options;
+  std::vector<PositionalSpec> positionals;
   std::vector<CommandSpec> subcommands;
 };
 

@@ -39,13 +39,16 @@ std::string executable_directory() {
   return executable.substr(0, executable.rfind('/') + 1);
 }
 
-// Where the module may be: next to the executable (the mqfleet binary, also when its
-// build directory is copied elsewhere), then where this build put it (test and bench
-// executables in other build directories).
+// Where the module may be: next to the executable (the mqfleet binary in its build
+// directory, also when that is copied elsewhere), in ../lib/mqfleet/ from it (installed:
+// <prefix>/bin/mqfleet and <prefix>/lib/mqfleet/, cmake/Install.cmake), then where this
+// build put it (test and bench executables in other build directories).
 std::vector<std::string> module_candidates() {
   std::vector<std::string> candidates;
-  if (const std::string directory = executable_directory(); !directory.empty())
+  if (const std::string directory = executable_directory(); !directory.empty()) {
     candidates.push_back(directory + k_module_name);
+    candidates.push_back(directory + "../lib/mqfleet/" + k_module_name);
+  }
   candidates.emplace_back(MQFLEET_PAHO_MODULE_PATH);
   return candidates;
 }
@@ -66,8 +69,9 @@ detail::CreatePahoBackend load_module() {
     errors += std::string(errors.empty() ? "" : "; ") + candidate + " has no " + detail::k_paho_entry_symbol;
   }
   throw ConfigError("cannot load the Paho MQTT module: " + errors, k_module_name,
-                    "build the whole mqfleet project (the module is built next to the binary) and "
-                    "install libpaho-mqttpp3 (scripts/install-deps.sh)");
+                    "install libpaho-mqttpp3 (scripts/install-deps.sh) and either build the whole mqfleet "
+                    "project (the module is built next to the binary) or reinstall it (the module belongs "
+                    "in lib/mqfleet/ beside bin/)");
 }
 
 detail::CreatePahoBackend create_backend() {
