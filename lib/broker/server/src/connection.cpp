@@ -71,9 +71,10 @@ template <class F> void Connection::with_stream(F&& f) {
 void Connection::start() {
   auto self = ref();
   asio::dispatch(executor(), [self] {
-    // A client must send CONNECT promptly; until then the keepalive check uses a
-    // fixed connect timeout.
-    self->m_keepalive_grace_ms = 30000;
+    // A client must complete the TLS handshake and CONNECT promptly. Until CONNECT is
+    // accepted m_last_received stays at the accept time (reads do not move it), so the
+    // keepalive check is an absolute deadline that trickled bytes cannot push back.
+    self->m_keepalive_grace_ms = self->m_server.config().limits.connect_timeout_seconds * 1000;
     self->keepalive_check();
     if (!self->m_tls) {
       self->read_loop();
@@ -91,6 +92,11 @@ void Connection::start() {
 
 void Connection::read_loop() {
   if (m_closing) return;
+  if (m_client.auth_pending) {
+    // Nothing more is read while the CONNECT waits for its credentials' check.
+    m_read_paused = true;
+    return;
+  }
   if (m_tls)
     read_tls();
   else
@@ -107,7 +113,7 @@ void Connection::read_plain() {
       return;
     }
     thread_local std::vector<char> buffer(64 * 1024);
-    for (int round = 0; round < 4 && !self->m_closing; ++round) {
+    for (int round = 0; round < 4 && !self->m_closing && !self->m_client.auth_pending; ++round) {
       asio::error_code read_ec;
       const std::size_t n = self->m_socket.read_some(asio::buffer(buffer), read_ec);
       if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) break;
@@ -115,7 +121,7 @@ void Connection::read_plain() {
         self->close_now();
         return;
       }
-      self->m_last_received = Clock::now();
+      if (self->m_client.connected) self->m_last_received = Clock::now();
       self->on_bytes(std::string_view(buffer.data(), n));
       if (n < buffer.size()) break;
     }
@@ -131,10 +137,18 @@ void Connection::read_tls() {
       self->close_now();
       return;
     }
-    self->m_last_received = Clock::now();
+    if (self->m_client.connected) self->m_last_received = Clock::now();
     self->on_bytes(std::string_view(self->m_tls->read_buffer.data(), n));
     self->read_loop();
   });
+}
+
+void Connection::resume_reading() {
+  if (m_client.reader) on_bytes({});
+  if (m_read_paused && !m_closing && !m_client.auth_pending) {
+    m_read_paused = false;
+    read_loop();
+  }
 }
 
 void Connection::kick() {
@@ -196,6 +210,8 @@ void Connection::close_now() {
 }
 
 void Connection::set_keepalive(std::uint16_t seconds) {
+  // The connect deadline ends here; keepalive counts from now.
+  m_last_received = Clock::now();
   m_keepalive_grace_ms = static_cast<std::uint32_t>(seconds) * 1500;
   // Destroying the timer cancels its wait; an idle connection without keepalive holds none.
   m_keepalive_timer.reset();

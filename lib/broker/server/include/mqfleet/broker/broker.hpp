@@ -53,6 +53,9 @@ struct BrokerLimits {
   /// Messages queued per session while offline or while the window is full; QoS 1/2
   /// beyond this are dropped (oldest kept) and counted in stats.
   std::size_t max_queued = 1000;
+  /// Seconds from accept to a complete CONNECT (TLS handshake included). An absolute
+  /// deadline, not an idle timer: a client trickling bytes cannot hold a slot longer.
+  unsigned connect_timeout_seconds = 30;
 };
 
 /// Everything the broker needs to run.
@@ -89,6 +92,8 @@ struct BrokerStats {
   std::atomic<std::uint64_t> bytes_sent{0};
   std::atomic<std::uint64_t> messages_dropped{0};
   std::atomic<std::uint64_t> auth_failures{0};
+  /// CONNECTs refused unchecked by the failed-login back-off (LoginGuard).
+  std::atomic<std::uint64_t> auth_throttled{0};
 };
 
 class BrokerState;
