@@ -91,7 +91,7 @@ Json stored_object(std::string_view payload, bool* unreadable) noexcept {
   if (unreadable != nullptr) *unreadable = true;
   if (json_nesting_error(payload)) return Json::object();
   try {
-    auto object = Json::parse(payload, nullptr, false);
+    auto object = Json::parse(payload.begin(), payload.end(), nullptr, false);
     if (!object.is_object()) return Json::object();
     if (unreadable != nullptr) *unreadable = false;
     return object;
