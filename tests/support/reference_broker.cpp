@@ -65,6 +65,8 @@ ReferenceBrokerProcess::ReferenceBrokerProcess(ReferenceBrokerOptions options) {
     argv.insert(argv.end(), {"--max-inflight", std::to_string(limits.max_inflight)});
   if (limits.max_queued != defaults.max_queued)
     argv.insert(argv.end(), {"--max-queued", std::to_string(limits.max_queued)});
+  if (limits.connect_timeout_seconds != defaults.connect_timeout_seconds)
+    argv.insert(argv.end(), {"--connect-timeout", std::to_string(limits.connect_timeout_seconds)});
   argv.insert(argv.end(), {"--threads", std::to_string(options.io_threads), "--sys-interval",
                            std::to_string(options.sys_interval_seconds)});
   argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());

@@ -12,7 +12,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <future>
+#include <mutex>
+#include <thread>
+#include <algorithm>
 
 namespace mqfleet::broker {
 namespace {
@@ -364,6 +368,87 @@ TEST(Persistence, CountsPendingChangesUntilTheyAreCommitted) {
   EXPECT_EQ(p.committed_ops(), k_changes);
   p.report_backlog(std::chrono::steady_clock::now()); // below the threshold: silent
   EXPECT_TRUE(log.empty());
+}
+
+/// Polls `done` every 20 ms for up to `timeout`.
+template <class F> bool eventually(F done, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+// Item 13: without --durable-ack a commit that fails (here: the file may not grow, as on
+// a full disk) is retried, not dropped; everything is on disk once space returns.
+TEST(Persistence, AFailedCommitIsRetriedUntilSpaceReturns) {
+  TempDir dir;
+  std::mutex mutex;
+  std::vector<std::string> log;
+  auto logged = [&](const std::string& needle) {
+    std::lock_guard lock(mutex);
+    return std::any_of(log.begin(), log.end(), [&](const std::string& l) { return l.find(needle) != l.npos; });
+  };
+  constexpr std::uint64_t k_changes = 40;
+  {
+    Persistence p(dir.file("data"), false, [&](const std::string& line) {
+      std::lock_guard lock(mutex);
+      log.push_back(line);
+    });
+    p.load();
+    p.set_page_limit(1); // the file's current size: no new page
+    for (std::uint64_t i = 0; i < k_changes; ++i)
+      p.retained(make("r/" + std::to_string(i), std::string(8000, 'x'), 0, true));
+    ASSERT_TRUE(eventually([&] { return logged("persistence_error"); }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(400)); // a few retries fail too
+    EXPECT_EQ(p.pending_changes(), k_changes);
+    EXPECT_EQ(p.committed_ops(), 0u);
+    EXPECT_FALSE(logged("lost_changes"));
+    p.set_page_limit(0); // space returns
+    ASSERT_TRUE(eventually([&] { return p.pending_changes() == 0; }));
+    EXPECT_EQ(p.committed_ops(), k_changes);
+    EXPECT_TRUE(logged("persistence_recovered"));
+    std::lock_guard lock(mutex);
+    std::size_t errors = 0;
+    for (const auto& line : log) errors += line.find("persistence_error") != std::string::npos ? 1 : 0;
+    EXPECT_EQ(errors, 1u) << "one line per 10 s while commits keep failing";
+  }
+  StateStore store(dir.file("data"), false);
+  EXPECT_EQ(store.load().retained.size(), k_changes);
+}
+
+// Item 14: a damaged page is a problem with the file (ConfigError, exit 3) that says
+// what to do, not an internal error.
+TEST(StateStore, ADamagedPageIsAConfigErrorSayingWhatToDo) {
+  TempDir dir;
+  {
+    StateStore store(dir.file("data"), false);
+    std::vector<StoreOp> ops;
+    for (int i = 0; i < 200; ++i) {
+      auto o = op(StoreOp::Kind::put_retained);
+      o.message = make("r/" + std::to_string(i), std::string(500, 'v'), 0, true);
+      ops.push_back(std::move(o));
+    }
+    store.apply(ops);
+  }
+  const auto file = dir.path() / "data" / "state.db";
+  const auto size = std::filesystem::file_size(file);
+  ASSERT_GE(size, 8u * 4096u);
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096); // every page but the first (the schema): the tables' pages
+    const std::string garbage(size - 4096, '\xA5');
+    f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  try {
+    StateStore store(dir.file("data"), false);
+    store.load();
+    FAIL() << "a damaged state.db loaded";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("damaged"), std::string::npos) << e.what();
+    EXPECT_NE(e.hint().find("move state.db"), std::string::npos) << e.hint();
+  }
 }
 
 TEST(BacklogMonitor, LogsAtMostOnceASecondWhilePastTheThresholdAndOnceWhenCleared) {

@@ -10,6 +10,7 @@
 #include <mqfleet/store/bucket_writer.hpp>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -52,6 +53,114 @@ TEST(BucketDatabase, SameTsOfSameDeviceReplacesOtherDevicesKept) {
   EXPECT_EQ(all_points(db, "other").size(), 0u);
   EXPECT_EQ(db.erase_bucket("temps"), 3u);
   EXPECT_EQ(db.stats("temps").points, 0u);
+}
+
+TEST(BucketDatabase, PointsWithoutTheirOwnTsAreNeverReplaced) {
+  test::TempDir dir;
+  BucketDatabase db(dir.path(), true);
+  const auto bucket = db.bucket_key("temps");
+  db.begin();
+  for (int i = 0; i < 100; ++i) db.append(bucket, db.device_key("d1"), 1000, "t", R"({"v":)" + std::to_string(i) + "}");
+  db.insert(bucket, db.device_key("d1"), 1000, "t", R"({"ts":1000,"v":"own"})");
+  db.insert(bucket, db.device_key("d1"), 1000, "t", R"({"ts":1000,"v":"own2"})");
+  db.commit();
+  const auto points = all_points(db, "temps");
+  ASSERT_EQ(points.size(), 101u);
+  // In order of arrival after the point that carried its ts (seq 0).
+  EXPECT_EQ(points[0].payload, R"({"ts":1000,"v":"own2"})");
+  EXPECT_EQ(points[1].payload, R"({"v":0})");
+  EXPECT_EQ(points[100].payload, R"({"v":99})");
+}
+
+TEST(BucketDatabase, AppendAfterReopenDoesNotOverwriteTheSameMillisecond) {
+  test::TempDir dir;
+  for (int round = 0; round < 2; ++round) {
+    BucketDatabase db(dir.path(), true); // a restart: the in-memory sequence starts again
+    const auto bucket = db.bucket_key("temps");
+    db.begin();
+    db.append(bucket, db.device_key("d1"), 1000, "t", R"({"round":)" + std::to_string(round) + "}");
+    db.commit();
+  }
+  BucketDatabase db(dir.path(), false);
+  EXPECT_EQ(all_points(db, "temps").size(), 2u);
+}
+
+TEST(BucketDatabase, DatabaseFromBeforeSeqIsReadAndMigrated) {
+  test::TempDir dir;
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(BucketDatabase::file_in(dir.path()).c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw, R"sql(
+      CREATE TABLE buckets(key INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+        rejected INTEGER NOT NULL DEFAULT 0, dropped INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE devices(key INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+      CREATE TABLE points(bucket INTEGER NOT NULL, device INTEGER NOT NULL, ts INTEGER NOT NULL,
+        topic TEXT NOT NULL, payload TEXT NOT NULL, PRIMARY KEY(bucket, ts, device)) WITHOUT ROWID;
+      INSERT INTO buckets(key, id) VALUES(1, 'old');
+      INSERT INTO devices(key, name) VALUES(1, 'd1');
+      INSERT INTO points VALUES(1, 1, 1000, 't', '{"v":1}');
+      INSERT INTO points VALUES(1, 1, 2000, 't', '{"v":2}');)sql",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  {
+    BucketDatabase reader(dir.path(), false); // a reader leaves the old schema alone
+    EXPECT_EQ(all_points(reader, "old").size(), 2u);
+  }
+  BucketDatabase db(dir.path(), true);
+  const auto bucket = db.bucket_key("old");
+  db.begin();
+  db.append(bucket, db.device_key("d1"), 1000, "t", R"({"v":3})");
+  db.insert(bucket, db.device_key("d1"), 2000, "t", R"({"ts":2000,"v":4})");
+  db.commit();
+  const auto points = all_points(db, "old");
+  ASSERT_EQ(points.size(), 3u);
+  EXPECT_EQ(points[0].payload, R"({"v":1})");
+  EXPECT_EQ(points[1].payload, R"({"v":3})");
+  EXPECT_EQ(points[2].payload, R"({"ts":2000,"v":4})");
+}
+
+TEST(BucketWriter, DeepPayloadIsRejectedAndLoggedOnce) {
+  test::TempDir dir;
+  std::vector<std::string> logs;
+  std::mutex mutex;
+  const std::string deep = R"({"a":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  {
+    WriterOptions options;
+    options.log_sink = [&](std::string_view line) {
+      std::lock_guard lock(mutex);
+      logs.emplace_back(line);
+    };
+    BucketWriter writer(dir.path(), options);
+    const auto key = writer.bucket_key("temps");
+    EXPECT_TRUE(writer.enqueue(key, "d1", "t", deep, 5));
+    EXPECT_TRUE(writer.enqueue(key, "d1", "t", deep, 5));
+    EXPECT_TRUE(writer.enqueue(key, "d1", "t", R"({"v":1})", 5));
+    writer.stop();
+    EXPECT_EQ(writer.counters().stored, 1u);
+    EXPECT_EQ(writer.counters().rejected, 2u);
+  }
+  BucketDatabase db(dir.path(), false);
+  EXPECT_EQ(db.stats("temps").rejected, 2u);
+  ASSERT_EQ(logs.size(), 1u);
+  EXPECT_NE(logs[0].find("nests deeper than 64 levels"), std::string::npos) << logs[0];
+}
+
+TEST(BucketDatabase, CreatesItsFilesForTheOwnerOnly) {
+  test::TempDir dir;
+  const auto data_dir = dir.path() / "a" / "b";
+  {
+    BucketDatabase db(data_dir, true);
+    db.bucket_key("x");
+  }
+  auto mode = [](const std::filesystem::path& p) {
+    return std::filesystem::status(p).permissions() & std::filesystem::perms::all;
+  };
+  using P = std::filesystem::perms;
+  EXPECT_EQ(mode(data_dir), P::owner_all);
+  EXPECT_EQ(mode(dir.path() / "a"), P::owner_all);
+  EXPECT_EQ(mode(BucketDatabase::file_in(data_dir)), P::owner_read | P::owner_write);
 }
 
 TEST(BucketDatabase, MissingDatabaseIsAConfigError) {

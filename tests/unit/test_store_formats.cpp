@@ -69,6 +69,37 @@ TEST(PointRules, OnlyJsonObjectsAreAccepted) {
   EXPECT_TRUE(payload_timestamp("{}", k_now));
 }
 
+TEST(PointRules, StoredObjectNeverBuildsADeepValue) {
+  bool unreadable = false;
+  const std::string deep = R"({"a":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_EQ(stored_object(deep, &unreadable), Json::object());
+  EXPECT_TRUE(unreadable);
+  EXPECT_EQ(stored_object("not json", &unreadable), Json::object());
+  EXPECT_TRUE(unreadable);
+  EXPECT_EQ(stored_object(R"({"v":1})", &unreadable)["v"], 1);
+  EXPECT_FALSE(unreadable);
+  bool own = true;
+  EXPECT_EQ(payload_timestamp(R"({"v":1})", 7, &own), 7);
+  EXPECT_FALSE(own);
+  EXPECT_EQ(payload_timestamp(R"({"ts":7})", 9, &own), 7);
+  EXPECT_TRUE(own);
+}
+
+TEST(ExportWriters, InvalidUtf8InADeviceIdDoesNotStopAJsonExport) {
+  std::ostringstream out;
+  ExportOptions options;
+  options.format = ExportFormat::ndjson;
+  auto writer = make_export_writer(options, out);
+  writer->begin({});
+  Point point;
+  point.ts = 1;
+  point.device = "d\xff";
+  point.topic = "t";
+  EXPECT_NO_THROW(writer->write(point, Json::object()));
+  writer->end();
+  EXPECT_NE(out.str().find("\"device\""), std::string::npos);
+}
+
 TEST(PointRules, FlattenNestedObjectsWithDots) {
   const auto object = Json::parse(R"({"t": 1, "pos": {"lat": 2, "geo": {"alt": 3}}, "tags": [1, 2], "empty": {}})");
   std::vector<std::pair<std::string, const Json*>> leaves;

@@ -58,6 +58,7 @@ broker::BrokerConfig make_config(const BrokerOptions& o) {
   if (o.max_inflight) config.limits.max_inflight = *o.max_inflight;
   if (o.max_queued) config.limits.max_queued = *o.max_queued;
   if (o.max_keepalive) config.limits.max_keepalive = *o.max_keepalive;
+  if (o.connect_timeout) config.limits.connect_timeout_seconds = *o.connect_timeout;
   if (o.threads) config.io_threads = *o.threads;
   if (o.sys_interval) config.sys_interval_seconds = *o.sys_interval;
   if (o.durable_ack) config.durable_ack = true;
@@ -90,6 +91,8 @@ void setup_broker(CLI::App& app) {
   sub->add_option("--max-queued", options->max_queued, "Queued messages per session before dropping");
   sub->add_option("--max-keepalive", options->max_keepalive,
                   "Largest client keepalive in seconds (v5: Server Keep Alive; 3.x over it: refused; 0 = no limit)");
+  sub->add_option("--connect-timeout", options->connect_timeout,
+                  "Seconds from accept to a complete CONNECT (absolute; default 30)");
   sub->add_option("--threads", options->threads, "io threads (default 2; 0 = one per core)");
   sub->add_option("--sys-interval", options->sys_interval, "Seconds between $SYS publications (0 = off)");
   sub->add_flag("--durable-ack", options->durable_ack, "Acknowledge QoS 1/2 PUBLISHes only once stored on disk");
@@ -98,6 +101,13 @@ void setup_broker(CLI::App& app) {
 
 int run_broker(const BrokerOptions& options) {
   broker::Broker broker(make_config(options));
+  if (broker.config().allow_anonymous && !broker.config().registry_path.empty()) {
+    // Documented (docs/broker.md): the registry's access rules apply, its credentials do not.
+    std::fputs("mqfleet: warning: --allow-anonymous with --registry: no credential is checked and no account is "
+               "mounted; every client connects without a password, registered or not (only the registry's access "
+               "rules apply). Drop --allow-anonymous to require the devices' credentials.\n",
+               stderr);
+  }
   broker.start();
   nlohmann::json line{{"event", "listening"}};
   line["mqtt"] = broker.bound_port() != 0 ? nlohmann::json(broker.bound_port()) : nlohmann::json(nullptr);
@@ -109,8 +119,8 @@ int run_broker(const BrokerOptions& options) {
   set_reload_handler([&broker] {
     try {
       broker.reload_registry();
-    } catch (const std::exception& e) {
-      log_line(nlohmann::json{{"event", "reload_failed"}, {"error", e.what()}}.dump());
+    } catch (const std::exception&) {
+      // Already logged once by the broker ("reload_failed"); the old registry stays.
     }
   });
   const auto token = stop_token();

@@ -26,6 +26,7 @@ struct BrokerOptions {
   std::optional<std::uint16_t> max_inflight;
   std::optional<std::size_t> max_queued;
   std::optional<std::uint16_t> max_keepalive;
+  std::optional<unsigned> connect_timeout;
   std::optional<unsigned> threads;
   std::optional<unsigned> sys_interval;
   bool durable_ack = false;

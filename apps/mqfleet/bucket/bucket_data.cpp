@@ -7,6 +7,7 @@
 
 #include <mqfleet/broker/device_registry.hpp>
 #include <mqfleet/error.hpp>
+#include <mqfleet/json_depth.hpp>
 #include <mqfleet/store/bucket_database.hpp>
 #include <mqfleet/store/chart.hpp>
 #include <mqfleet/store/csv_reader.hpp>
@@ -84,9 +85,25 @@ store::ExportFormat parse_format(const std::string& name) {
   return store::ExportFormat::csv;
 }
 
+/// Stored payloads that could not be read as an object (counted once per command and
+/// reported on stderr): export and chart go on without their data.
+std::size_t g_unreadable = 0;
+
 Json parse_stored(const store::Point& point) {
-  auto object = Json::parse(point.payload, nullptr, false);
-  return object.is_object() ? object : Json::object();
+  bool unreadable = false;
+  auto object = store::stored_object(point.payload, &unreadable);
+  if (unreadable) ++g_unreadable;
+  return object;
+}
+
+void report_unreadable(const std::string& id) {
+  if (g_unreadable == 0) return;
+  std::cerr << fmt::format("mqfleet: warning: {} stored value{} of bucket '{}' {} not a JSON object within {} "
+                           "levels of nesting; {} without {} data\n",
+                           g_unreadable, g_unreadable == 1 ? "" : "s", id, g_unreadable == 1 ? "is" : "are",
+                           k_max_json_depth, g_unreadable == 1 ? "it is shown" : "they are shown",
+                           g_unreadable == 1 ? "its" : "their");
+  g_unreadable = 0;
 }
 
 /// The columns of a CSV/ARFF export: a pass over the keys unless --fields names them
@@ -101,7 +118,7 @@ std::vector<store::FieldInfo> export_columns(store::BucketDatabase& db, const Bu
   store::FieldCollector collector;
   auto cursor = db.points(o.id, filter);
   store::Point point;
-  while (cursor.next(point)) collector.add(parse_stored(point));
+  while (cursor.next(point)) collector.add(store::stored_object(point.payload));
   if (options.selected.empty()) return collector.fields();
   for (const auto& name : options.selected) {
     store::FieldInfo info{name, true};
@@ -171,6 +188,7 @@ int run_bucket_export(const BucketOptions& o) {
     output.commit();
   }
   std::cerr << fmt::format("mqfleet: exported {} points of bucket '{}'\n", count, o.id);
+  report_unreadable(o.id);
   return exit_code::k_success;
 }
 
@@ -268,6 +286,7 @@ int run_bucket_chart(const BucketOptions& o) {
   } else {
     std::cout << store::render_terminal_chart(series, title, width, height) << std::flush;
   }
+  report_unreadable(o.id);
   return exit_code::k_success;
 }
 

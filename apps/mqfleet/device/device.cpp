@@ -235,7 +235,7 @@ void add_credential_options(CLI::App* sub, DeviceOptions& options) {
   generate->excludes(env)->excludes(file);
   env->excludes(file);
   sub->add_option("--iterations", options.iterations, "PBKDF2-SHA512 iterations for the stored hash (default 101)")
-      ->check(CLI::Range(1u, 2147483647u));
+      ->check(CLI::Range(1u, broker::k_max_pbkdf2_iterations));
 }
 
 } // namespace

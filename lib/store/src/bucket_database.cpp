@@ -1,6 +1,7 @@
 #include <mqfleet/store/bucket_database.hpp>
 
 #include <mqfleet/error.hpp>
+#include <mqfleet/private_files.hpp>
 
 #include <sqlite3.h>
 
@@ -24,9 +25,26 @@ CREATE TABLE IF NOT EXISTS points(
   bucket INTEGER NOT NULL,
   device INTEGER NOT NULL,
   ts INTEGER NOT NULL,
+  seq INTEGER NOT NULL DEFAULT 0,
   topic TEXT NOT NULL,
   payload TEXT NOT NULL,
-  PRIMARY KEY(bucket, ts, device)) WITHOUT ROWID;
+  PRIMARY KEY(bucket, ts, device, seq)) WITHOUT ROWID;
+)sql";
+
+/// Databases written before `seq` existed: key (bucket, ts, device). Their points become
+/// seq 0 (points that carried their own ts).
+constexpr const char* k_add_seq = R"sql(
+CREATE TABLE points_seq(
+  bucket INTEGER NOT NULL,
+  device INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  seq INTEGER NOT NULL DEFAULT 0,
+  topic TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  PRIMARY KEY(bucket, ts, device, seq)) WITHOUT ROWID;
+INSERT INTO points_seq(bucket, device, ts, seq, topic, payload) SELECT bucket, device, ts, 0, topic, payload FROM points;
+DROP TABLE points;
+ALTER TABLE points_seq RENAME TO points;
 )sql";
 
 constexpr const char* k_hint = "check the --data-dir directory, its permissions and free disk space";
@@ -80,9 +98,10 @@ std::filesystem::path BucketDatabase::file_in(const std::filesystem::path& data_
 
 BucketDatabase::BucketDatabase(const std::filesystem::path& data_dir, bool create) : m_path(file_in(data_dir)) {
   if (create) {
-    std::error_code ec;
-    std::filesystem::create_directories(data_dir, ec);
-    if (ec) throw ConfigError("cannot create the data directory: " + ec.message(), data_dir.string(), k_hint);
+    if (auto ec = create_private_directory(data_dir))
+      throw ConfigError("cannot create the data directory: " + ec.message(), data_dir.string(), k_hint);
+    if (auto ec = prepare_private_file(m_path))
+      throw ConfigError("cannot create the bucket database: " + ec.message(), m_path.string(), k_hint);
   } else if (!std::filesystem::exists(m_path)) {
     throw ConfigError("no bucket data in this data directory", m_path.string(),
                       "point --data-dir at the directory given to `mqfleet broker --data-dir`");
@@ -102,12 +121,30 @@ BucketDatabase::BucketDatabase(const std::filesystem::path& data_dir, bool creat
       exec("PRAGMA cache_size=-16384"); // the writer: 16 MiB of pages for big batches
       exec(k_schema);
     }
-    m_insert = Statement(m_db, "INSERT OR REPLACE INTO points(bucket, device, ts, topic, payload) VALUES(?1, ?2, ?3, ?4, ?5)");
+    m_has_seq = has_seq_column();
+    if (create && !m_has_seq) {
+      exec("BEGIN IMMEDIATE");
+      try {
+        exec(k_add_seq);
+        exec("COMMIT");
+      } catch (...) {
+        rollback();
+        throw;
+      }
+      m_has_seq = true;
+    }
+    if (m_has_seq) {
+      m_insert = Statement(m_db, "INSERT OR REPLACE INTO points(bucket, device, ts, seq, topic, payload) "
+                                 "VALUES(?1, ?2, ?3, 0, ?4, ?5)");
+      m_append = Statement(m_db, "INSERT OR IGNORE INTO points(bucket, device, ts, seq, topic, payload) "
+                                 "VALUES(?1, ?2, ?3, ?6, ?4, ?5)");
+    }
     m_counters = Statement(m_db, "UPDATE buckets SET rejected = rejected + ?2, dropped = dropped + ?3 WHERE key = ?1");
     m_device_insert = Statement(m_db, "INSERT OR IGNORE INTO devices(name) VALUES(?1)");
     m_device_select = Statement(m_db, "SELECT key FROM devices WHERE name = ?1");
   } catch (...) {
     m_insert = {};
+    m_append = {};
     m_counters = {};
     m_device_insert = {};
     m_device_select = {};
@@ -118,6 +155,7 @@ BucketDatabase::BucketDatabase(const std::filesystem::path& data_dir, bool creat
 
 BucketDatabase::~BucketDatabase() {
   m_insert = {};
+  m_append = {};
   m_counters = {};
   m_device_insert = {};
   m_device_select = {};
@@ -187,6 +225,33 @@ void BucketDatabase::insert(std::int64_t bucket, std::int64_t device, EpochMs ts
   if (sqlite3_step(stmt) != SQLITE_DONE) fail("cannot store a point");
 }
 
+void BucketDatabase::append(std::int64_t bucket, std::int64_t device, EpochMs ts, std::string_view topic,
+                            std::string_view payload) {
+  // Points of one device within one millisecond: seq 1, 2, ... (seq 0 is the point that
+  // carried its own ts). The cache makes this one insert in the common case; a point
+  // already stored under the guess (a restart, a clock set back) moves it on.
+  auto& last = m_last_append[{bucket, device}];
+  std::int64_t seq = last.first == ts ? last.second + 1 : 1;
+  sqlite3_stmt* stmt = m_append.get();
+  for (;; ++seq) {
+    sqlite3_reset(stmt);
+    sqlite3_bind_int64(stmt, 1, bucket);
+    sqlite3_bind_int64(stmt, 2, device);
+    sqlite3_bind_int64(stmt, 3, ts);
+    bind_text(stmt, 4, topic);
+    bind_text(stmt, 5, payload);
+    sqlite3_bind_int64(stmt, 6, seq);
+    if (sqlite3_step(stmt) != SQLITE_DONE) fail("cannot store a point");
+    if (sqlite3_changes(m_db) > 0) break;
+  }
+  last = {ts, seq};
+}
+
+bool BucketDatabase::has_seq_column() {
+  Statement info(m_db, "SELECT COUNT(*) FROM pragma_table_info('points') WHERE name = 'seq'");
+  return sqlite3_step(info.get()) == SQLITE_ROW && sqlite3_column_int64(info.get(), 0) > 0;
+}
+
 void BucketDatabase::add_counters(std::int64_t bucket, std::uint64_t rejected, std::uint64_t dropped) {
   sqlite3_stmt* stmt = m_counters.get();
   sqlite3_reset(stmt);
@@ -222,7 +287,7 @@ PointCursor BucketDatabase::points(std::string_view id, const PointFilter& filte
   std::string sql = "SELECT p.ts, d.name, p.topic, p.payload FROM points p JOIN devices d ON d.key = p.device "
                     "WHERE p.bucket = (SELECT key FROM buckets WHERE id = ?1) AND p.ts >= ?2 AND p.ts <= ?3";
   if (!filter.device.empty()) sql += " AND p.device = (SELECT key FROM devices WHERE name = ?4)";
-  sql += " ORDER BY p.ts, p.device";
+  sql += m_has_seq ? " ORDER BY p.ts, p.device, p.seq" : " ORDER BY p.ts, p.device";
   Statement select(m_db, sql);
   bind_text(select.get(), 1, id);
   sqlite3_bind_int64(select.get(), 2, filter.from.value_or(std::numeric_limits<EpochMs>::min()));

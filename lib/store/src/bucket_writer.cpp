@@ -1,5 +1,6 @@
 #include <mqfleet/store/bucket_writer.hpp>
 
+#include <mqfleet/json_depth.hpp>
 #include <mqfleet/store/bucket_database.hpp>
 #include <mqfleet/store/point.hpp>
 
@@ -161,7 +162,11 @@ void BucketWriter::write_batch(const Batch& batch, std::map<std::int64_t, std::u
       const std::string_view device(base, item.device_size);
       const std::string_view topic(base + item.device_size, item.topic_size);
       const std::string_view payload(base + item.device_size + item.topic_size, item.payload_size);
-      const auto ts = payload_timestamp(payload, item.received_ms);
+      // Deeper than the shared limit: refused here, so no reader of the bucket (export,
+      // chart) ever meets it.
+      const bool too_deep = json_nesting_error(payload).has_value();
+      bool own_ts = false;
+      const auto ts = too_deep ? std::nullopt : payload_timestamp(payload, item.received_ms, &own_ts);
       if (!ts) {
         ++rejected[item.bucket];
         auto& logged = m_reject_logged[std::string(device)];
@@ -175,11 +180,15 @@ void BucketWriter::write_batch(const Batch& batch, std::map<std::int64_t, std::u
           reject_logs.push_back(log_line("bucket_rejected", {{"bucket", bucket_id},
                                                              {"device", device},
                                                              {"topic", topic},
-                                                             {"reason", "payload is not a JSON object"}}));
+                                                             {"reason", too_deep ? "payload nests deeper than "
+                                                                                   + std::to_string(k_max_json_depth)
+                                                                                   + " levels"
+                                                                             : "payload is not a JSON object"}}));
         }
         continue;
       }
-      m_db->insert(item.bucket, m_db->device_key(device), *ts, topic, payload);
+      if (own_ts) m_db->insert(item.bucket, m_db->device_key(device), *ts, topic, payload);
+      else m_db->append(item.bucket, m_db->device_key(device), *ts, topic, payload);
       ++stored;
     }
     std::map<std::int64_t, std::pair<std::uint64_t, std::uint64_t>> counters;

@@ -82,10 +82,12 @@ public:
       }
       record["data"] = std::move(data);
     }
+    // Device ids and topics are stored as given: invalid UTF-8 must not stop the export.
+    const auto text = record.dump(-1, ' ', false, Json::error_handler_t::replace);
     if (m_lines) {
-      m_out << record.dump() << '\n';
+      m_out << text << '\n';
     } else {
-      m_out << (m_first ? "\n" : ",\n") << record.dump();
+      m_out << (m_first ? "\n" : ",\n") << text;
       m_first = false;
     }
   }

@@ -1,5 +1,7 @@
 #include <mqfleet/store/point.hpp>
 
+#include <mqfleet/json_depth.hpp>
+
 #include <cmath>
 #include <limits>
 
@@ -71,7 +73,8 @@ struct TimestampScanner {
 
 } // namespace
 
-std::optional<EpochMs> payload_timestamp(std::string_view payload, EpochMs received_ms) {
+std::optional<EpochMs> payload_timestamp(std::string_view payload, EpochMs received_ms, bool* own_ts) {
+  if (own_ts != nullptr) *own_ts = false;
   // Cheap first test so that binary and plain-text payloads never reach the parser.
   std::size_t first = 0;
   while (first < payload.size() && (payload[first] == ' ' || payload[first] == '\t' || payload[first] == '\r' ||
@@ -80,7 +83,21 @@ std::optional<EpochMs> payload_timestamp(std::string_view payload, EpochMs recei
   if (first == payload.size() || payload[first] != '{') return std::nullopt;
   TimestampScanner scanner;
   if (!Json::sax_parse(payload.begin(), payload.end(), &scanner)) return std::nullopt;
+  if (own_ts != nullptr) *own_ts = scanner.ts.has_value();
   return scanner.ts.value_or(received_ms);
+}
+
+Json stored_object(std::string_view payload, bool* unreadable) noexcept {
+  if (unreadable != nullptr) *unreadable = true;
+  if (json_nesting_error(payload)) return Json::object();
+  try {
+    auto object = Json::parse(payload.begin(), payload.end(), nullptr, false);
+    if (!object.is_object()) return Json::object();
+    if (unreadable != nullptr) *unreadable = false;
+    return object;
+  } catch (...) {
+    return Json::object(); // out of memory
+  }
 }
 
 void flatten(const Json& object, std::vector<std::pair<std::string, const Json*>>& out, const std::string& prefix) {

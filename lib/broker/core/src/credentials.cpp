@@ -102,9 +102,9 @@ std::string base64_decode(std::string_view text) {
 }
 
 std::string hash_password(std::string_view password, std::uint32_t iterations) {
-  if (iterations == 0 || iterations > static_cast<std::uint32_t>(std::numeric_limits<int>::max()))
+  if (iterations == 0 || iterations > k_max_pbkdf2_iterations)
     throw ConfigError("invalid PBKDF2 iteration count " + std::to_string(iterations), "--iterations",
-                      "use a count from 1 to 2147483647");
+                      "use a count from 1 to " + std::to_string(k_max_pbkdf2_iterations));
   const auto salt = random_bytes(k_salt_bytes);
   const auto hash = pbkdf2(password, salt, iterations, k_hash_bytes);
   return std::string(k_prefix) + std::to_string(iterations) + "$" + base64_encode(salt) + "$" + base64_encode(hash);
@@ -125,6 +125,11 @@ PasswordHash parse_password_hash(std::string_view encoded) {
   if (ec != std::errc{} || end != count.data() + count.size() || result.iterations == 0 ||
       result.iterations > static_cast<std::uint32_t>(std::numeric_limits<int>::max()))
     throw ConfigError("credential hash has an invalid iteration count", {}, invalid_hash_hint());
+  if (result.iterations > k_max_pbkdf2_iterations)
+    throw ConfigError("credential hash has more than " + std::to_string(k_max_pbkdf2_iterations) +
+                          " PBKDF2 iterations (every login would cost the broker too much)",
+                      {}, "set a new credential with `mqfleet device set-credential --iterations N` (N <= " +
+                              std::to_string(k_max_pbkdf2_iterations) + ")");
   try {
     result.salt = base64_decode(rest.substr(d1 + 1, d2 - d1 - 1));
     result.hash = base64_decode(rest.substr(d2 + 1));

@@ -86,6 +86,8 @@ void apply_config_file(BrokerConfig& config, const std::string& path) {
       config.limits.max_keepalive = number<std::uint16_t>(value, key, path, 0);
     } else if (key == "max_queued") {
       config.limits.max_queued = number<std::size_t>(value, key, path, 0);
+    } else if (key == "connect_timeout") {
+      config.limits.connect_timeout_seconds = number<unsigned>(value, key, path, 1);
     } else if (key == "threads") {
       config.io_threads = number<unsigned>(value, key, path, 0);
     } else if (key == "durable_ack") {
@@ -127,6 +129,8 @@ void validate_config(const BrokerConfig& config) {
     throw ConfigError("--durable-ack needs a data directory", "--durable-ack", "pass --data-dir DIR as well");
   if (config.limits.max_connections == 0)
     throw ConfigError("max connections must be at least 1", "--max-connections", "give a positive number");
+  if (config.limits.connect_timeout_seconds == 0 || config.limits.connect_timeout_seconds > 3600)
+    throw ConfigError("the connect timeout must be 1..3600 seconds", "--connect-timeout", "give 1..3600 seconds");
   if (config.limits.max_inflight == 0)
     throw ConfigError("max inflight must be at least 1", "--max-inflight", "give 1..65535");
   if (config.limits.max_packet_size < 16)

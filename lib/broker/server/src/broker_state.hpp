@@ -8,6 +8,8 @@
 #include <mqfleet/broker/bucket_ingest.hpp>
 #include <mqfleet/store/bucket_writer.hpp>
 #include <mqfleet/broker/device_registry.hpp>
+#include <mqfleet/broker/log_limiter.hpp>
+#include <mqfleet/broker/login_guard.hpp>
 #include <mqfleet/broker/message.hpp>
 #include <mqfleet/broker/retained_store.hpp>
 #include <mqfleet/broker/session.hpp>
@@ -133,6 +135,10 @@ public:
   Persistence* persistence() noexcept { return m_persistence.get(); }
   /// Emits one JSON log line (thread-safe; no-op without a sink).
   void log(const std::string& line) const;
+  /// Failed-login back-off per peer and client id (thread-safe).
+  LoginGuard& login_guard() noexcept { return m_login_guard; }
+  /// Holds back repeated auth_failed log lines (thread-safe).
+  LogLimiter& auth_log_limiter() const noexcept { return m_auth_log_limiter; }
 
 private:
   void deliver(SessionEntry& entry, Delivery delivery, WakeList& wake);
@@ -152,6 +158,8 @@ private:
   std::unique_ptr<Persistence> m_persistence;
   std::unique_ptr<store::BucketWriter> m_bucket_writer;
   std::unique_ptr<BucketIngest> m_ingest;
+  LoginGuard m_login_guard;
+  mutable LogLimiter m_auth_log_limiter;
 };
 
 } // namespace mqfleet::broker

@@ -35,6 +35,7 @@ struct ClientState {
   bool connected = false;                       ///< CONNECT accepted (CONNACK 0 sent)
   bool graceful = false;                        ///< normal DISCONNECT seen: drop the will
   bool problem_information = true;              ///< v5 Request Problem Information (CONNECT)
+  bool auth_pending = false;                    ///< CONNECT's credentials are on the auth pool
 
   /// True for MQTT 5.0 clients.
   bool v5() const noexcept { return version == mqtt::ProtocolVersion::v5; }

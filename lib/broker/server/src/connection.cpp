@@ -84,9 +84,10 @@ template <class F> void Connection::with_stream(F&& f) {
 void Connection::start() {
   auto self = ref();
   asio::dispatch(executor(), [self] {
-    // A client must send CONNECT promptly; until then the keepalive check uses a
-    // fixed connect timeout.
-    self->m_keepalive_grace_ms = 30000;
+    // A client must complete the TLS handshake and CONNECT promptly. Until CONNECT is
+    // accepted m_last_received stays at the accept time (reads do not move it), so the
+    // keepalive check is an absolute deadline that trickled bytes cannot push back.
+    self->m_keepalive_grace_ms = self->m_server.config().limits.connect_timeout_seconds * 1000;
     self->keepalive_check();
     if (!self->m_tls) {
       self->read_loop();
@@ -105,6 +106,11 @@ void Connection::start() {
 void Connection::read_loop() {
   // A goodbye in progress keeps reading (on_bytes discards): see close_after_flush().
   if (!reading()) return;
+  if (m_client.auth_pending) {
+    // Nothing more is read while the CONNECT waits for its credentials' check.
+    m_read_paused = true;
+    return;
+  }
   if (m_http)
     read_http();
   else if (m_tls)
@@ -128,7 +134,7 @@ void Connection::read_plain() {
 
 bool Connection::read_available() {
   thread_local std::vector<char> buffer(64 * 1024);
-  for (int round = 0; round < 4 && reading(); ++round) {
+  for (int round = 0; round < 4 && reading() && !m_client.auth_pending; ++round) {
     error_code read_ec;
     const std::size_t n = m_socket.read_some(asio::buffer(buffer), read_ec);
     if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) break;
@@ -136,7 +142,8 @@ bool Connection::read_available() {
       close_now();
       return false;
     }
-    m_last_received = Clock::now();
+    // Before CONNACK the accept time stays: the CONNECT deadline is absolute.
+    if (m_client.connected) m_last_received = Clock::now();
     on_bytes(std::string_view(buffer.data(), n));
     if (n < buffer.size()) break;
   }
@@ -166,10 +173,18 @@ void Connection::read_tls() {
       self->close_now();
       return;
     }
-    self->m_last_received = Clock::now();
+    if (self->m_client.connected) self->m_last_received = Clock::now();
     self->on_bytes(std::string_view(self->m_tls->read_buffer.data(), n));
     self->read_loop();
   });
+}
+
+void Connection::resume_reading() {
+  if (m_client.reader) on_bytes({});
+  if (m_read_paused && !m_closing && !m_client.auth_pending) {
+    m_read_paused = false;
+    read_loop();
+  }
 }
 
 void Connection::kick() {
@@ -271,6 +286,8 @@ void Connection::close_now() {
 }
 
 void Connection::set_keepalive(std::uint16_t seconds) {
+  // The connect deadline ends here; keepalive counts from now.
+  m_last_received = Clock::now();
   m_keepalive_grace_ms = static_cast<std::uint32_t>(seconds) * 1500;
   // Destroying the timer cancels its wait; an idle connection without keepalive holds none.
   m_keepalive_timer.reset();

@@ -85,6 +85,9 @@ public:
   void close_after_flush();
   /// Closes the socket now; runs on_closed() once.
   void close_now();
+  /// After the CONNECT's credentials were checked off the io thread: dispatches the
+  /// frames that arrived behind it and reads again.
+  void resume_reading();
   /// Arms the keepalive check for `seconds` (0 disables); the grace is 1.5x.
   void set_keepalive(std::uint16_t seconds);
   bool closing() const noexcept { return m_closing; }
@@ -178,6 +181,7 @@ private:
   bool m_lingering = false; ///< goodbye written and FIN sent; input drained until close
   bool m_input_paused = false; ///< pause_input(): frames wait in the reader
   bool m_closed = false;
+  bool m_read_paused = false; ///< no read pending while the CONNECT's credentials are checked
   std::atomic<bool> m_flush_posted{false}; ///< a flush is posted and has not started yet
   ClientState m_client;
 };

@@ -154,7 +154,7 @@ void Connection::on_bytes(std::string_view bytes) {
     if (!m_client.reader) {
       // Nothing left over: cut frames straight from the read buffer and copy only an
       // incomplete tail into a reader, so an idle connection keeps no bytes.
-      while (!m_closing && !m_input_paused && !bytes.empty()) {
+      while (!m_closing && !m_input_paused && !m_client.auth_pending && !bytes.empty()) {
         auto frame = mqtt::parse_frame(bytes, max_packet_size);
         if (!frame) break;
         bytes.remove_prefix(frame->size);
@@ -165,7 +165,8 @@ void Connection::on_bytes(std::string_view bytes) {
     }
     mqtt::FrameReader& reader = *m_client.reader;
     reader.feed(bytes);
-    while (!m_closing && !m_input_paused) {
+    // While a CONNECT's credentials are checked, what follows it waits in the reader.
+    while (!m_closing && !m_input_paused && !m_client.auth_pending) {
       auto frame = reader.next();
       if (!frame) break;
       dispatch(*this, *frame);

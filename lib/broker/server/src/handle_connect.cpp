@@ -132,6 +132,24 @@ void attach_session(Connection& connection, std::shared_ptr<SessionRequest> requ
   connection.post_flush();
 }
 
+/// A CONNECT whose credentials are being checked on the auth pool.
+struct PendingLogin {
+  mqtt::Connect packet;
+  RegistryPtr registry; ///< the registry in force when it arrived
+  std::string peer;     ///< the peer's address (LoginGuard key)
+  std::string login_id; ///< account/client-id (LoginGuard key)
+  bool assigned_id = false;
+};
+
+void authenticated(Connection& connection, PendingLogin& login, AuthStatus status);
+void accept_connect(Connection& connection, mqtt::Connect& packet, bool assigned_id, const Registry& registry);
+
+/// The address part of "ip:port" (IPv6 addresses contain colons too).
+std::string peer_address(const std::string& peer) {
+  const auto colon = peer.rfind(':');
+  return colon == std::string::npos ? peer : peer.substr(0, colon);
+}
+
 } // namespace
 
 void handle_connect(Connection& connection, mqtt::Connect& packet) {
@@ -174,22 +192,71 @@ void handle_connect(Connection& connection, mqtt::Connect& packet) {
 
   // 3. Credentials and tenancy: username = account, client id = device, password = credential.
   auto registry = state.registry();
-  const std::string account = packet.username.value_or("");
-  if (!config.allow_anonymous) {
-    const std::string_view password = packet.password ? std::string_view(*packet.password) : std::string_view();
-    AuthStatus status = AuthStatus::unknown_account;
-    if (packet.username && valid_account(account)) status = registry->authenticate(account, packet.client_id, password);
-    else verify_password_dummy();
-    if (status != AuthStatus::ok) {
-      state.stats().auth_failures.fetch_add(1, std::memory_order_relaxed);
-      const std::string failed = !packet.username ? "no username" : std::string(to_string(status));
-      log_refused(state, connection, packet.client_id, account, client.v5() ? 0x87 : 5, failed);
-      refuse(connection, mqtt::ReasonCode::not_authorized, "not authorized");
-      return;
-    }
-    client.mount = TenantMount(account);
+  if (config.allow_anonymous) {
+    accept_connect(connection, packet, assigned_id, *registry);
+    return;
   }
-  client.set_rules(registry->rules().bind(account, packet.client_id));
+  // Failed-login back-off: a locked peer or client id is refused before the hash.
+  const std::string account = packet.username.value_or("");
+  std::string peer = peer_address(connection.peer());
+  std::string login_id = account + "/" + packet.client_id;
+  if (state.login_guard().locked(peer, login_id, Clock::now())) {
+    state.stats().auth_throttled.fetch_add(1, std::memory_order_relaxed);
+    log_refused(state, connection, packet.client_id, account, client.v5() ? 0x87 : 5, "too many failed logins");
+    refuse(connection, mqtt::ReasonCode::not_authorized, "not authorized");
+    return;
+  }
+  // The PBKDF2 runs on the auth pool, never on this io thread; the connection reads
+  // nothing more until the answer is back (Connection::resume_reading).
+  auto login = std::make_shared<PendingLogin>(
+      PendingLogin{std::move(packet), std::move(registry), std::move(peer), std::move(login_id), assigned_id});
+  client.auth_pending = true;
+  const bool queued = connection.server().auth_pool().submit([self = connection.ref(), login] {
+    const mqtt::Connect& p = login->packet;
+    const std::string user = p.username.value_or("");
+    const std::string_view password = p.password ? std::string_view(*p.password) : std::string_view();
+    AuthStatus status = AuthStatus::unknown_account;
+    if (p.username && valid_account(user)) status = login->registry->authenticate(user, p.client_id, password);
+    else login->registry->verify_dummy();
+    asio::post(self->executor(), [self, login, status] { authenticated(*self, *login, status); });
+  });
+  if (!queued) {
+    client.auth_pending = false;
+    log_refused(state, connection, login->packet.client_id, account, client.v5() ? 0x89 : 3, "server busy");
+    refuse(connection, mqtt::ReasonCode::server_busy, "server busy");
+  }
+}
+
+namespace {
+
+void authenticated(Connection& connection, PendingLogin& login, AuthStatus status) {
+  ClientState& client = connection.client();
+  client.auth_pending = false;
+  if (connection.closing()) return;
+  BrokerState& state = connection.server().state();
+  mqtt::Connect& packet = login.packet;
+  const std::string account = packet.username.value_or("");
+  if (status != AuthStatus::ok) {
+    state.stats().auth_failures.fetch_add(1, std::memory_order_relaxed);
+    state.login_guard().failed(login.peer, login.login_id, Clock::now());
+    const std::string failed = !packet.username ? "no username" : std::string(to_string(status));
+    log_refused(state, connection, packet.client_id, account, client.v5() ? 0x87 : 5, failed);
+    refuse(connection, mqtt::ReasonCode::not_authorized, "not authorized");
+    return;
+  }
+  state.login_guard().succeeded(login.login_id);
+  client.mount = TenantMount(account);
+  accept_connect(connection, packet, login.assigned_id, *login.registry);
+  connection.resume_reading();
+}
+
+// Steps 4-7 once the client is who it says (or the broker is open).
+void accept_connect(Connection& connection, mqtt::Connect& packet, bool assigned_id, const Registry& registry) {
+  ClientState& client = connection.client();
+  BrokerState& state = connection.server().state();
+  const BrokerConfig& config = state.config();
+  const std::string account = packet.username.value_or("");
+  client.set_rules(registry.rules().bind(account, packet.client_id));
   client.problem_information = packet.properties.request_problem_information.value_or(1) != 0;
   const std::string session_key = client.mount.prefix() + packet.client_id;
 
@@ -237,5 +304,7 @@ void handle_connect(Connection& connection, mqtt::Connect& packet) {
   request->server_keep_alive = server_keep_alive;
   attach_session(connection, std::move(request), false);
 }
+
+} // namespace
 
 } // namespace mqfleet::broker

@@ -91,7 +91,7 @@ void Connection::read_http() {
         self->close_now();
         return;
       }
-      self->m_last_received = Clock::now();
+      if (self->m_client.connected) self->m_last_received = Clock::now(); // CONNECT deadline: absolute
       self->on_bytes(std::string_view(self->m_http->ws_read_buffer.data(), n));
       self->read_loop();
     };
@@ -159,7 +159,7 @@ void Connection::on_http_request() {
         self->close_now();
         return;
       }
-      self->m_last_received = Clock::now();
+      if (self->m_client.connected) self->m_last_received = Clock::now(); // CONNECT deadline: absolute
       self->read_loop();
     };
     const auto max_packet = m_server.config().limits.max_packet_size;

@@ -20,6 +20,15 @@ Json base(std::string_view event) {
   return Json{{"event", event}, {"ts", static_cast<double>(ms) / 1000.0}};
 }
 
+/// Longest text of a client-chosen field in a log line (client ids may be 64 KiB).
+constexpr std::size_t k_max_field = 128;
+
+/// The field as logged: at most k_max_field bytes, then how long it really was.
+std::string clip(std::string_view text) {
+  if (text.size() <= k_max_field) return std::string(text);
+  return std::string(text.substr(0, k_max_field)) + "...(" + std::to_string(text.size()) + " bytes)";
+}
+
 void emit(const BrokerState& state, const Json& line) {
   // Client ids and usernames may be arbitrary bytes: never throw on invalid UTF-8.
   state.log(line.dump(-1, ' ', false, Json::error_handler_t::replace));
@@ -30,8 +39,8 @@ void emit(const BrokerState& state, const Json& line) {
 void log_connect(const BrokerState& state, Connection& connection, bool session_present) {
   const ClientState& client = connection.client();
   Json line = base("connect");
-  line["client_id"] = client.client_id();
-  line["account"] = client.account();
+  line["client_id"] = clip(client.client_id());
+  line["account"] = clip(client.account());
   line["peer"] = connection.peer();
   line["tls"] = connection.is_tls();
   line["protocol"] = std::string(mqtt::version_name(client.version));
@@ -42,22 +51,34 @@ void log_connect(const BrokerState& state, Connection& connection, bool session_
 void log_disconnect(const BrokerState& state, Connection& connection) {
   const ClientState& client = connection.client();
   Json line = base("disconnect");
-  line["client_id"] = client.client_id();
-  line["account"] = client.account();
+  line["client_id"] = clip(client.client_id());
+  line["account"] = clip(client.account());
   line["peer"] = connection.peer();
-  line["reason"] = client.close_reason();
+  line["reason"] = clip(client.close_reason());
   line["graceful"] = client.graceful;
   emit(state, line);
 }
 
 void log_refused(const BrokerState& state, Connection& connection, std::string_view client_id,
                  std::string_view account, int reason_code, std::string_view failed_part) {
+  const auto suppressed = state.auth_log_limiter().admit(std::chrono::steady_clock::now());
+  if (!suppressed) return;
   Json line = base("auth_failed");
-  line["client_id"] = client_id;
-  line["account"] = account;
+  line["client_id"] = clip(client_id);
+  line["account"] = clip(account);
   line["peer"] = connection.peer();
   line["reason_code"] = reason_code;
   line["failed"] = failed_part;
+  if (*suppressed != 0) line["suppressed"] = *suppressed;
+  emit(state, line);
+}
+
+void log_suppressed(const BrokerState& state) {
+  const auto count = state.auth_log_limiter().take_suppressed();
+  if (count == 0) return;
+  Json line = base("log_suppressed");
+  line["suppressed_event"] = "auth_failed";
+  line["count"] = count;
   emit(state, line);
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // The broker's structured log: one JSON line per connect, disconnect and auth failure,
 // handed to BrokerConfig::log_sink. Never contains passwords or credential hashes.
+// Client-chosen fields are cut to 128 bytes (with their real length).
 
 #include <string_view>
 
@@ -14,8 +15,13 @@ void log_connect(const BrokerState& state, Connection& connection, bool session_
 /// A connected client went away; the reason comes from ClientState::close_reason.
 void log_disconnect(const BrokerState& state, Connection& connection);
 /// A CONNECT was refused; `failed_part` says which check failed ("unknown account", ...).
+/// Rate limited (BrokerState::auth_log_limiter): a line after a held-back run carries
+/// "suppressed": N.
 void log_refused(const BrokerState& state, Connection& connection, std::string_view client_id,
                  std::string_view account, int reason_code, std::string_view failed_part);
+/// Once a second: says how many auth_failed lines were held back since the last one
+/// went out, if any (a flood that stopped is still accounted for).
+void log_suppressed(const BrokerState& state);
 /// Any other event with a message (reload, reload_failed).
 void log_event(const BrokerState& state, std::string_view event, std::string_view detail);
 

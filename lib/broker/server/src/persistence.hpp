@@ -114,6 +114,8 @@ public:
   /// Applies `ops` in order as one transaction. Throws Error on a database failure
   /// (the transaction is rolled back).
   void apply(const std::vector<StoreOp>& ops);
+  /// PRAGMA max_page_count (the largest the file may grow; UINT64_MAX = SQLite's maximum).
+  void set_page_limit(std::uint64_t pages);
   /// The database file.
   const std::string& path() const noexcept { return m_path; }
 
@@ -192,6 +194,9 @@ public:
   std::uint64_t pending_changes() const noexcept { return m_pending.load(std::memory_order_relaxed); }
   /// Logs the backlog when due (BacklogMonitor); called once a second by one thread.
   void report_backlog(BacklogMonitor::TimePoint now);
+  /// Bounds state.db to `pages` pages (SQLite max_page_count; 0 = no bound) from the next
+  /// commit on: a full disk on demand, for tests of the retry path.
+  void set_page_limit(std::uint64_t pages);
 
 private:
   struct Record {
@@ -221,6 +226,8 @@ private:
   std::uint64_t m_committed = 0;
   std::atomic<std::uint64_t> m_pending{0};
   BacklogMonitor m_backlog;
+  std::atomic<std::uint64_t> m_page_limit{0}; ///< requested by set_page_limit(), 0 = none pending
+  std::chrono::steady_clock::time_point m_last_error_log{}; ///< writer thread only
   bool m_stopping = false;
   std::thread m_writer;
 };

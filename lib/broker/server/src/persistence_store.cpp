@@ -3,9 +3,11 @@
 #include "persistence.hpp"
 
 #include <mqfleet/error.hpp>
+#include <mqfleet/private_files.hpp>
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -30,7 +32,25 @@ CREATE TABLE IF NOT EXISTS entries (id INTEGER PRIMARY KEY, key TEXT NOT NULL, m
 CREATE INDEX IF NOT EXISTS entries_key ON entries (key, id);
 )";
 
+/// What to do about a damaged state.db (exit 3, docs/broker.md "Data directory").
+constexpr const char* k_damaged_hint =
+    "the file is damaged: stop the broker, move state.db (and state.db-wal, state.db-shm) aside and start "
+    "again (sessions, queued and retained messages are lost), or restore a backup; `sqlite3 state.db .recover` "
+    "may save part of it";
+
+/// A damaged file (SQLite found a bad page, or a record does not decode) is a problem
+/// with the input, not a bug: ConfigError.
+[[noreturn]] void damaged(const std::string& path, const std::string& detail) {
+  throw ConfigError("the broker state is damaged (" + detail + ")", path, k_damaged_hint);
+}
+
+bool is_damage(int code) noexcept {
+  code &= 0xFF;
+  return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
+
 [[noreturn]] void fail(sqlite3* db, const std::string& path, const std::string& what) {
+  if (db && is_damage(sqlite3_extended_errcode(db))) damaged(path, what + ": " + sqlite3_errmsg(db));
   throw Error(what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"), path,
               "check that the data directory is writable and the disk is not full");
 }
@@ -90,7 +110,7 @@ void put_u32(std::string& out, std::uint32_t v) {
 }
 
 std::uint32_t get_u32(std::string_view& in) {
-  if (in.size() < 4) throw Error("corrupt state.db record");
+  if (in.size() < 4) damaged("state.db", "a record does not decode");
   std::uint32_t v = 0;
   for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << (8 * i);
   in.remove_prefix(4);
@@ -104,7 +124,7 @@ void put_string(std::string& out, std::string_view s) {
 
 std::string get_string(std::string_view& in) {
   const auto size = get_u32(in);
-  if (in.size() < size) throw Error("corrupt state.db record");
+  if (in.size() < size) damaged("state.db", "a record does not decode");
   std::string s(in.substr(0, size));
   in.remove_prefix(size);
   return s;
@@ -131,7 +151,7 @@ std::string encode_properties(const MessageProperties& p) {
 MessageProperties decode_properties(std::string_view in) {
   MessageProperties p;
   if (in.empty()) return p;
-  if (in.size() < 2) throw Error("corrupt state.db record");
+  if (in.size() < 2) damaged("state.db", "a record does not decode");
   const auto flags = static_cast<std::uint8_t>(in[0]);
   if (flags & 1) p.payload_format_indicator = static_cast<std::uint8_t>(in[1]);
   in.remove_prefix(2);
@@ -189,10 +209,11 @@ std::int64_t option_flags(const SubscriptionOptions& o) {
 } // namespace
 
 StateStore::StateStore(const std::string& data_dir, bool full_sync) {
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
-  if (ec) throw ConfigError("cannot create the data directory: " + ec.message(), data_dir, "check --data-dir");
+  if (auto ec = create_private_directory(data_dir))
+    throw ConfigError("cannot create the data directory: " + ec.message(), data_dir, "check --data-dir");
   m_path = (std::filesystem::path(data_dir) / "state.db").string();
+  if (auto ec = prepare_private_file(m_path))
+    throw ConfigError("cannot create the broker state: " + ec.message(), m_path, "check --data-dir and its permissions");
   if (sqlite3_open_v2(m_path.c_str(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK) {
     const std::string message = m_db ? sqlite3_errmsg(m_db) : "out of memory";
@@ -204,6 +225,10 @@ StateStore::StateStore(const std::string& data_dir, bool full_sync) {
     exec("PRAGMA journal_mode=WAL");
     exec(full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     exec(k_schema);
+  } catch (const ConfigError&) {
+    sqlite3_close(m_db);
+    m_db = nullptr;
+    throw;
   } catch (const Error& e) {
     sqlite3_close(m_db);
     m_db = nullptr;
@@ -220,8 +245,14 @@ void StateStore::exec(const char* sql) {
   if (sqlite3_exec(m_db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
     std::string text = message ? message : "unknown error";
     sqlite3_free(message);
+    if (is_damage(sqlite3_extended_errcode(m_db))) damaged(m_path, text);
     throw Error("state.db: " + text, m_path, "check that the data directory is writable and the disk is not full");
   }
+}
+
+void StateStore::set_page_limit(std::uint64_t pages) {
+  const auto sql = "PRAGMA max_page_count=" + std::to_string(std::min<std::uint64_t>(pages, 0xFFFFFFFEull));
+  exec(sql.c_str());
 }
 
 LoadedState StateStore::load() {

@@ -2,10 +2,12 @@
 
 #include "broker_state.hpp"
 #include "connection.hpp"
+#include "log.hpp"
 #include "persistence.hpp"
 
 #include <mqfleet/error.hpp>
 
+#include <algorithm>
 #include <future>
 
 namespace mqfleet::broker {
@@ -45,6 +47,16 @@ std::vector<std::unique_ptr<asio::io_context>> make_io_contexts(unsigned count) 
   return ios;
 }
 
+/// CONNECTs waiting for a credential check at most; beyond, CONNACK "server busy".
+constexpr std::size_t k_auth_queue = 1024;
+
+/// Credential checks run on half the cores (at least 1, at most 4): a login storm can
+/// slow logins, never the io threads.
+unsigned auth_thread_count() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return std::clamp(cores / 2, 1u, 4u);
+}
+
 /// How long stop() waits for DISCONNECT 0x8B to reach the clients.
 constexpr auto k_shutdown_grace = std::chrono::seconds(2);
 
@@ -74,6 +86,8 @@ void Server::open_acceptor(asio::ip::tcp::acceptor& acceptor, const ListenerConf
 
 void Server::start() {
   if (m_running) return;
+  if (!m_config.allow_anonymous && !m_auth_pool)
+    m_auth_pool = std::make_unique<WorkPool>(auth_thread_count(), k_auth_queue);
   if (m_config.mqtt.enabled) {
     open_acceptor(m_acceptor, m_config.mqtt, "MQTT");
     m_port = m_acceptor.local_endpoint().port();
@@ -134,6 +148,7 @@ void Server::housekeeping() {
   }
   ++m_ticks;
   for (auto& connection : wake) connection->post_flush();
+  log_suppressed(m_state);
   if (auto* persistence = m_state.persistence()) persistence->report_backlog(std::chrono::steady_clock::now());
   m_housekeeping_timer.expires_after(std::chrono::seconds(1));
   m_housekeeping_timer.async_wait([this](const error_code& ec) {
@@ -174,6 +189,8 @@ void Server::stop() {
   for (auto& io : m_ios) io->stop();
   for (auto& thread : m_threads) thread.join();
   m_threads.clear();
+  // Checks still queued post to the stopped io_contexts; their handlers go with them.
+  m_auth_pool.reset();
   error_code ec;
   m_acceptor.close(ec);
   m_tls_acceptor.close(ec);

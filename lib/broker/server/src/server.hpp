@@ -8,6 +8,7 @@
 #include "sys_topics.hpp"
 
 #include <mqfleet/broker/broker.hpp>
+#include <mqfleet/broker/work_pool.hpp>
 
 #include "asio.hpp"
 
@@ -44,6 +45,10 @@ public:
   BrokerStats& stats() noexcept { return m_stats; }
   const BrokerConfig& config() const noexcept { return m_config; }
 
+  /// Where CONNECT credentials are verified (PBKDF2 off the io threads); only with a
+  /// registry (not --allow-anonymous).
+  WorkPool& auth_pool() noexcept { return *m_auth_pool; }
+
   /// Called once by every connection when it closes (keeps the connection count).
   void connection_closed() noexcept { m_connections.fetch_sub(1, std::memory_order_relaxed); }
   /// A connection said goodbye and drains its input until it closes (stop() waits for it).
@@ -63,6 +68,8 @@ private:
   // Destroyed after everything below, which holds their handlers. The first one also
   // runs the acceptors and the housekeeping timer.
   std::vector<std::unique_ptr<asio::io_context>> m_ios;
+  /// Destroyed before the io_contexts: its jobs post their answers to them.
+  std::unique_ptr<WorkPool> m_auth_pool;
   const BrokerConfig& m_config;
   BrokerState& m_state;
   BrokerStats& m_stats;

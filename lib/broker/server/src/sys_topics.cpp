@@ -39,6 +39,8 @@ void SysPublisher::publish(BrokerState& state, WakeList& wake) {
   put(state, "uptime", std::to_string(uptime) + " seconds", wake);
   put(state, "clients/connected", std::to_string(s.clients_connected.load()), wake);
   put(state, "clients/total", std::to_string(state.session_count()), wake);
+  put(state, "clients/auth_failures", std::to_string(s.auth_failures.load()), wake);
+  put(state, "clients/auth_throttled", std::to_string(s.auth_throttled.load()), wake);
   put(state, "messages/received", std::to_string(messages_in), wake);
   put(state, "messages/sent", std::to_string(messages_out), wake);
   put(state, "messages/dropped", std::to_string(s.messages_dropped.load()), wake);

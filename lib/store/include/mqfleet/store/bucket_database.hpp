@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -93,8 +94,12 @@ public:
   /// ROLLBACK (never throws).
   void rollback() noexcept;
 
-  /// Inserts a point; a point with the same (bucket, device, ts) is replaced.
+  /// Inserts a point whose ts came with it (payload `ts`, import): a point with the same
+  /// (bucket, device, ts) that also carried its own ts is replaced (the platform's rule).
   void insert(std::int64_t bucket, std::int64_t device, EpochMs ts, std::string_view topic, std::string_view payload);
+  /// Inserts a point timed by its receive time: it never replaces another point, even one
+  /// of the same device in the same millisecond.
+  void append(std::int64_t bucket, std::int64_t device, EpochMs ts, std::string_view topic, std::string_view payload);
   /// Adds to a bucket's rejected and dropped counters.
   void add_counters(std::int64_t bucket, std::uint64_t rejected, std::uint64_t dropped);
 
@@ -110,14 +115,19 @@ public:
 private:
   void exec(const char* sql);
   [[noreturn]] void fail(const std::string& what) const;
+  bool has_seq_column();
 
   std::filesystem::path m_path;
   sqlite3* m_db = nullptr;
   Statement m_insert;
+  Statement m_append;
   Statement m_counters;
   Statement m_device_insert;
   Statement m_device_select;
   std::unordered_map<std::string, std::int64_t> m_devices;
+  /// append(): the last (ts, seq) per (bucket, device), so the next one usually fits first time.
+  std::map<std::pair<std::int64_t, std::int64_t>, std::pair<EpochMs, std::int64_t>> m_last_append;
+  bool m_has_seq = true; ///< false: a database from before `seq`, opened read-only
 };
 
 } // namespace mqfleet::store

@@ -29,8 +29,14 @@ using Json = nlohmann::ordered_json;
 /// Validates a PUBLISH payload without building a document (the writer's hot path):
 /// empty when it is not one complete JSON object; otherwise its timestamp: the
 /// top-level numeric `ts` member (epoch ms; a fraction is truncated) when present and
-/// non-negative, else `received_ms`.
-std::optional<EpochMs> payload_timestamp(std::string_view payload, EpochMs received_ms);
+/// non-negative, else `received_ms`. `own_ts` (optional) tells which of the two it is.
+std::optional<EpochMs> payload_timestamp(std::string_view payload, EpochMs received_ms, bool* own_ts = nullptr);
+
+/// A stored payload as an object for the readers (export, chart). Never throws and never
+/// builds a value nested deeper than the shared JSON limit: a payload that is not a JSON
+/// object or nests too deep (stored by an older version, or imported) reads as an empty
+/// object, and `unreadable` (optional) is set.
+Json stored_object(std::string_view payload, bool* unreadable = nullptr) noexcept;
 
 /// Flattens an object into (dotted key, leaf value) pairs in document order: nested
 /// objects become `a.b.c`; arrays and scalars are leaves; an empty object is dropped.

@@ -17,6 +17,10 @@ namespace mqfleet::broker {
 
 /// The default PBKDF2 iteration count (see above).
 inline constexpr std::uint32_t k_default_pbkdf2_iterations = 101;
+/// The most PBKDF2 iterations a hash may have (`--iterations`, registry hashes): every
+/// CONNECT pays one verification, so the count bounds what a login costs the broker
+/// (~50 ms here at the cap).
+inline constexpr std::uint32_t k_max_pbkdf2_iterations = 100000;
 /// Salt length in bytes (mosquitto's).
 inline constexpr std::size_t k_salt_bytes = 12;
 /// Hash length in bytes (SHA-512 output).
@@ -30,10 +34,11 @@ struct PasswordHash {
 };
 
 /// Hashes `password` with a fresh random salt; returns the `$7$...` string.
-/// Throws ConfigError when iterations is 0.
+/// Throws ConfigError when iterations is 0 or above k_max_pbkdf2_iterations.
 std::string hash_password(std::string_view password, std::uint32_t iterations = k_default_pbkdf2_iterations);
 
-/// Parses a `$7$...` string; throws ConfigError (without echoing the text) when malformed.
+/// Parses a `$7$...` string; throws ConfigError (without echoing the text) when malformed
+/// or when its iteration count is above k_max_pbkdf2_iterations.
 PasswordHash parse_password_hash(std::string_view encoded);
 
 /// True when `encoded` is a well-formed `$7$...` string.

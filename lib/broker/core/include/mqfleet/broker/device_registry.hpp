@@ -106,6 +106,9 @@ public:
   /// Throws ConfigError on failure (the original file is then untouched).
   void save(const std::filesystem::path& path) const;
 
+  /// Spends what verifying a registered device's credential costs, without a device
+  /// (CONNECTs without a username or with an unknown account).
+  void verify_dummy() const noexcept;
   /// Checks a CONNECT: username = account, client id = device, password = credential.
   /// Unknown accounts/devices take as long as a wrong credential.
   AuthStatus authenticate(std::string_view account, std::string_view device_id,

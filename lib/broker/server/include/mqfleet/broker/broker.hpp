@@ -58,6 +58,9 @@ struct BrokerLimits {
   /// 0 = no limit. A v5 client asking for more (or for 0) is told this value as Server
   /// Keep Alive; a 3.x client is refused with CONNACK 2, as mosquitto does.
   std::uint16_t max_keepalive = 0;
+  /// Seconds from accept to a complete CONNECT (TLS handshake included). An absolute
+  /// deadline, not an idle timer: a client trickling bytes cannot hold a slot longer.
+  unsigned connect_timeout_seconds = 30;
 };
 
 /// Everything the broker needs to run.
@@ -98,6 +101,8 @@ struct BrokerStats {
   std::atomic<std::uint64_t> bytes_sent{0};
   std::atomic<std::uint64_t> messages_dropped{0};
   std::atomic<std::uint64_t> auth_failures{0};
+  /// CONNECTs refused unchecked by the failed-login back-off (LoginGuard).
+  std::atomic<std::uint64_t> auth_throttled{0};
 };
 
 class BrokerState;
