@@ -90,8 +90,8 @@ _mqfleet() {
       file_options="--profile --password-file --cafile --capath --cert --key" ;;
     "mqfleet broker")
       subcommands=""
-      options="--port --tls-port --cert --key --cafile --bind --registry --data-dir --allow-anonymous --config --max-connections --max-packet-size --max-inflight --max-queued --threads --sys-interval --durable-ack"
-      value_options="--port --tls-port --cert --key --cafile --bind --registry --data-dir --config --max-connections --max-packet-size --max-inflight --max-queued --threads --sys-interval"
+      options="--port --tls-port --cert --key --cafile --bind --registry --data-dir --allow-anonymous --config --max-connections --max-packet-size --max-inflight --max-queued --max-keepalive --threads --sys-interval --durable-ack"
+      value_options="--port --tls-port --cert --key --cafile --bind --registry --data-dir --config --max-connections --max-packet-size --max-inflight --max-queued --max-keepalive --threads --sys-interval"
       file_options="--cert --key --cafile --registry --data-dir --config" ;;
     "mqfleet device")
       subcommands="add list rm set-credential"

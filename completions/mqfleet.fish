@@ -197,6 +197,7 @@ complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l max-connections -r -d 
 complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l max-packet-size -r -d 'Largest accepted packet in bytes'
 complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l max-inflight -r -d 'Unacknowledged QoS 1/2 messages per client'
 complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l max-queued -r -d 'Queued messages per session before dropping'
+complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l max-keepalive -r -d 'Largest client keepalive in seconds (0 = no limit)'
 complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l threads -r -d 'io threads (default 2; 0 = one per core)'
 complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l sys-interval -r -d 'Seconds between $SYS publications (0 = off)'
 complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l durable-ack -d 'Acknowledge QoS 1/2 PUBLISHes only once stored on disk'

@@ -77,8 +77,7 @@ void setup_broker(CLI::App& app) {
   sub->add_option("--max-packet-size", options->max_packet_size, "Largest accepted packet in bytes");
   sub->add_option("--max-inflight", options->max_inflight, "Unacknowledged QoS 1/2 messages per client");
   sub->add_option("--max-queued", options->max_queued, "Queued messages per session before dropping");
-  sub->add_option("--max-keepalive", options->max_keepalive,
-                  "Largest client keepalive in seconds (v5: Server Keep Alive; 3.x over it: refused; 0 = no limit)");
+  sub->add_option("--max-keepalive", options->max_keepalive, "Largest client keepalive in seconds (0 = no limit)");
   sub->add_option("--threads", options->threads, "io threads (default 2; 0 = one per core)");
   sub->add_option("--sys-interval", options->sys_interval, "Seconds between $SYS publications (0 = off)");
   sub->add_flag("--durable-ack", options->durable_ack, "Acknowledge QoS 1/2 PUBLISHes only once stored on disk");
