@@ -89,8 +89,7 @@ void setup_broker(CLI::App& app) {
   sub->add_option("--max-packet-size", options->max_packet_size, "Largest accepted packet in bytes");
   sub->add_option("--max-inflight", options->max_inflight, "Unacknowledged QoS 1/2 messages per client");
   sub->add_option("--max-queued", options->max_queued, "Queued messages per session before dropping");
-  sub->add_option("--max-keepalive", options->max_keepalive,
-                  "Largest client keepalive in seconds (v5: Server Keep Alive; 3.x over it: refused; 0 = no limit)");
+  sub->add_option("--max-keepalive", options->max_keepalive, "Largest client keepalive in seconds (0 = no limit)");
   sub->add_option("--connect-timeout", options->connect_timeout,
                   "Seconds from accept to a complete CONNECT (absolute; default 30)");
   sub->add_option("--threads", options->threads, "io threads (default 2; 0 = one per core)");
