@@ -32,6 +32,15 @@ _mqfleet() {
       "mqfleet bucket import") path="$path $word" ;;
       "mqfleet bucket stats") path="$path $word" ;;
       "mqfleet bucket chart") path="$path $word" ;;
+      "mqfleet token") path="$path $word" ;;
+      "mqfleet token add") path="$path $word" ;;
+      "mqfleet token list") path="$path $word" ;;
+      "mqfleet token rm") path="$path $word" ;;
+      "mqfleet dashboard") path="$path $word" ;;
+      "mqfleet dashboard add") path="$path $word" ;;
+      "mqfleet dashboard list") path="$path $word" ;;
+      "mqfleet dashboard show") path="$path $word" ;;
+      "mqfleet dashboard rm") path="$path $word" ;;
       "mqfleet sim") path="$path $word" ;;
       "mqfleet bench") path="$path $word" ;;
       "mqfleet bench conn") path="$path $word" ;;
@@ -44,7 +53,7 @@ _mqfleet() {
   done
   case "$path" in
     "mqfleet")
-      subcommands="pub sub profile broker device bucket sim bench completion"
+      subcommands="pub sub profile broker device bucket token dashboard sim bench completion"
       options="--version"
       value_options=""
       file_options="" ;;
@@ -90,8 +99,8 @@ _mqfleet() {
       file_options="--profile --password-file --cafile --capath --cert --key" ;;
     "mqfleet broker")
       subcommands=""
-      options="--port --tls-port --cert --key --cafile --bind --registry --data-dir --allow-anonymous --config --max-connections --max-packet-size --max-inflight --max-queued --threads --sys-interval --durable-ack"
-      value_options="--port --tls-port --cert --key --cafile --bind --registry --data-dir --config --max-connections --max-packet-size --max-inflight --max-queued --threads --sys-interval"
+      options="--port --tls-port --http-port --https-port --cert --key --cafile --bind --registry --data-dir --allow-anonymous --config --max-connections --max-packet-size --max-inflight --max-queued --threads --sys-interval --durable-ack"
+      value_options="--port --tls-port --http-port --https-port --cert --key --cafile --bind --registry --data-dir --config --max-connections --max-packet-size --max-inflight --max-queued --threads --sys-interval"
       file_options="--cert --key --cafile --registry --data-dir --config" ;;
     "mqfleet device")
       subcommands="add list rm set-credential"
@@ -173,6 +182,51 @@ _mqfleet() {
       options="--data-dir --field --from --to --device --width --height --svg"
       value_options="--data-dir --field --from --to --device --width --height --svg"
       file_options="--data-dir" ;;
+    "mqfleet token")
+      subcommands="add list rm"
+      options=""
+      value_options=""
+      file_options="" ;;
+    "mqfleet token add")
+      subcommands=""
+      options="--admin --registry"
+      value_options="--registry"
+      file_options="--registry" ;;
+    "mqfleet token list")
+      subcommands=""
+      options="--registry --format"
+      value_options="--registry --format"
+      file_options="--registry" ;;
+    "mqfleet token rm")
+      subcommands=""
+      options="--registry"
+      value_options="--registry"
+      file_options="--registry" ;;
+    "mqfleet dashboard")
+      subcommands="add list show rm"
+      options=""
+      value_options=""
+      file_options="" ;;
+    "mqfleet dashboard add")
+      subcommands=""
+      options="--title --widget --from --registry"
+      value_options="--title --widget --from --registry"
+      file_options="--registry" ;;
+    "mqfleet dashboard list")
+      subcommands=""
+      options="--registry --format"
+      value_options="--registry --format"
+      file_options="--registry" ;;
+    "mqfleet dashboard show")
+      subcommands=""
+      options="--registry"
+      value_options="--registry"
+      file_options="--registry" ;;
+    "mqfleet dashboard rm")
+      subcommands=""
+      options="--registry"
+      value_options="--registry"
+      file_options="--registry" ;;
     "mqfleet sim")
       subcommands=""
       options="--check --report --duration --messages --seed --threads --host -h --port -p --profile --no-progress --provision --registry --credentials --rotate --iterations --scale"
