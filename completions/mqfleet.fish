@@ -2,7 +2,7 @@
 function __mqfleet_path
     set -l path mqfleet
     for token in (commandline -opc)[2..-1]
-        if contains -- "$path $token"  'mqfleet pub' 'mqfleet sub' 'mqfleet profile' 'mqfleet profile add' 'mqfleet profile list' 'mqfleet profile show' 'mqfleet profile rm' 'mqfleet profile test' 'mqfleet broker' 'mqfleet device' 'mqfleet device add' 'mqfleet device list' 'mqfleet device rm' 'mqfleet device set-credential' 'mqfleet bucket' 'mqfleet bucket add' 'mqfleet bucket list' 'mqfleet bucket show' 'mqfleet bucket enable' 'mqfleet bucket disable' 'mqfleet bucket rm' 'mqfleet bucket export' 'mqfleet bucket import' 'mqfleet bucket stats' 'mqfleet bucket chart' 'mqfleet sim' 'mqfleet bench' 'mqfleet bench conn' 'mqfleet bench pub' 'mqfleet bench sub' 'mqfleet bench pubsub' 'mqfleet bench merge' 'mqfleet completion'
+        if contains -- "$path $token"  'mqfleet pub' 'mqfleet sub' 'mqfleet profile' 'mqfleet profile add' 'mqfleet profile list' 'mqfleet profile show' 'mqfleet profile rm' 'mqfleet profile test' 'mqfleet broker' 'mqfleet device' 'mqfleet device add' 'mqfleet device list' 'mqfleet device rm' 'mqfleet device set-credential' 'mqfleet bucket' 'mqfleet bucket add' 'mqfleet bucket list' 'mqfleet bucket show' 'mqfleet bucket enable' 'mqfleet bucket disable' 'mqfleet bucket rm' 'mqfleet bucket export' 'mqfleet bucket import' 'mqfleet bucket stats' 'mqfleet bucket chart' 'mqfleet token' 'mqfleet token add' 'mqfleet token list' 'mqfleet token rm' 'mqfleet dashboard' 'mqfleet dashboard add' 'mqfleet dashboard list' 'mqfleet dashboard show' 'mqfleet dashboard rm' 'mqfleet sim' 'mqfleet bench' 'mqfleet bench conn' 'mqfleet bench pub' 'mqfleet bench sub' 'mqfleet bench pubsub' 'mqfleet bench merge' 'mqfleet completion'
             set path "$path $token"
         end
     end
@@ -20,6 +20,8 @@ complete -c mqfleet -n '__mqfleet_at "mqfleet"' -a profile -d 'Manage named conn
 complete -c mqfleet -n '__mqfleet_at "mqfleet"' -a broker -d 'Run the reference MQTT broker (3.1, 3.1.1, 5.0) in the foreground'
 complete -c mqfleet -n '__mqfleet_at "mqfleet"' -a device -d 'Manage the broker\'s device registry (accounts, devices, credentials)'
 complete -c mqfleet -n '__mqfleet_at "mqfleet"' -a bucket -d 'Manage data buckets and export, import, inspect and chart their points'
+complete -c mqfleet -n '__mqfleet_at "mqfleet"' -a token -d 'Manage the API tokens of the broker\'s HTTP listener'
+complete -c mqfleet -n '__mqfleet_at "mqfleet"' -a dashboard -d 'Manage the dashboards the broker\'s HTTP listener serves'
 complete -c mqfleet -n '__mqfleet_at "mqfleet"' -a sim -d 'Run a fleet simulation scenario (scenarios/README.md)'
 complete -c mqfleet -n '__mqfleet_at "mqfleet"' -a bench -d 'Load-test a broker: connections, publishers, subscribers, latency'
 complete -c mqfleet -n '__mqfleet_at "mqfleet"' -a completion -d 'Print the shell completion script (bash, zsh or fish)'
@@ -185,6 +187,8 @@ complete -c mqfleet -n '__mqfleet_at "mqfleet profile test"' -l format -r -d 'Ou
 complete -c mqfleet -n '__mqfleet_at "mqfleet profile test"' -l timeout -r -d 'Seconds to wait for the probe message (default 10)'
 complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l port -r -d 'Plain MQTT port (default 1883; 0 = pick a free port)'
 complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l tls-port -r -d 'Enable the TLS listener on this port (0 = free port)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l http-port -r -d 'Enable the HTTP listener (MQTT over WebSocket on /mqtt, REST API, /metrics; 0 = free port)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l https-port -r -d 'The HTTP listener over TLS (uses --cert/--key; 0 = free port)'
 complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l cert -r -F -d 'TLS server certificate chain (PEM)'
 complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l key -r -F -d 'TLS server private key (PEM)'
 complete -c mqfleet -n '__mqfleet_at "mqfleet broker"' -l cafile -r -F -d 'Require TLS client certificates signed by this CA'
@@ -264,6 +268,26 @@ complete -c mqfleet -n '__mqfleet_at "mqfleet bucket chart"' -l device -r -d 'On
 complete -c mqfleet -n '__mqfleet_at "mqfleet bucket chart"' -l width -r -d 'Width in characters (SVG: pixels); default: the terminal\'s'
 complete -c mqfleet -n '__mqfleet_at "mqfleet bucket chart"' -l height -r -d 'Height in lines (SVG: pixels); default: the terminal\'s'
 complete -c mqfleet -n '__mqfleet_at "mqfleet bucket chart"' -l svg -r -d 'Write a standalone SVG file instead'
+complete -c mqfleet -n '__mqfleet_at "mqfleet token"' -a add -d 'Create a token for an account and print it once (last line of stdout)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet token"' -a list -d 'List the tokens (names and accounts, never the tokens)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet token"' -a rm -d 'Remove a token (a running broker drops it on SIGHUP)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet token add"' -l admin -d 'An admin token (reads /metrics, no account\'s data)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet token add"' -l registry -r -F -d 'Device registry file (JSON; see docs/registry.md)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet token list"' -l registry -r -F -d 'Device registry file (JSON; see docs/registry.md)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet token list"' -l format -r -d 'Output format'
+complete -c mqfleet -n '__mqfleet_at "mqfleet token rm"' -l registry -r -F -d 'Device registry file (JSON; see docs/registry.md)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet dashboard"' -a add -d 'Add or replace a dashboard of an account'
+complete -c mqfleet -n '__mqfleet_at "mqfleet dashboard"' -a list -d 'List the dashboards'
+complete -c mqfleet -n '__mqfleet_at "mqfleet dashboard"' -a show -d 'Print a dashboard as JSON'
+complete -c mqfleet -n '__mqfleet_at "mqfleet dashboard"' -a rm -d 'Remove a dashboard'
+complete -c mqfleet -n '__mqfleet_at "mqfleet dashboard add"' -l title -r -d 'Title (default: the id)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet dashboard add"' -l widget -r -d 'A widget: type=timeseries|gauge|value|led|table|switch|slider,bucket=B,field=F,.'
+complete -c mqfleet -n '__mqfleet_at "mqfleet dashboard add"' -l from -r -d 'Read the dashboard from this JSON file ({"title", "widgets"})'
+complete -c mqfleet -n '__mqfleet_at "mqfleet dashboard add"' -l registry -r -F -d 'Device registry file (JSON; see docs/registry.md)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet dashboard list"' -l registry -r -F -d 'Device registry file (JSON; see docs/registry.md)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet dashboard list"' -l format -r -d 'Output format'
+complete -c mqfleet -n '__mqfleet_at "mqfleet dashboard show"' -l registry -r -F -d 'Device registry file (JSON; see docs/registry.md)'
+complete -c mqfleet -n '__mqfleet_at "mqfleet dashboard rm"' -l registry -r -F -d 'Device registry file (JSON; see docs/registry.md)'
 complete -c mqfleet -n '__mqfleet_at "mqfleet sim"' -l check -d 'Validate the scenario, report every problem, do not run'
 complete -c mqfleet -n '__mqfleet_at "mqfleet sim"' -l report -r -d 'Write the run\'s report as JSON to this file'
 complete -c mqfleet -n '__mqfleet_at "mqfleet sim"' -l duration -r -d 'Run for this long ("30s", "2m"), overriding run.duration'
