@@ -71,7 +71,7 @@ std::string PayloadTemplate::render(std::vector<GeneratorState>& state, const Re
 PayloadTemplate PayloadTemplate::parse(std::string_view json_text, const TemplateScope& scope,
                                        const std::vector<std::string>& field_names, bool string_as_json) {
   if (const auto deep = json_nesting_error(json_text))
-    throw ScenarioError({Diagnostic{"<payload>", deep->line, deep->column, {},
+    throw ScenarioError({Diagnostic{"<payload>", static_cast<int>(deep->line), static_cast<int>(deep->column), {},
                                     "the JSON nests deeper than " + std::to_string(k_max_json_depth) + " levels",
                                     "flatten the payload: mqfleet reads JSON nested up to 64 levels deep"}});
   detail::Json node;
