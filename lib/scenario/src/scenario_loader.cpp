@@ -270,7 +270,7 @@ CheckResult check_scenario(std::string_view text, const std::string& file) {
   // Deeper documents would overflow the stack when walked (and the position index grows
   // with the square of the depth): refused before parsing, at the offending bracket.
   if (const auto deep = json_nesting_error(text)) {
-    result.diagnostics.push_back(Diagnostic{file, deep->line, deep->column, {},
+    result.diagnostics.push_back(Diagnostic{file, static_cast<int>(deep->line), static_cast<int>(deep->column), {},
                                             "the JSON nests deeper than " + std::to_string(k_max_json_depth) + " levels",
                                             "flatten the scenario: mqfleet reads JSON nested up to 64 levels deep"});
     return result;
