@@ -9,6 +9,7 @@ _mqfleet() {
     case "$path $word" in
       "mqfleet pub") path="$path $word" ;;
       "mqfleet sub") path="$path $word" ;;
+      "mqfleet rr") path="$path $word" ;;
       "mqfleet profile") path="$path $word" ;;
       "mqfleet profile add") path="$path $word" ;;
       "mqfleet profile list") path="$path $word" ;;
@@ -32,7 +33,17 @@ _mqfleet() {
       "mqfleet bucket import") path="$path $word" ;;
       "mqfleet bucket stats") path="$path $word" ;;
       "mqfleet bucket chart") path="$path $word" ;;
+      "mqfleet token") path="$path $word" ;;
+      "mqfleet token add") path="$path $word" ;;
+      "mqfleet token list") path="$path $word" ;;
+      "mqfleet token rm") path="$path $word" ;;
+      "mqfleet dashboard") path="$path $word" ;;
+      "mqfleet dashboard add") path="$path $word" ;;
+      "mqfleet dashboard list") path="$path $word" ;;
+      "mqfleet dashboard show") path="$path $word" ;;
+      "mqfleet dashboard rm") path="$path $word" ;;
       "mqfleet sim") path="$path $word" ;;
+      "mqfleet sim merge") path="$path $word" ;;
       "mqfleet bench") path="$path $word" ;;
       "mqfleet bench conn") path="$path $word" ;;
       "mqfleet bench pub") path="$path $word" ;;
@@ -44,20 +55,25 @@ _mqfleet() {
   done
   case "$path" in
     "mqfleet")
-      subcommands="pub sub profile broker device bucket sim bench completion"
+      subcommands="pub sub rr profile broker device bucket token dashboard sim bench completion"
       options="--version"
       value_options=""
       file_options="" ;;
     "mqfleet pub")
       subcommands=""
-      options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --disable-clean-session -c --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --will-retain --tls --cafile --capath --cert --key --key-password-env --insecure --tls-version --alpn --topic -t --message -m --file -f --null-message -n --stdin-file -s --stdin-line -l --jsonl --qos -q --retain -r --json --property -D --repeat --repeat-delay --max-inflight --drain-timeout --debug -d --quiet"
-      value_options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --cafile --capath --cert --key --key-password-env --tls-version --alpn --topic -t --message -m --file -f --qos -q --property -D --repeat --repeat-delay --max-inflight --drain-timeout"
-      file_options="--profile --password-file --cafile --capath --cert --key --file -f" ;;
+      options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --disable-clean-session -c --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --will-retain --tls --cafile --capath --cert --key --key-password-env --insecure --tls-version --alpn --ws --ws-path --unix --topic -t --message -m --file -f --null-message -n --stdin-file -s --stdin-line -l --jsonl --qos -q --retain -r --json --property -D --repeat --repeat-delay --max-inflight --drain-timeout --debug -d --quiet"
+      value_options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --cafile --capath --cert --key --key-password-env --tls-version --alpn --ws-path --unix --topic -t --message -m --file -f --qos -q --property -D --repeat --repeat-delay --max-inflight --drain-timeout"
+      file_options="--profile --password-file --cafile --capath --cert --key --ws-path --file -f" ;;
     "mqfleet sub")
       subcommands=""
-      options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --disable-clean-session -c --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --will-retain --tls --cafile --capath --cert --key --key-password-env --insecure --tls-version --alpn --qos -q --count -C --timeout -W -R --retained-only -E --filter-out -T --remove-retained --no-local --retain-as-published --retain-handling -F --format --verbose -v -N --pretty --debug -d --topic -t --unsubscribe -U"
-      value_options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --cafile --capath --cert --key --key-password-env --tls-version --alpn --qos -q --count -C --timeout -W --filter-out -T --retain-handling -F --format --topic -t --unsubscribe -U"
-      file_options="--profile --password-file --cafile --capath --cert --key" ;;
+      options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --disable-clean-session -c --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --will-retain --tls --cafile --capath --cert --key --key-password-env --insecure --tls-version --alpn --ws --ws-path --unix --qos -q --count -C --timeout -W -R --retained-only -E --filter-out -T --remove-retained --no-local --retain-as-published --retain-handling -F --format --verbose -v -N --pretty --debug -d --quiet --property -D --watch -w --message-rate --topic -t --unsubscribe -U"
+      value_options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --cafile --capath --cert --key --key-password-env --tls-version --alpn --ws-path --unix --qos -q --count -C --timeout -W --filter-out -T --retain-handling -F --format --property -D --topic -t --unsubscribe -U"
+      file_options="--profile --password-file --cafile --capath --cert --key --ws-path" ;;
+    "mqfleet rr")
+      subcommands=""
+      options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --disable-clean-session -c --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --will-retain --tls --cafile --capath --cert --key --key-password-env --insecure --tls-version --alpn --ws --ws-path --unix --topic -t --response-topic -e --qos -q --correlation-data --timeout -W -F --format --verbose -v -N --pretty --latency --debug -d --message -m --file -f --stdin-file -s --null-message -n"
+      value_options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --cafile --capath --cert --key --key-password-env --tls-version --alpn --ws-path --unix --topic -t --response-topic -e --qos -q --correlation-data --timeout -W -F --format --message -m --file -f"
+      file_options="--profile --password-file --cafile --capath --cert --key --ws-path --file -f" ;;
     "mqfleet profile")
       subcommands="add list show rm test"
       options=""
@@ -65,9 +81,9 @@ _mqfleet() {
       file_options="" ;;
     "mqfleet profile add")
       subcommands=""
-      options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --disable-clean-session -c --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --will-retain --tls --cafile --capath --cert --key --key-password-env --insecure --tls-version --alpn --preset --force"
-      value_options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --cafile --capath --cert --key --key-password-env --tls-version --alpn --preset"
-      file_options="--profile --password-file --cafile --capath --cert --key" ;;
+      options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --disable-clean-session -c --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --will-retain --tls --cafile --capath --cert --key --key-password-env --insecure --tls-version --alpn --ws --ws-path --unix --preset --force"
+      value_options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --cafile --capath --cert --key --key-password-env --tls-version --alpn --ws-path --unix --preset"
+      file_options="--profile --password-file --cafile --capath --cert --key --ws-path" ;;
     "mqfleet profile list")
       subcommands=""
       options="--format"
@@ -85,13 +101,13 @@ _mqfleet() {
       file_options="" ;;
     "mqfleet profile test")
       subcommands=""
-      options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --disable-clean-session -c --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --will-retain --tls --cafile --capath --cert --key --key-password-env --insecure --tls-version --alpn --format --timeout"
-      value_options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --cafile --capath --cert --key --key-password-env --tls-version --alpn --format --timeout"
-      file_options="--profile --password-file --cafile --capath --cert --key" ;;
+      options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --disable-clean-session -c --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --will-retain --tls --cafile --capath --cert --key --key-password-env --insecure --tls-version --alpn --ws --ws-path --unix --format --timeout"
+      value_options="--profile --url -L --host -h --port -p --username -u --pw -P --password-env --password-file --id -i --id-prefix -I --protocol-version -V --keepalive -k --session-expiry-interval -x --connect-timeout --will-topic --will-payload --will-qos --cafile --capath --cert --key --key-password-env --tls-version --alpn --ws-path --unix --format --timeout"
+      file_options="--profile --password-file --cafile --capath --cert --key --ws-path" ;;
     "mqfleet broker")
       subcommands=""
-      options="--port --tls-port --cert --key --cafile --bind --registry --data-dir --allow-anonymous --config --max-connections --max-packet-size --max-inflight --max-queued --connect-timeout --threads --sys-interval --durable-ack"
-      value_options="--port --tls-port --cert --key --cafile --bind --registry --data-dir --config --max-connections --max-packet-size --max-inflight --max-queued --connect-timeout --threads --sys-interval"
+      options="--port --tls-port --http-port --https-port --cert --key --cafile --bind --registry --data-dir --allow-anonymous --config --max-connections --max-packet-size --max-inflight --max-queued --max-keepalive --connect-timeout --threads --sys-interval --durable-ack"
+      value_options="--port --tls-port --http-port --https-port --cert --key --cafile --bind --registry --data-dir --config --max-connections --max-packet-size --max-inflight --max-queued --max-keepalive --connect-timeout --threads --sys-interval"
       file_options="--cert --key --cafile --registry --data-dir --config" ;;
     "mqfleet device")
       subcommands="add list rm set-credential"
@@ -160,9 +176,9 @@ _mqfleet() {
       file_options="--data-dir --output -o" ;;
     "mqfleet bucket import")
       subcommands=""
-      options="--data-dir --device --separator"
-      value_options="--data-dir --device --separator"
-      file_options="--data-dir" ;;
+      options="--data-dir --device --registry --create --separator"
+      value_options="--data-dir --device --registry --separator"
+      file_options="--data-dir --registry" ;;
     "mqfleet bucket stats")
       subcommands=""
       options="--data-dir --format"
@@ -173,11 +189,61 @@ _mqfleet() {
       options="--data-dir --field --from --to --device --width --height --svg"
       value_options="--data-dir --field --from --to --device --width --height --svg"
       file_options="--data-dir" ;;
-    "mqfleet sim")
+    "mqfleet token")
+      subcommands="add list rm"
+      options=""
+      value_options=""
+      file_options="" ;;
+    "mqfleet token add")
       subcommands=""
-      options="--check --report --duration --messages --seed --threads --host -h --port -p --profile --no-progress --provision --registry --credentials --rotate --iterations --scale"
-      value_options="--report --duration --messages --seed --threads --host -h --port -p --profile --registry --credentials --iterations --scale"
+      options="--admin --registry"
+      value_options="--registry"
+      file_options="--registry" ;;
+    "mqfleet token list")
+      subcommands=""
+      options="--registry --format"
+      value_options="--registry --format"
+      file_options="--registry" ;;
+    "mqfleet token rm")
+      subcommands=""
+      options="--registry"
+      value_options="--registry"
+      file_options="--registry" ;;
+    "mqfleet dashboard")
+      subcommands="add list show rm"
+      options=""
+      value_options=""
+      file_options="" ;;
+    "mqfleet dashboard add")
+      subcommands=""
+      options="--title --widget --from --registry"
+      value_options="--title --widget --from --registry"
+      file_options="--registry" ;;
+    "mqfleet dashboard list")
+      subcommands=""
+      options="--registry --format"
+      value_options="--registry --format"
+      file_options="--registry" ;;
+    "mqfleet dashboard show")
+      subcommands=""
+      options="--registry"
+      value_options="--registry"
+      file_options="--registry" ;;
+    "mqfleet dashboard rm")
+      subcommands=""
+      options="--registry"
+      value_options="--registry"
+      file_options="--registry" ;;
+    "mqfleet sim")
+      subcommands="merge"
+      options="--check --report --duration --messages --seed --threads --host -h --port -p --profile --no-progress --shard --start-at --provision --registry --credentials --rotate --iterations --scale"
+      value_options="--report --duration --messages --seed --threads --host -h --port -p --profile --shard --start-at --registry --credentials --iterations --scale"
       file_options="--profile --registry" ;;
+    "mqfleet sim merge")
+      subcommands=""
+      options="--report --quiet"
+      value_options="--report"
+      file_options="" ;;
     "mqfleet bench")
       subcommands="conn pub sub pubsub merge"
       options=""
@@ -185,24 +251,24 @@ _mqfleet() {
       file_options="" ;;
     "mqfleet bench conn")
       subcommands=""
-      options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --cert --key --insecure --clients -c --connect-rate -R --client-id --duration --bind --shard --threads --engine --report --html --quiet"
-      value_options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --cert --key --clients -c --connect-rate -R --client-id --duration --bind --shard --threads --engine --report --html"
-      file_options="--profile --password-file --cafile --cert --key" ;;
+      options="--profile --url -L --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --capath --cert --key --key-password-env --insecure --tls-version --alpn --ws --ws-path --unix --clients -c --connect-rate -R --client-id --duration --bind --shard --threads --engine --report --html --quiet"
+      value_options="--profile --url -L --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --capath --cert --key --key-password-env --tls-version --alpn --ws-path --unix --clients -c --connect-rate -R --client-id --duration --bind --shard --threads --engine --report --html"
+      file_options="--profile --password-file --cafile --capath --cert --key --ws-path" ;;
     "mqfleet bench pub")
       subcommands=""
-      options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --cert --key --insecure --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --duration --bind --shard --threads --engine --report --html --quiet"
-      value_options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --cert --key --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --duration --bind --shard --threads --engine --report --html"
-      file_options="--profile --password-file --cafile --cert --key" ;;
+      options="--profile --url -L --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --capath --cert --key --key-password-env --insecure --tls-version --alpn --ws --ws-path --unix --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --duration --bind --shard --threads --engine --report --html --quiet"
+      value_options="--profile --url -L --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --capath --cert --key --key-password-env --tls-version --alpn --ws-path --unix --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --duration --bind --shard --threads --engine --report --html"
+      file_options="--profile --password-file --cafile --capath --cert --key --ws-path" ;;
     "mqfleet bench sub")
       subcommands=""
-      options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --cert --key --insecure --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --duration --bind --shard --threads --engine --report --html --quiet"
-      value_options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --cert --key --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --duration --bind --shard --threads --engine --report --html"
-      file_options="--profile --password-file --cafile --cert --key" ;;
+      options="--profile --url -L --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --capath --cert --key --key-password-env --insecure --tls-version --alpn --ws --ws-path --unix --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --duration --bind --shard --threads --engine --report --html --quiet"
+      value_options="--profile --url -L --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --capath --cert --key --key-password-env --tls-version --alpn --ws-path --unix --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --duration --bind --shard --threads --engine --report --html"
+      file_options="--profile --password-file --cafile --capath --cert --key --ws-path" ;;
     "mqfleet bench pubsub")
       subcommands=""
-      options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --cert --key --insecure --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --subscribers --sub-topic --duration --bind --shard --threads --engine --report --html --quiet"
-      value_options="--profile --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --cert --key --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --subscribers --sub-topic --duration --bind --shard --threads --engine --report --html"
-      file_options="--profile --password-file --cafile --cert --key" ;;
+      options="--profile --url -L --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --tls --cafile --capath --cert --key --key-password-env --insecure --tls-version --alpn --ws --ws-path --unix --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --subscribers --sub-topic --duration --bind --shard --threads --engine --report --html --quiet"
+      value_options="--profile --url -L --host -h --port -p --username -u --password -P --password-env --password-file --protocol-version -V --keepalive -k --connect-timeout --cafile --capath --cert --key --key-password-env --tls-version --alpn --ws-path --unix --clients -c --connect-rate -R --client-id --qos -q --topic -t --count --warmup --interval -I --rate --size -s --inflight --drain-timeout --subscribers --sub-topic --duration --bind --shard --threads --engine --report --html"
+      file_options="--profile --password-file --cafile --capath --cert --key --ws-path" ;;
     "mqfleet bench merge")
       subcommands=""
       options="--report --html --quiet"
