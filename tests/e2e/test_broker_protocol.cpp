@@ -53,7 +53,6 @@ class BrokerProtocol : public testing::TestWithParam<std::tuple<BrokerKind, Scen
 
 TEST_P(BrokerProtocol, Scenario) {
   const auto& [kind, scenario] = GetParam();
-  if (kind == BrokerKind::reference && !reference_broker_available()) GTEST_SKIP() << "needs `mqfleet broker`";
   if (kind == BrokerKind::mosquitto && !scenario.mosquitto_deviation.empty())
     GTEST_SKIP() << scenario.mosquitto_deviation;
   BrokerUnderTestOptions options;
