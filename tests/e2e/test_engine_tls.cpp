@@ -12,6 +12,7 @@
 #include <atomic>
 #include <mutex>
 #include <string>
+#include <vector>
 
 using namespace mqfleet;
 using namespace mqfleet::engine;
@@ -62,6 +63,18 @@ void connect_and_echo(ClientOptions options, Attempt& attempt) {
   pool.stop();
 }
 
+// TLS settings with a CA file and, optionally, a pinned version, ALPN and a client pair.
+TlsOptions tls_options(const std::string& ca_file, std::string version = {}, std::vector<std::string> alpn = {},
+                       std::string cert_file = {}, std::string key_file = {}) {
+  TlsOptions options;
+  options.ca_file = ca_file;
+  options.version = std::move(version);
+  options.alpn = std::move(alpn);
+  options.cert_file = std::move(cert_file);
+  options.key_file = std::move(key_file);
+  return options;
+}
+
 ClientOptions base_options(int port) {
   ClientOptions options;
   options.port = static_cast<std::uint16_t>(port);
@@ -74,7 +87,7 @@ ClientOptions base_options(int port) {
 TEST(EngineTls, RoundTripWithTheTestCa) {
   MosquittoBroker broker(MosquittoOptions{.tls = true});
   auto options = base_options(broker.tls_port());
-  options.tls = TlsClientContext::create(TlsOptions{.ca_file = broker.certificates().ca_file});
+  options.tls = TlsClientContext::create(tls_options(broker.certificates().ca_file));
   Attempt attempt;
   connect_and_echo(options, attempt);
   EXPECT_TRUE(attempt.ok) << attempt.stage << ": " << attempt.message;
@@ -85,9 +98,8 @@ TEST(EngineTls, ClientCertificateAndSniByName) {
   MosquittoBroker broker(MosquittoOptions{.tls = true, .require_client_certificate = true});
   auto options = base_options(broker.tls_port());
   options.host = "localhost";
-  options.tls = TlsClientContext::create(TlsOptions{.ca_file = broker.certificates().ca_file,
-                                              .cert_file = broker.certificates().client_cert,
-                                              .key_file = broker.certificates().client_key});
+  options.tls = TlsClientContext::create(tls_options(broker.certificates().ca_file, {}, {}, broker.certificates().client_cert,
+                                                      broker.certificates().client_key));
   Attempt attempt;
   connect_and_echo(options, attempt);
   EXPECT_TRUE(attempt.ok) << attempt.stage << ": " << attempt.message;
@@ -96,7 +108,7 @@ TEST(EngineTls, ClientCertificateAndSniByName) {
 TEST(EngineTls, WrongCaFailsInTheTlsStage) {
   MosquittoBroker broker(MosquittoOptions{.tls = true});
   auto options = base_options(broker.tls_port());
-  options.tls = TlsClientContext::create(TlsOptions{.ca_file = broker.certificates().other_ca_file});
+  options.tls = TlsClientContext::create(tls_options(broker.certificates().other_ca_file));
   Attempt attempt;
   connect_and_echo(options, attempt);
   EXPECT_FALSE(attempt.ok);
@@ -110,14 +122,14 @@ TEST(EngineTls, PinnedVersionAndAlpnComeFromTheOneTlsSetup) {
   MosquittoBroker broker(MosquittoOptions{.tls = true, .extra_config = "tls_version tlsv1.2\n"});
   auto options = base_options(broker.tls_port());
   options.tls = TlsClientContext::create(
-      TlsOptions{.ca_file = broker.certificates().ca_file, .version = "tlsv1.3"}, TlsSharing::many_connections);
+      tls_options(broker.certificates().ca_file, "tlsv1.3"), TlsSharing::many_connections);
   Attempt refused;
   connect_and_echo(options, refused);
   EXPECT_FALSE(refused.ok) << "a client pinned to TLS 1.3 reached a TLS 1.2-only broker";
   EXPECT_EQ(refused.stage, "tls");
 
   options.tls = TlsClientContext::create(
-      TlsOptions{.ca_file = broker.certificates().ca_file, .version = "tlsv1.2", .alpn = {"mqtt"}},
+      tls_options(broker.certificates().ca_file, "tlsv1.2", {"mqtt"}),
       TlsSharing::many_connections);
   Attempt accepted;
   connect_and_echo(options, accepted);
@@ -125,7 +137,7 @@ TEST(EngineTls, PinnedVersionAndAlpnComeFromTheOneTlsSetup) {
 }
 
 TEST(EngineTls, MissingCaFileIsAConfigError) {
-  EXPECT_THROW(TlsClientContext::create(TlsOptions{.ca_file = "/nonexistent/ca.pem"}), ConfigError);
+  EXPECT_THROW(TlsClientContext::create(tls_options("/nonexistent/ca.pem")), ConfigError);
 }
 
 TEST(EngineConnect, BadCredentialsReportTheReasonCode) {

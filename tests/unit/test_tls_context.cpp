@@ -8,10 +8,21 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <string>
+#include <vector>
 
 using namespace mqfleet;
 
 namespace {
+
+// One setting changed from the defaults (designated initializers would leave the others
+// to -Wmissing-field-initializers).
+template <typename Member, typename Value>
+TlsOptions with(Member TlsOptions::*member, Value value) {
+  TlsOptions options;
+  options.*member = std::move(value);
+  return options;
+}
 
 std::string where_of(const TlsOptions& options) {
   try {
@@ -25,28 +36,30 @@ std::string where_of(const TlsOptions& options) {
 TEST(TlsClientContext, NamesTheFlagOfEachBadSetting) {
   test::TempDir dir;
   const std::string missing = (dir.path() / "missing.pem").string();
-  EXPECT_EQ(where_of(TlsOptions{.ca_file = missing}), "--cafile");
-  EXPECT_EQ(where_of(TlsOptions{.ca_path = missing}), "--capath");
-  EXPECT_EQ(where_of(TlsOptions{.version = "tlsv1.1"}), "--tls-version");
-  EXPECT_EQ(where_of(TlsOptions{.alpn = {""}}), "--alpn");
-  EXPECT_EQ(where_of(TlsOptions{.alpn = {std::string(256, 'a')}}), "--alpn");
+  EXPECT_EQ(where_of(with(&TlsOptions::ca_file, missing)), "--cafile");
+  EXPECT_EQ(where_of(with(&TlsOptions::ca_path, missing)), "--capath");
+  EXPECT_EQ(where_of(with(&TlsOptions::version, std::string("tlsv1.1"))), "--tls-version");
+  EXPECT_EQ(where_of(with(&TlsOptions::alpn, std::vector<std::string>{""})), "--alpn");
+  EXPECT_EQ(where_of(with(&TlsOptions::alpn, std::vector<std::string>{std::string(256, 'a')})), "--alpn");
 }
 
 TEST(TlsClientContext, ACertificateNeedsItsKey) {
   test::TempDir dir;
   const auto cert = dir.path() / "client.pem";
   std::ofstream(cert) << "not a certificate\n";
-  EXPECT_EQ(where_of(TlsOptions{.cert_file = cert.string()}), "--key");
-  EXPECT_EQ(where_of(TlsOptions{.key_file = cert.string()}), "--cert");
+  EXPECT_EQ(where_of(with(&TlsOptions::cert_file, cert.string())), "--key");
+  EXPECT_EQ(where_of(with(&TlsOptions::key_file, cert.string())), "--cert");
   // Both given but unreadable as PEM: the certificate is named first.
-  EXPECT_EQ(where_of(TlsOptions{.cert_file = cert.string(), .key_file = cert.string()}), "--cert");
+  TlsOptions both = with(&TlsOptions::cert_file, cert.string());
+  both.key_file = cert.string();
+  EXPECT_EQ(where_of(both), "--cert");
 }
 
 TEST(TlsClientContext, DefaultsVerifyAndAcceptTheSystemStore) {
   const auto context = TlsClientContext::create(TlsOptions{});
   ASSERT_NE(context->native(), nullptr);
   EXPECT_TRUE(context->verifies());
-  EXPECT_FALSE(TlsClientContext::create(TlsOptions{.insecure = true})->verifies());
+  EXPECT_FALSE(TlsClientContext::create(with(&TlsOptions::insecure, true))->verifies());
 }
 
 } // namespace

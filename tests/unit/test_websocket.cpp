@@ -102,7 +102,7 @@ TEST(WebSocketHandshake, RefusalsNameTheStatusAndWhatToCheck) {
 }
 
 TEST(WebSocketFrames, ClientFramesAreMaskedAndCarryThePayload) {
-  for (std::size_t size : {0u, 1u, 125u, 126u, 65535u, 65536u, 100000u}) {
+  for (const std::size_t size : std::vector<std::size_t>{0, 1, 125, 126, 65535, 65536, 100000}) {
     std::string payload(size, '\0');
     for (std::size_t i = 0; i < size; ++i) payload[i] = static_cast<char>(i * 7);
     std::string frame;
@@ -122,7 +122,7 @@ TEST(WebSocketFrames, DecodesSplitFramesAtEveryByte) {
   const std::string stream = server_frame(0x82, "hello") + server_frame(0x82, std::string(300, 'm')) +
                              server_frame(0x82, big) + server_frame(0x82, "");
   const std::string expected = "hello" + std::string(300, 'm') + big;
-  for (std::size_t chunk : {1u, 2u, 3u, 7u, 126u, 4096u, stream.size()}) {
+  for (const std::size_t chunk : std::vector<std::size_t>{1, 2, 3, 7, 126, 4096, stream.size()}) {
     FrameDecoder decoder;
     std::string data;
     std::vector<ControlFrame> controls;
