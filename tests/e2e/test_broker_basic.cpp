@@ -163,7 +163,7 @@ TEST(BrokerSys, PublishesCountersUnderSys) {
   ASSERT_EQ(publish(broker.port(), {"-t", "x", "-m", "y", "-r"}).exit_code, 0);
   ASSERT_EQ(publish(broker.port(), {"-t", "x2", "-m", "zz"}).exit_code, 0);
   // -R: only fresh publications, so the values are from after the two above.
-  Subscriber sub(broker.port(), {"-t", "$SYS/#", "-R", "-C", "14", "-F", "%t|%p"});
+  Subscriber sub(broker.port(), {"-t", "$SYS/#", "-R", "-C", "16", "-F", "%t|%p"});
   std::map<std::string, std::string> values;
   for (const auto& line : sub.payloads()) {
     const auto bar = line.find('|');
@@ -174,7 +174,8 @@ TEST(BrokerSys, PublishesCountersUnderSys) {
   std::vector<std::string> topics;
   for (const auto& [topic, value] : values) topics.push_back(topic);
   const std::vector<std::string> documented{
-      p + "bytes/received", p + "bytes/sent", p + "clients/connected", p + "clients/total",
+      p + "bytes/received", p + "bytes/sent", p + "clients/auth_failures", p + "clients/auth_throttled",
+      p + "clients/connected", p + "clients/total",
       p + "load/bytes/received/per_second", p + "load/bytes/sent/per_second",
       p + "load/messages/received/per_second", p + "load/messages/sent/per_second", p + "messages/dropped",
       p + "messages/received", p + "messages/sent", p + "retained messages/count", p + "uptime", p + "version"};
@@ -183,6 +184,8 @@ TEST(BrokerSys, PublishesCountersUnderSys) {
   EXPECT_EQ(values[p + "version"], "mqfleet");
   EXPECT_TRUE(std::regex_match(values[p + "uptime"], std::regex("[0-9]+ seconds"))) << values[p + "uptime"];
   EXPECT_EQ(values[p + "clients/connected"], "1");
+  EXPECT_EQ(values[p + "clients/auth_failures"], "0");
+  EXPECT_EQ(values[p + "clients/auth_throttled"], "0");
   EXPECT_EQ(values[p + "clients/total"], "1");
   EXPECT_EQ(values[p + "messages/received"], "2");
   EXPECT_EQ(values[p + "messages/dropped"], "0");

@@ -129,7 +129,7 @@ TEST(ManPages, EscapeWhatRoffWouldInterpret) {
   EXPECT_EQ(run.err, "");
   EXPECT_NE(run.out.find("-x, --extra-value TEXT"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find(".starts with a dot"), std::string::npos) << run.out;
-  EXPECT_NE(run.out.find("tool 9.9"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("mqfleet 9.9"), std::string::npos) << run.out; // the package and version in the footer
 }
 
 } // namespace

@@ -47,8 +47,9 @@ TEST(TlsClientContext, ACertificateNeedsItsKey) {
   test::TempDir dir;
   const auto cert = dir.path() / "client.pem";
   std::ofstream(cert) << "not a certificate\n";
-  EXPECT_EQ(where_of(with(&TlsOptions::cert_file, cert.string())), "--key");
-  EXPECT_EQ(where_of(with(&TlsOptions::key_file, cert.string())), "--cert");
+  // The error names the flag that was given without its partner.
+  EXPECT_EQ(where_of(with(&TlsOptions::cert_file, cert.string())), "--cert");
+  EXPECT_EQ(where_of(with(&TlsOptions::key_file, cert.string())), "--key");
   // Both given but unreadable as PEM: the certificate is named first.
   TlsOptions both = with(&TlsOptions::cert_file, cert.string());
   both.key_file = cert.string();
