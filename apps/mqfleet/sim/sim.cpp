@@ -177,17 +177,19 @@ private:
   Millis m_last_elapsed{0};
 };
 
-/// Exit code for a run: interrupted, nobody could connect, or the expectations.
+/// Exit code for a run: interrupted; nobody could connect (the cause of every other
+/// failure, so it comes before the expectations: 5 for refused credentials, else 4); or
+/// the expectations.
 int verdict(const sim::RunReport& report) {
   const sim::FleetReport total = report.totals();
   if (report.stop == sim::StopReason::interrupted) return exit_code::k_interrupted;
-  if (!report.passed()) return exit_code::k_expectation;
   if (total.connects == 0 && total.connect_failures > 0) {
     for (const auto& [reason, n] : total.connect_failure_reasons)
       if (reason.find("authori") != std::string::npos || reason.find("password") != std::string::npos)
         return exit_code::k_auth;
     return exit_code::k_connect;
   }
+  if (!report.passed()) return exit_code::k_expectation;
   return exit_code::k_success;
 }
 
