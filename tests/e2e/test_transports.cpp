@@ -56,12 +56,18 @@ TEST(Transports, WebSocketPubAndSubThroughAnIndependentServer) {
     auto sub = start_sub({"-L", url, "-V", version, "-t", "ws/t", "-q", "1", "-C", "3"});
     // --ws with -p names the same endpoint as the URL; QoS 0, 1, 2 and a 200 kB message
     // (a frame with a 64-bit length, split across many TCP reads).
+    // (The big one through -f: one argument may not exceed 128 KiB.)
     const std::string big(200000, 'b');
-    for (const auto& [qos, message] : std::vector<std::pair<std::string, std::string>>{{"1", "one"}, {"2", "two"}, {"0", big}}) {
+    TempDir dir;
+    const std::string big_file = dir.write("big", big);
+    for (const auto& [qos, message] : std::vector<std::pair<std::string, std::string>>{{"1", "one"}, {"2", "two"}}) {
       const auto pub = run_mqfleet({"pub", "--ws", "-h", "127.0.0.1", "-p", std::to_string(bridge.port()), "-V",
                                     version, "-t", "ws/t", "-q", qos, "-m", message});
       EXPECT_EQ(pub.exit_code, 0) << pub.err;
     }
+    const auto pub = run_mqfleet({"pub", "--ws", "-h", "127.0.0.1", "-p", std::to_string(bridge.port()), "-V", version,
+                                  "-t", "ws/t", "-q", "0", "-f", big_file});
+    EXPECT_EQ(pub.exit_code, 0) << pub.err;
     const auto result = sub->wait(30s);
     EXPECT_EQ(result.exit_code, 0) << result.err;
     EXPECT_EQ(split_lines(result.out), (std::vector<std::string>{"one", "two", big})) << "version " << version;
