@@ -16,6 +16,9 @@ shift || true
 all=(decoder scenario jsonl format csv url registry profiles)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
+# One ccache for every clone, as scripts/build.sh.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
+export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 command -v clang++ >/dev/null || { echo "fuzz.sh: error: clang++ not found (apt-get install clang)" >&2; exit 2; }
 CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DMQFLEET_FUZZ=ON -DMQFLEET_BUILD_TESTS=OFF >/dev/null
