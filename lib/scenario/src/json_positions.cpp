@@ -92,6 +92,9 @@ void PositionIndex::scan_value(const std::string& path) {
     ++m_pos;
     skip_space();
     while (m_pos < m_text.size() && m_text[m_pos] != '}') {
+      // Every round moves on, or text this scanner does not understand (found by
+      // fuzz_scenario: a '/' the parser reads as a comment) would loop forever.
+      const std::size_t round_start = m_pos;
       const std::size_t key_offset = m_pos;
       const std::string child = child_path(path, scan_key());
       if (!m_keys.emplace(child, key_offset).second) {
@@ -108,6 +111,7 @@ void PositionIndex::scan_value(const std::string& path) {
         ++m_pos;
         skip_space();
       }
+      if (m_pos == round_start) ++m_pos;
     }
     ++m_pos;
   } else if (c == '[') {
@@ -115,12 +119,14 @@ void PositionIndex::scan_value(const std::string& path) {
     skip_space();
     std::size_t index = 0;
     while (m_pos < m_text.size() && m_text[m_pos] != ']') {
+      const std::size_t round_start = m_pos; // every round moves on (see above)
       scan_value(item_path(path, index++));
       skip_space();
       if (m_pos < m_text.size() && m_text[m_pos] == ',') {
         ++m_pos;
         skip_space();
       }
+      if (m_pos == round_start) ++m_pos;
     }
     ++m_pos;
   } else if (c == '"') {
