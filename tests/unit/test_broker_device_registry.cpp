@@ -171,6 +171,19 @@ TEST(DeviceRegistry, SharedSnapshotSwap) {
 
 // The one registry lock of `mqfleet device`, `mqfleet bucket` and `sim --provision`: an
 // flock on the registry's directory, held until destruction (probed without blocking).
+TEST(DeviceRegistry, WidgetTypesIncludeTheMap) {
+  const Widget map = parse_widget("type=map,bucket=V,field=position,items=50");
+  EXPECT_EQ(map.type, "map");
+  EXPECT_EQ(map.options.at("field"), "position");
+  EXPECT_TRUE(valid_widget_type("map"));
+  try {
+    (void)parse_widget("type=globe,bucket=V");
+    FAIL() << "an unknown widget type was accepted";
+  } catch (const mqfleet::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("globe"), std::string::npos) << e.what();
+  }
+}
+
 TEST(RegistryLock, HoldsAnExclusiveFlockOnTheRegistrysDirectory) {
   mqfleet::test::TempDir dir;
   const auto probe = [&] {

@@ -197,7 +197,7 @@ TEST(Session, WillDelayIsCappedBySessionExpiryAndCancelledByReconnect) {
   Session s("c");
   s.set_expiry_interval(30);
   s.attach();
-  s.set_will(Will{will_message, 100});
+  s.set_will(Will{will_message, 100, std::nullopt});
   const auto t0 = Clock::now();
   s.detach(t0);
   ASSERT_TRUE(s.will_due_at());
@@ -209,7 +209,7 @@ TEST(Session, WillDelayIsCappedBySessionExpiryAndCancelledByReconnect) {
   EXPECT_FALSE(s.has_will());
 
   s.attach();
-  s.set_will(Will{will_message, 10});
+  s.set_will(Will{will_message, 10, std::nullopt});
   s.detach(t0);
   s.attach(); // reconnected in time: the will is not published
   EXPECT_FALSE(s.will_due_at());
@@ -219,7 +219,7 @@ TEST(Session, WillDelayIsCappedBySessionExpiryAndCancelledByReconnect) {
 TEST(Session, WillWithoutDelayIsDueAtDetach) {
   Session s("c");
   s.attach();
-  s.set_will(Will{std::make_shared<Message>(), 0});
+  s.set_will(Will{std::make_shared<Message>(), 0, std::nullopt});
   const auto t0 = Clock::now();
   s.detach(t0);
   EXPECT_TRUE(s.take_due_will(t0));

@@ -13,14 +13,19 @@ TEST(Tenancy, MountsTopicsAndFilters) {
   EXPECT_EQ(acme.mount_filter("#"), "acme/#");
   EXPECT_EQ(acme.mount_filter("+/temp"), "acme/+/temp");
   EXPECT_EQ(acme.mount_filter("$share/workers/jobs/#"), "$share/workers/acme/jobs/#");
-  EXPECT_EQ(acme.mount_filter("$share/workers/$SYS/#"), "$share/workers/$SYS/#");
+  EXPECT_EQ(acme.mount_filter("$share/workers/$SYS/#"), "$share/workers/acme/$SYS/#");
 }
 
-TEST(Tenancy, SysStaysGlobalAndReadOnly) {
+// Item 16: a tenant's $SYS is its own (the broker publishes its figures there); the
+// broker-wide $SYS is never delivered to a tenant.
+TEST(Tenancy, SysIsTheTenantsOwnAndReadOnly) {
   const TenantMount acme("acme");
-  EXPECT_EQ(acme.mount_topic("$SYS/broker/clients"), "$SYS/broker/clients");
-  EXPECT_EQ(acme.mount_filter("$SYS/#"), "$SYS/#");
-  EXPECT_EQ(acme.unmount_topic("$SYS/broker/clients"), "$SYS/broker/clients");
+  EXPECT_EQ(acme.mount_topic("$SYS/broker/clients"), "acme/$SYS/broker/clients");
+  EXPECT_EQ(acme.mount_filter("$SYS/#"), "acme/$SYS/#");
+  EXPECT_EQ(acme.unmount_topic("acme/$SYS/broker/clients"), "$SYS/broker/clients");
+  EXPECT_FALSE(acme.unmount_topic("$SYS/broker/clients"));
+  EXPECT_FALSE(acme.unmount_topic("other/$SYS/broker/clients"));
+  EXPECT_EQ(TenantMount().unmount_topic("$SYS/broker/clients"), "$SYS/broker/clients");
   EXPECT_FALSE(acme.may_publish("$SYS/broker/clients"));
   EXPECT_FALSE(acme.may_publish("$SYS"));
   EXPECT_TRUE(acme.may_publish("$SYSTEM/x"));
@@ -71,4 +76,6 @@ TEST(Tenancy, TwoTenantsWithTheSameTopicNamesStayIsolated) {
   EXPECT_EQ(result.subscribers.size(), 2u);
   tree.match("$SYS/broker/uptime", {}, result);
   EXPECT_TRUE(result.subscribers.empty()) << "'#' does not match $SYS inside a tenant";
+  tree.match(acme.mount_topic("$SYS/broker/uptime"), {}, result);
+  EXPECT_TRUE(result.subscribers.empty()) << "'#' does not match the tenant's own $SYS either";
 }

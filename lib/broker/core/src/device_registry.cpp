@@ -212,7 +212,7 @@ Registry Registry::parse(std::string_view json_text, const std::string& source) 
               }
               if (!valid_widget_type(widget.type))
                 reader.fail(widget_ptr + "/type", "invalid widget type '" + widget.type + "'",
-                            "use timeseries, gauge, value, led, table, switch or slider");
+                            "use timeseries, gauge, value, led, table, map, switch or slider");
               dashboard.widgets.push_back(std::move(widget));
             }
           }
@@ -568,7 +568,7 @@ void Registry::remove_token(std::string_view name) {
 namespace mqfleet::broker {
 
 bool valid_widget_type(std::string_view type) noexcept {
-  for (std::string_view known : {"timeseries", "gauge", "value", "led", "table", "switch", "slider"})
+  for (std::string_view known : {"timeseries", "gauge", "value", "led", "table", "switch", "slider", "map"})
     if (type == known) return true;
   return false;
 }
@@ -602,7 +602,7 @@ Widget parse_widget(std::string_view spec) {
   }
   if (!valid_widget_type(widget.type))
     throw ConfigError("invalid widget type '" + widget.type + "'", "--widget",
-                      "use type=timeseries, gauge, value, led, table, switch or slider");
+                      "use type=timeseries, gauge, value, led, table, map, switch or slider");
   return widget;
 }
 
@@ -615,7 +615,7 @@ void Registry::put_dashboard(std::string_view account, Dashboard dashboard) {
   for (const auto& widget : dashboard.widgets)
     if (!valid_widget_type(widget.type))
       throw ConfigError("invalid widget type '" + widget.type + "'", "--widget",
-                        "use timeseries, gauge, value, led, table, switch or slider");
+                        "use timeseries, gauge, value, led, table, map, switch or slider");
   auto it = m_accounts.find(account);
   if (it == m_accounts.end()) it = m_accounts.emplace(std::string(account), Account{std::string(account), {}, {}, {}}).first;
   auto id = dashboard.id;

@@ -1,7 +1,9 @@
 #include <mqfleet/broker/retained_store.hpp>
 
 #include <mqfleet/broker/string_hash.hpp>
+#include <mqfleet/broker/tenancy.hpp>
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace mqfleet::broker {
@@ -21,6 +23,23 @@ namespace {
 std::size_t message_bytes(const Message& message) noexcept { return message.topic.size() + message.payload.size(); }
 
 } // namespace
+
+bool RetainedStore::counted(std::string_view topic, std::size_t payload_size, std::string_view& account,
+                            std::size_t& bytes) const noexcept {
+  if (is_sys_topic(topic)) return false;
+  account = account_of(topic, m_mount_levels);
+  const std::size_t prefix = m_mount_levels == 0 ? 0 : std::min(account.size() + 1, topic.size());
+  if (is_sys_topic(topic.substr(prefix))) return false;
+  bytes = topic.size() - prefix + payload_size;
+  return true;
+}
+
+void RetainedStore::report_removed(const Message& message) {
+  if (m_ledger == nullptr) return;
+  std::string_view account;
+  std::size_t bytes = 0;
+  if (counted(message.topic, message.payload.size(), account, bytes)) m_ledger->retained_removed(account, bytes);
+}
 
 RetainedStore::RetainedStore(std::size_t mount_levels) : m_root(std::make_unique<Node>()), m_mount_levels(mount_levels) {}
 RetainedStore::~RetainedStore() = default;
@@ -52,10 +71,16 @@ void RetainedStore::set(MessagePtr message) {
   }
   if (node->message) {
     m_bytes -= message_bytes(*node->message);
+    report_removed(*node->message);
   } else {
     ++m_count;
   }
   m_bytes += message_bytes(*message);
+  if (m_ledger != nullptr) {
+    std::string_view account;
+    std::size_t bytes = 0;
+    if (counted(message->topic, message->payload.size(), account, bytes)) m_ledger->retained_added(account, bytes);
+  }
   node->message = std::move(message);
 }
 
@@ -71,6 +96,7 @@ bool RetainedStore::erase(std::string_view topic) {
   if (!node->message) return false;
   m_bytes -= message_bytes(*node->message);
   --m_count;
+  report_removed(*node->message);
   node->message.reset();
   while (node != m_root.get() && !node->message && node->children.empty()) {
     Node* parent = node->parent;

@@ -19,7 +19,7 @@ TenantMount::TenantMount(std::string account) : m_prefix(std::move(account)) {
 }
 
 std::string TenantMount::mount_topic(std::string_view topic) const {
-  if (m_prefix.empty() || is_sys_topic(topic)) return std::string(topic);
+  if (m_prefix.empty()) return std::string(topic);
   std::string mounted;
   mounted.reserve(m_prefix.size() + topic.size());
   mounted.append(m_prefix).append(topic);
@@ -29,7 +29,6 @@ std::string TenantMount::mount_topic(std::string_view topic) const {
 std::string TenantMount::mount_filter(std::string_view filter) const {
   if (m_prefix.empty()) return std::string(filter);
   if (auto shared = mqtt::parse_shared_subscription(filter)) {
-    if (is_sys_topic(shared->filter)) return std::string(filter);
     std::string mounted;
     mounted.reserve(filter.size() + m_prefix.size());
     mounted.append("$share/").append(shared->group).append("/").append(m_prefix).append(shared->filter);
@@ -39,7 +38,6 @@ std::string TenantMount::mount_filter(std::string_view filter) const {
 }
 
 std::optional<std::string_view> TenantMount::unmount_topic(std::string_view internal_topic) const noexcept {
-  if (is_sys_topic(internal_topic)) return internal_topic;
   if (m_prefix.empty()) return internal_topic;
   if (!internal_topic.starts_with(m_prefix)) return std::nullopt;
   return internal_topic.substr(m_prefix.size());

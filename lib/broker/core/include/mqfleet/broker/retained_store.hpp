@@ -5,6 +5,7 @@
 //
 // Not thread-safe: the caller serialises access.
 
+#include <mqfleet/broker/account_quotas.hpp>
 #include <mqfleet/broker/message.hpp>
 
 #include <cstddef>
@@ -46,12 +47,25 @@ public:
   /// Sum of topic and payload sizes of the retained messages.
   std::size_t bytes() const noexcept { return m_bytes; }
 
+  /// Reports every message stored and removed (set, erase, expiry) to `ledger` per
+  /// account (account_of the topic), with the bytes of the topic as its client sees it
+  /// plus the payload; `$SYS` topics are not counted. Null = no reporting.
+  void set_ledger(AccountQuotas* ledger) noexcept { m_ledger = ledger; }
+  /// The account and client-visible bytes a message on internal `topic` with a payload of
+  /// `payload_size` bytes counts as, or false when it is not counted (`$SYS`). Used to
+  /// check a quota before set().
+  bool counted(std::string_view topic, std::size_t payload_size, std::string_view& account,
+               std::size_t& bytes) const noexcept;
+
 private:
+  void report_removed(const Message& message);
+
   struct Node;
   std::unique_ptr<Node> m_root;
   std::size_t m_mount_levels;
   std::size_t m_count = 0;
   std::size_t m_bytes = 0;
+  AccountQuotas* m_ledger = nullptr;
 };
 
 } // namespace mqfleet::broker

@@ -7,8 +7,11 @@
 //
 // - Topic `t` of account `a` is `a/t` internally; filter `f` is `a/f`; a shared filter
 //   `$share/g/f` is `$share/g/a/f`.
-// - `$SYS/...` stays global (not mounted) and is read-only for clients.
-// - Anonymous mode is one tenant with an empty account: nothing is mounted.
+// - `$SYS/...` is read-only for clients and mounted like any topic: a tenant's `$SYS/#`
+//   is `a/$SYS/#`, where the broker publishes that tenant's own figures (sys_topics.cpp),
+//   so no tenant sees another's.
+// - Anonymous mode is one tenant with an empty account: nothing is mounted, `$SYS/...` is
+//   the broker-wide view.
 // Accounts are validated (valid_account) so the mount is exactly one topic level; the
 // subscription tree and retained store get mount_levels() to keep the `$`-topic rule
 // inside a tenant.
@@ -46,13 +49,12 @@ public:
   /// Number of topic levels the mount adds (0 or 1); see SubscriptionTree.
   std::size_t mount_levels() const noexcept { return anonymous() ? 0 : 1; }
 
-  /// The internal topic for a client's topic name (`$SYS/...` unchanged).
+  /// The internal topic for a client's topic name (`$SYS/...` too: the tenant's view).
   std::string mount_topic(std::string_view topic) const;
-  /// The internal filter for a client's filter, including `$share/group/filter`
-  /// (`$SYS/...` unchanged).
+  /// The internal filter for a client's filter, including `$share/group/filter`.
   std::string mount_filter(std::string_view filter) const;
-  /// The client's view of an internal topic: the prefix removed, `$SYS/...` unchanged;
-  /// empty when the topic belongs to another tenant (never deliver it).
+  /// The client's view of an internal topic: the prefix removed; empty when the topic
+  /// belongs to another tenant or is the broker-wide `$SYS` (never deliver it).
   std::optional<std::string_view> unmount_topic(std::string_view internal_topic) const noexcept;
   /// True when a client of this tenant may publish to `topic` (false for `$SYS/...`).
   bool may_publish(std::string_view topic) const noexcept { return !is_sys_topic(topic); }
