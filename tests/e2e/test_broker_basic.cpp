@@ -5,21 +5,26 @@
 #include "support/process.hpp"
 #include "support/reference_broker.hpp"
 #include "support/temp_dir.hpp"
+#include "support/text_checks.hpp"
 
 #include <mqfleet/broker/credentials.hpp>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 
 #include <map>
 #include <memory>
-#include <regex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mqfleet::test {
 namespace {
+
+using mqfleet::test::all_digits;
+using mqfleet::test::one_decimal;
 
 std::string tool(const std::string& name) {
   std::string path = find_program(name);
@@ -163,7 +168,7 @@ TEST(BrokerSys, PublishesCountersUnderSys) {
   ASSERT_EQ(publish(broker.port(), {"-t", "x", "-m", "y", "-r"}).exit_code, 0);
   ASSERT_EQ(publish(broker.port(), {"-t", "x2", "-m", "zz"}).exit_code, 0);
   // -R: only fresh publications, so the values are from after the two above.
-  Subscriber sub(broker.port(), {"-t", "$SYS/#", "-R", "-C", "16", "-F", "%t|%p"});
+  Subscriber sub(broker.port(), {"-t", "$SYS/#", "-R", "-C", "19", "-F", "%t|%p"});
   std::map<std::string, std::string> values;
   for (const auto& line : sub.payloads()) {
     const auto bar = line.find('|');
@@ -178,11 +183,14 @@ TEST(BrokerSys, PublishesCountersUnderSys) {
       p + "clients/connected", p + "clients/total",
       p + "load/bytes/received/per_second", p + "load/bytes/sent/per_second",
       p + "load/messages/received/per_second", p + "load/messages/sent/per_second", p + "messages/dropped",
-      p + "messages/received", p + "messages/sent", p + "retained messages/count", p + "uptime", p + "version"};
+      p + "messages/received", p + "messages/sent", p + "quota/refused", p + "retained messages/bytes",
+      p + "retained messages/count", p + "subscriptions/count", p + "uptime", p + "version"};
   ASSERT_EQ(topics, documented);
   const auto number = [&](const std::string& topic) { return std::stoull(values.at(p + topic)); };
   EXPECT_EQ(values[p + "version"], "mqfleet");
-  EXPECT_TRUE(std::regex_match(values[p + "uptime"], std::regex("[0-9]+ seconds"))) << values[p + "uptime"];
+  const std::string uptime = values[p + "uptime"];
+  EXPECT_TRUE(uptime.ends_with(" seconds") && all_digits(std::string_view(uptime).substr(0, uptime.size() - 8)))
+      << uptime;
   EXPECT_EQ(values[p + "clients/connected"], "1");
   EXPECT_EQ(values[p + "clients/auth_failures"], "0");
   EXPECT_EQ(values[p + "clients/auth_throttled"], "0");
@@ -190,13 +198,16 @@ TEST(BrokerSys, PublishesCountersUnderSys) {
   EXPECT_EQ(values[p + "messages/received"], "2");
   EXPECT_EQ(values[p + "messages/dropped"], "0");
   EXPECT_GE(number("retained messages/count"), 1u);
+  EXPECT_EQ(values[p + "retained messages/bytes"], "2") << "topic x + payload y; $SYS is not counted";
+  EXPECT_EQ(values[p + "subscriptions/count"], "1") << "the subscriber's $SYS/#";
+  EXPECT_EQ(values[p + "quota/refused"], "0");
   // Two PUBLISH packets (x: 1+1+2+1+1 bytes, x2: 1+1+2+2+2) plus two CONNECTs and the
   // subscriber's CONNECT and SUBSCRIBE: well over the 14 bytes of the publications.
   EXPECT_GT(number("bytes/received"), 14u);
   EXPECT_GT(number("bytes/sent"), 0u);
   for (const std::string load : {"load/bytes/received/per_second", "load/bytes/sent/per_second",
                                  "load/messages/received/per_second", "load/messages/sent/per_second"})
-    EXPECT_TRUE(std::regex_match(values[p + load], std::regex("[0-9]+\\.[0-9]"))) << load << " " << values[p + load];
+    EXPECT_TRUE(one_decimal(values[p + load])) << load << " " << values[p + load];
   EXPECT_EQ(broker.broker().stats().messages_received.load(), 2u);
 }
 

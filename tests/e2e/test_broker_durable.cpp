@@ -131,7 +131,9 @@ TEST(BrokerDurable, KillNineDuringADurableAckLoadLosesNoAcknowledgedMessage) {
   EXPECT_EQ(missing, 0u) << "acknowledged " << acked.size() << ", delivered " << delivered.size();
   // At most the unacknowledged window may come on top of the acknowledged messages.
   EXPECT_LE(delivered.size(), acked.size() + 100);
-  if (!delivered.empty()) EXPECT_LT(*delivered.rbegin(), published);
+  if (!delivered.empty()) {
+    EXPECT_LT(*delivered.rbegin(), published);
+  }
   std::cout << "kill -9 under --durable-ack: published " << published << ", acknowledged " << acked.size()
             << ", delivered after restart " << delivered.size() << "\n";
 }

@@ -26,6 +26,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <set>
 #include <thread>
@@ -470,6 +471,274 @@ TEST(BrokerHostile, AllowAnonymousWithARegistryWarnsAtStart) {
   ReferenceBrokerProcess open_broker(plain);
   std::this_thread::sleep_for(200ms);
   EXPECT_EQ(open_broker.log().find("warning"), std::string::npos) << open_broker.log();
+}
+
+// ---- Item 16: per-account limits and the tenant's own $SYS ----------------------------
+
+/// A registry with the given accounts, each with devices d1..dN (credential "k").
+std::string tenant_registry(const TempDir& dir, const std::vector<std::pair<std::string, int>>& accounts) {
+  const auto registry = dir.file("registry.json");
+  for (const auto& [account, devices] : accounts)
+    for (int i = 1; i <= devices; ++i) {
+      auto result = run_process({mqfleet_bin(), "device", "add", account, "d" + std::to_string(i), "--registry",
+                                 registry, "--credential-env", "DEVICE_SECRET"},
+                                {}, 60s, ProcessOptions{{{"DEVICE_SECRET", "k"}}, {}, {}, {}});
+      EXPECT_EQ(result.exit_code, 0) << result.err;
+    }
+  return registry;
+}
+
+std::unique_ptr<ReferenceBrokerProcess> quota_broker(const std::string& registry, std::vector<std::string> flags,
+                                                     unsigned sys_interval = 0) {
+  ReferenceBrokerOptions options;
+  options.sys_interval_seconds = sys_interval;
+  options.allow_anonymous = false;
+  options.registry_path = registry;
+  options.extra_args = std::move(flags);
+  return std::make_unique<ReferenceBrokerProcess>(options);
+}
+
+/// A raw client logged in as `account`/`device` (v5 or 3.1.1); the CONNACK is read by
+/// the caller (connack()).
+std::unique_ptr<RawClient> login(int port, const std::string& account, const std::string& device, bool v5,
+                                 bool clean = true, std::uint32_t expiry = 0) {
+  mqtt::Connect connect;
+  connect.version = v5 ? mqtt::ProtocolVersion::v5 : mqtt::ProtocolVersion::v3_1_1;
+  connect.client_id = device;
+  connect.username = account;
+  connect.password = "k";
+  connect.clean_start = clean;
+  if (v5 && expiry != 0) connect.properties.session_expiry_interval = expiry;
+  std::string out;
+  mqtt::encode(connect, connect.version, out);
+  auto client = std::make_unique<RawClient>(port);
+  EXPECT_TRUE(client->send(out));
+  return client;
+}
+
+/// The CONNACK's reason / return code, or -1 when none came.
+int connack(RawClient& client) {
+  const auto packet = client.read_packet(10s);
+  if (!packet || packet->size() < 4 || static_cast<unsigned char>((*packet)[0]) != 0x20) return -1;
+  return static_cast<unsigned char>((*packet)[3]);
+}
+
+/// Sends one PUBLISH (QoS 0 or 1) and, at QoS 1, returns the PUBACK's reason (0 when a
+/// v5 PUBACK carries none); -1 when nothing came; at QoS 0 returns 0 at once.
+int publish_retained(RawClient& client, bool v5, const std::string& topic, const std::string& payload, int qos,
+                     std::uint16_t packet_id = 1) {
+  mqtt::Publish publish;
+  publish.topic = topic;
+  publish.payload = payload;
+  publish.retain = true;
+  publish.qos = qos == 0 ? mqtt::QoS::at_most_once : mqtt::QoS::at_least_once;
+  publish.packet_id = qos == 0 ? 0 : packet_id;
+  std::string out;
+  mqtt::encode(publish, v5 ? mqtt::ProtocolVersion::v5 : mqtt::ProtocolVersion::v3_1_1, out);
+  if (!client.send(out)) return -1;
+  if (qos == 0) return 0;
+  for (auto packet = client.read_packet(10s); packet; packet = client.read_packet(10s)) {
+    if (static_cast<unsigned char>((*packet)[0]) != 0x40) continue;
+    return packet->size() > 4 ? static_cast<unsigned char>((*packet)[4]) : 0;
+  }
+  return -1;
+}
+
+/// Sends one SUBSCRIBE and returns the SUBACK's codes (empty when none came).
+std::vector<int> subscribe(RawClient& client, bool v5, const std::vector<std::string>& filters,
+                           std::uint16_t packet_id = 1) {
+  mqtt::Subscribe subscribe;
+  subscribe.packet_id = packet_id;
+  for (const auto& filter : filters) subscribe.subscriptions.push_back({filter, {}});
+  std::string out;
+  mqtt::encode(subscribe, v5 ? mqtt::ProtocolVersion::v5 : mqtt::ProtocolVersion::v3_1_1, out);
+  std::vector<int> codes;
+  if (!client.send(out)) return codes;
+  for (auto packet = client.read_packet(10s); packet; packet = client.read_packet(10s)) {
+    if (static_cast<unsigned char>((*packet)[0]) != 0x90) continue;
+    std::size_t i = 1;
+    while (static_cast<unsigned char>((*packet)[i]) & 0x80) ++i;
+    i += 3; // remaining length done, packet id
+    if (v5) i += 1 + static_cast<unsigned char>((*packet)[i]); // property length (< 128 here)
+    for (; i < packet->size(); ++i) codes.push_back(static_cast<unsigned char>((*packet)[i]));
+    return codes;
+  }
+  return codes;
+}
+
+/// Topic and payload of every PUBLISH `client` receives within `window`.
+std::map<std::string, std::string> received(RawClient& client, std::chrono::milliseconds window) {
+  std::map<std::string, std::string> out;
+  const auto until = Clock::now() + window;
+  while (Clock::now() < until) {
+    const auto packet = client.read_packet(std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()));
+    if (!packet) break;
+    if ((static_cast<unsigned char>((*packet)[0]) & 0xF0) != 0x30) continue;
+    std::size_t i = 1;
+    while (static_cast<unsigned char>((*packet)[i]) & 0x80) ++i;
+    ++i;
+    const std::size_t length = static_cast<unsigned char>((*packet)[i]) << 8 | static_cast<unsigned char>((*packet)[i + 1]);
+    const std::string topic = packet->substr(i + 2, length);
+    std::size_t body = i + 2 + length;
+    if ((static_cast<unsigned char>((*packet)[0]) & 0x06) != 0) body += 2; // packet id
+    out[topic] = packet->substr(body);
+  }
+  return out;
+}
+
+// A retained PUBLISH over the account's count limit: v5 QoS 1 gets PUBACK 0x97 and is not
+// stored; 3.1.1 (no way to say no) is delivered but not stored; a replacement and
+// another account are not affected; the refusal is logged.
+TEST(BrokerQuota, RetainedCountLimitRefusesV5AndStoresNothingOverIt) {
+  TempDir dir;
+  const auto registry = tenant_registry(dir, {{"acme", 3}, {"globex", 1}});
+  auto broker = quota_broker(registry, {"--max-account-retained", "2"});
+  auto v5 = login(broker->port(), "acme", "d1", true);
+  ASSERT_EQ(connack(*v5), 0);
+  auto watcher = login(broker->port(), "acme", "d3", false);
+  ASSERT_EQ(connack(*watcher), 0);
+  ASSERT_EQ(subscribe(*watcher, false, {"r/#"}), std::vector<int>{0});
+  EXPECT_EQ(publish_retained(*v5, true, "r/1", "one", 1, 1), 0x00);
+  EXPECT_EQ(publish_retained(*v5, true, "r/2", "two", 1, 2), 0x00);
+  EXPECT_EQ(publish_retained(*v5, true, "r/3", "three", 1, 3), 0x97) << "a third retained topic";
+  EXPECT_EQ(publish_retained(*v5, true, "r/1", "uno", 1, 4), 0x00) << "replacing one adds nothing";
+  auto v3 = login(broker->port(), "acme", "d2", false);
+  ASSERT_EQ(connack(*v3), 0);
+  EXPECT_EQ(publish_retained(*v3, false, "r/4", "four", 1, 1), 0x00) << "3.1.1: a normal PUBACK";
+  EXPECT_EQ(publish_retained(*v3, false, "r/5", "five", 0), 0x00);
+  const auto live = received(*watcher, 1500ms);
+  EXPECT_EQ(live.count("r/3"), 0u) << "a refused v5 PUBLISH is not delivered either";
+  EXPECT_EQ(live.count("r/4"), 1u) << "delivered although not stored";
+  EXPECT_EQ(live.count("r/5"), 1u) << "delivered although not stored";
+  auto other = login(broker->port(), "globex", "d1", true);
+  ASSERT_EQ(connack(*other), 0);
+  EXPECT_EQ(publish_retained(*other, true, "r/3", "g", 1), 0x10) << "globex has its own quota (0x10: no subscriber)";
+  auto late = login(broker->port(), "acme", "d2", false); // takes d2 over
+  ASSERT_EQ(connack(*late), 0);
+  ASSERT_EQ(subscribe(*late, false, {"r/#"}), std::vector<int>{0});
+  const auto stored = received(*late, 1000ms);
+  EXPECT_EQ(stored, (std::map<std::string, std::string>{{"r/1", "uno"}, {"r/2", "two"}}));
+  EXPECT_NE(broker->log().find(R"("account":"acme","quota":"retained","limit":2)"),
+            std::string::npos)
+      << broker->log();
+}
+
+// The byte limit counts topic + payload as the client sees them; a replacement counts
+// only the difference, and a delete always goes through.
+TEST(BrokerQuota, RetainedBytesLimitCountsTopicAndPayload) {
+  TempDir dir;
+  const auto registry = tenant_registry(dir, {{"acme", 1}});
+  auto broker = quota_broker(registry, {"--max-account-retained-bytes", "20"});
+  auto client = login(broker->port(), "acme", "d1", true);
+  ASSERT_EQ(connack(*client), 0);
+  EXPECT_EQ(publish_retained(*client, true, "a", std::string(19, 'x'), 1, 1), 0x10) << "exactly 20 bytes";
+  EXPECT_EQ(publish_retained(*client, true, "b", "y", 1, 2), 0x97) << "21 bytes";
+  EXPECT_EQ(publish_retained(*client, true, "a", std::string(19, 'z'), 1, 3), 0x10) << "a replacement";
+  EXPECT_EQ(publish_retained(*client, true, "a", "", 1, 4), 0x10) << "a delete";
+  EXPECT_EQ(publish_retained(*client, true, "b", "y", 1, 5), 0x10) << "space freed by the delete";
+}
+
+// A CONNECT that needs a new session beyond the account's limit: v5 CONNACK 0x97, 3.1.1
+// return code 3; resuming an existing session and other accounts are not affected.
+TEST(BrokerQuota, SessionLimitRefusesANewSessionNotAResumedOne) {
+  TempDir dir;
+  const auto registry = tenant_registry(dir, {{"acme", 4}, {"globex", 1}});
+  auto broker = quota_broker(registry, {"--max-account-sessions", "2"});
+  {
+    auto persistent = login(broker->port(), "acme", "d1", false, false); // kept offline
+    ASSERT_EQ(connack(*persistent), 0);
+  }
+  auto d2 = login(broker->port(), "acme", "d2", true);
+  ASSERT_EQ(connack(*d2), 0);
+  auto d3 = login(broker->port(), "acme", "d3", true);
+  EXPECT_EQ(connack(*d3), 0x97) << "a third session of acme (v5)";
+  EXPECT_TRUE(d3->closed_by(Clock::now() + 5s));
+  auto d4 = login(broker->port(), "acme", "d4", false);
+  EXPECT_EQ(connack(*d4), 3) << "a third session of acme (3.1.1: server unavailable)";
+  auto resumed = login(broker->port(), "acme", "d1", false, false);
+  EXPECT_EQ(connack(*resumed), 0) << "the offline session comes back";
+  auto other = login(broker->port(), "globex", "d1", false);
+  EXPECT_EQ(connack(*other), 0) << "globex has its own limit";
+  d2.reset(); // its clean session ends with the connection
+  bool admitted = false;
+  for (int attempt = 0; attempt < 50 && !admitted; ++attempt) {
+    auto again = login(broker->port(), "acme", "d3", true);
+    admitted = connack(*again) == 0;
+    if (!admitted) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(admitted) << "a session that ended frees its place";
+  EXPECT_NE(broker->log().find(R"("quota":"sessions","limit":2)"), std::string::npos) << broker->log();
+}
+
+// A SUBSCRIBE entry over the account's limit gets 0x97 (v5) / 0x80 (3.1.1) while the
+// packet's other entries and replacements are granted; an unsubscribe frees a place.
+TEST(BrokerQuota, SubscriptionLimitRefusesPerEntry) {
+  TempDir dir;
+  const auto registry = tenant_registry(dir, {{"acme", 2}, {"globex", 1}});
+  auto broker = quota_broker(registry, {"--max-account-subscriptions", "2"});
+  auto d1 = login(broker->port(), "acme", "d1", true);
+  ASSERT_EQ(connack(*d1), 0);
+  EXPECT_EQ(subscribe(*d1, true, {"a", "b", "c"}), (std::vector<int>{0, 0, 0x97}));
+  EXPECT_EQ(subscribe(*d1, true, {"a"}, 2), std::vector<int>{0}) << "a replacement";
+  auto d2 = login(broker->port(), "acme", "d2", false);
+  ASSERT_EQ(connack(*d2), 0);
+  EXPECT_EQ(subscribe(*d2, false, {"x"}), std::vector<int>{0x80}) << "the limit is the account's, over sessions";
+  auto other = login(broker->port(), "globex", "d1", false);
+  ASSERT_EQ(connack(*other), 0);
+  EXPECT_EQ(subscribe(*other, false, {"x", "y"}), (std::vector<int>{0, 0}));
+  mqtt::Unsubscribe unsubscribe;
+  unsubscribe.packet_id = 3;
+  unsubscribe.filters.push_back("a");
+  std::string out;
+  mqtt::encode(unsubscribe, mqtt::ProtocolVersion::v5, out);
+  ASSERT_TRUE(d1->send(out));
+  ASSERT_TRUE(d1->read_packet(10s)); // UNSUBACK
+  EXPECT_EQ(subscribe(*d2, false, {"x"}, 2), std::vector<int>{0});
+}
+
+// Each tenant's $SYS shows its own figures, never another's nor broker-wide traffic.
+TEST(BrokerQuota, EachTenantSeesItsOwnSysFigures) {
+  TempDir dir;
+  const auto registry = tenant_registry(dir, {{"acme", 2}, {"globex", 1}});
+  auto broker = quota_broker(registry, {}, 1);
+  auto a1 = login(broker->port(), "acme", "d1", true);
+  ASSERT_EQ(connack(*a1), 0);
+  auto a2 = login(broker->port(), "acme", "d2", false);
+  ASSERT_EQ(connack(*a2), 0);
+  EXPECT_EQ(publish_retained(*a1, true, "r/1", "12345", 1, 1), 0x10);
+  EXPECT_EQ(publish_retained(*a1, true, "r/2", "1", 1, 2), 0x10);
+  auto g1 = login(broker->port(), "globex", "d1", false);
+  ASSERT_EQ(connack(*g1), 0);
+  ASSERT_EQ(subscribe(*g1, false, {"$SYS/#"}), std::vector<int>{0});
+  ASSERT_EQ(subscribe(*a2, false, {"$SYS/broker/#"}), std::vector<int>{0});
+  auto figures = [](RawClient& client) {
+    // Three windows of 1.1 s: at least two fresh publications after the test's changes
+    // (the retained ones sent on SUBSCRIBE may be older); the last value counts.
+    std::map<std::string, std::string> seen;
+    for (int window = 0; window < 3; ++window)
+      for (auto& [topic, value] : received(client, 1100ms)) seen[topic] = value;
+    return seen;
+  };
+  const auto acme = figures(*a2);
+  const auto globex = figures(*g1);
+  const std::string p = "$SYS/broker/";
+  EXPECT_EQ(acme.size(), 10u);
+  EXPECT_EQ(acme.count(p + "messages/received"), 0u) << "broker-wide traffic is not a tenant's";
+  EXPECT_EQ(globex.count(p + "messages/received"), 0u);
+  auto value = [&](const std::map<std::string, std::string>& m, const std::string& topic) {
+    const auto it = m.find(p + topic);
+    return it == m.end() ? std::string("(none)") : it->second;
+  };
+  EXPECT_EQ(value(acme, "clients/connected"), "2");
+  EXPECT_EQ(value(acme, "clients/total"), "2");
+  EXPECT_EQ(value(acme, "retained messages/count"), "2");
+  EXPECT_EQ(value(acme, "retained messages/bytes"), std::to_string(3 + 5 + 3 + 1));
+  EXPECT_EQ(value(acme, "subscriptions/count"), "1");
+  EXPECT_EQ(value(globex, "clients/connected"), "1");
+  EXPECT_EQ(value(globex, "clients/total"), "1");
+  EXPECT_EQ(value(globex, "retained messages/count"), "0");
+  EXPECT_EQ(value(globex, "subscriptions/count"), "1");
+  for (const auto& [topic, v] : globex) EXPECT_TRUE(topic.starts_with("$SYS/broker/")) << topic;
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // The reference broker's documented limits and refusals (docs/broker.md), end to end:
 // `mqfleet broker` as a child process, raw-socket clients from py/broker_limits.py, and
-// what the broker does with its configuration file, a failed reload and a second SIGINT.
+// what the broker does with its configuration file, a failed durable commit, a failed
+// reload and a second SIGINT.
 
 #include "e2e/broker_under_test.hpp"
 
@@ -8,8 +9,11 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <csignal>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,6 +45,10 @@ TEST(BrokerLimits, ReceiveMaximumIsAnnouncedAndExceedingItGets0x93) {
   run_case("receive_maximum", {"--max-inflight", "2"});
 }
 
+TEST(BrokerLimits, SlowQoS1SubscriberGetsWindowPlusQueueAndTheRestIsCounted) {
+  run_case("max_queued", {"--max-inflight", "5", "--max-queued", "10", "--sys-interval", "1"});
+}
+
 TEST(BrokerLimits, SilentV5ClientGetsKeepAliveTimeout0x8D) { run_case("keepalive_v5", {}); }
 
 TEST(BrokerRefusals, EmptyClientIdIsAssignedOrRefusedWithCode2) { run_case("empty_client_id", {}); }
@@ -56,6 +64,50 @@ TEST(BrokerRefusals, WillOnARefusedTopicIsNotPublished) {
                            R"("}}}},"rules":[{"effect":"allow","action":"publish","topic":"ok/#"},)"
                            R"({"effect":"allow","action":"subscribe","topic":"#"}],"default_access":"deny"})");
   run_case("will_refused", {}, {"--username", "acme", "--password", "will-Secret-1"}, registry);
+}
+
+/// While alive, processes started by this one may not grow a file past `bytes` (writes
+/// beyond fail with EFBIG, as on a full disk; SIGXFSZ ignored). Both are inherited through
+/// fork and exec; this process writes no large file meanwhile.
+class ChildFileSizeLimit {
+public:
+  explicit ChildFileSizeLimit(rlim_t bytes) {
+    m_ok = ::getrlimit(RLIMIT_FSIZE, &m_saved) == 0;
+    rlimit small = m_saved;
+    small.rlim_cur = bytes;
+    m_ok = m_ok && ::setrlimit(RLIMIT_FSIZE, &small) == 0;
+    m_old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  }
+  ~ChildFileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &m_saved);
+    std::signal(SIGXFSZ, m_old_handler);
+  }
+  ChildFileSizeLimit(const ChildFileSizeLimit&) = delete;
+  ChildFileSizeLimit& operator=(const ChildFileSizeLimit&) = delete;
+  bool ok() const noexcept { return m_ok; }
+
+private:
+  rlimit m_saved{};
+  bool m_ok = false;
+  void (*m_old_handler)(int) = nullptr;
+};
+
+// --durable-ack when a commit fails (docs/broker.md, "Durable state"): the broker's files
+// may not grow past 256 KiB (start-up needs about 100 KiB), so the commit of a 400 kB
+// retained message fails: v5 gets PUBACK 0x80, a 3.1.1 publisher is disconnected.
+TEST(BrokerDurableAck, AFailedCommitIsRefusedWith0x80OrDisconnects) {
+  TempDir dir;
+  BrokerUnderTestOptions options;
+  options.extra_args = {"--data-dir", dir.file("data"), "--durable-ack"};
+  std::unique_ptr<BrokerUnderTest> broker;
+  {
+    ChildFileSizeLimit limit(256 * 1024);
+    ASSERT_TRUE(limit.ok());
+    broker = std::make_unique<BrokerUnderTest>(BrokerKind::reference, options);
+  }
+  const auto result = run_scenario("broker_limits.py", *broker, {"--case", "durable_ack_failure"});
+  EXPECT_EQ(result.exit_code, 0) << describe(result, *broker);
+  EXPECT_NE(broker->log().find("\"event\":\"persistence_error\""), std::string::npos) << broker->log();
 }
 
 // Flags override the keys of --config FILE, which override the defaults: the fixture's

@@ -108,7 +108,9 @@ TEST(Transports, RefusedUpgradeNamesTheHttpStatusAndThePath) {
 TEST(Transports, UnixSocketPubAndSub) {
   TempDir dir;
   const std::string socket_path = (dir.path() / "mqtt.sock").string();
-  MosquittoBroker broker(MosquittoOptions{.extra_config = fmt::format("listener 0 {}\nallow_anonymous true\n", socket_path)});
+  MosquittoOptions unix_listener;
+  unix_listener.extra_config = fmt::format("listener 0 {}\nallow_anonymous true\n", socket_path);
+  MosquittoBroker broker(unix_listener);
   auto sub = start_sub({"--unix", socket_path, "-t", "unix/t", "-C", "1", "-q", "2"});
   const auto pub = run_mqfleet({"pub", "--unix", socket_path, "-t", "unix/t", "-q", "2", "-m", "local"});
   EXPECT_EQ(pub.exit_code, 0) << pub.err;

@@ -1,6 +1,7 @@
 // libFuzzer entry for the CSV importer of `mqfleet bucket import` (lib/store): records are
 // read to the end of any input, a header either passes or is a ConfigError, and every
-// record converts to a row with a JSON object payload or to an error message.
+// record converts to a row with a JSON object payload and a device and topic that JSON
+// (exports, the REST API) can hold, or to an error message.
 #include "fuzz_common.hpp"
 
 #include <mqfleet/store/csv_reader.hpp>
@@ -30,7 +31,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::string error;
       const auto row = importer.convert(record, error);
       fuzz::check(row.has_value() != !error.empty());
-      if (row) fuzz::check(nlohmann::json::parse(row->payload).is_object());
+      if (!row) continue;
+      fuzz::check(nlohmann::json::parse(row->payload).is_object());
+      // dump() throws on text that is not UTF-8: the escape would be a crash.
+      (void)nlohmann::json(row->device).dump();
+      (void)nlohmann::json(row->topic).dump();
     }
   });
   return 0;

@@ -18,7 +18,8 @@ TEST(BrokerConfigFile, AppliesEveryKey) {
   const auto path = dir.write("broker.json", R"({"bind":"127.0.0.2","port":1884,"tls_port":8884,"cert":"c.pem",
     "key":"k.pem","cafile":"ca.pem","registry":"r.json","data_dir":"state","allow_anonymous":true,
     "durable_ack":true,"max_connections":5,"max_packet_size":4096,"max_inflight":7,"max_queued":9,"max_keepalive":30,"threads":1,
-    "sys_interval":3})");
+    "sys_interval":3,"max_account_retained":11,"max_account_retained_bytes":12,"max_account_sessions":13,
+    "max_account_subscriptions":14})");
   const BrokerConfig defaults;
   EXPECT_NE(defaults.mqtt.host, "127.0.0.2");
   EXPECT_NE(defaults.mqtt.port, 1884);
@@ -33,6 +34,10 @@ TEST(BrokerConfigFile, AppliesEveryKey) {
   EXPECT_NE(defaults.limits.max_keepalive, 30u);
   EXPECT_NE(defaults.io_threads, 1u);
   EXPECT_NE(defaults.sys_interval_seconds, 3u);
+  EXPECT_EQ(defaults.limits.account.max_retained, 0u);
+  EXPECT_EQ(defaults.limits.account.max_retained_bytes, 0u);
+  EXPECT_EQ(defaults.limits.account.max_sessions, 0u);
+  EXPECT_EQ(defaults.limits.account.max_subscriptions, 0u);
   BrokerConfig config;
   apply_config_file(config, path);
   EXPECT_EQ(config.mqtt.host, "127.0.0.2");
@@ -54,6 +59,10 @@ TEST(BrokerConfigFile, AppliesEveryKey) {
   EXPECT_EQ(config.limits.max_keepalive, 30u);
   EXPECT_EQ(config.io_threads, 1u);
   EXPECT_EQ(config.sys_interval_seconds, 3u);
+  EXPECT_EQ(config.limits.account.max_retained, 11u);
+  EXPECT_EQ(config.limits.account.max_retained_bytes, 12u);
+  EXPECT_EQ(config.limits.account.max_sessions, 13u);
+  EXPECT_EQ(config.limits.account.max_subscriptions, 14u);
   EXPECT_NO_THROW(validate_config(config));
 }
 

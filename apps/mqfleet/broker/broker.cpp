@@ -58,6 +58,10 @@ broker::BrokerConfig make_config(const BrokerOptions& o) {
   if (o.max_inflight) config.limits.max_inflight = *o.max_inflight;
   if (o.max_queued) config.limits.max_queued = *o.max_queued;
   if (o.max_keepalive) config.limits.max_keepalive = *o.max_keepalive;
+  if (o.max_account_retained) config.limits.account.max_retained = *o.max_account_retained;
+  if (o.max_account_retained_bytes) config.limits.account.max_retained_bytes = *o.max_account_retained_bytes;
+  if (o.max_account_sessions) config.limits.account.max_sessions = *o.max_account_sessions;
+  if (o.max_account_subscriptions) config.limits.account.max_subscriptions = *o.max_account_subscriptions;
   if (o.connect_timeout) config.limits.connect_timeout_seconds = *o.connect_timeout;
   if (o.threads) config.io_threads = *o.threads;
   if (o.sys_interval) config.sys_interval_seconds = *o.sys_interval;
@@ -90,6 +94,14 @@ void setup_broker(CLI::App& app) {
   sub->add_option("--max-inflight", options->max_inflight, "Unacknowledged QoS 1/2 messages per client");
   sub->add_option("--max-queued", options->max_queued, "Queued messages per session before dropping");
   sub->add_option("--max-keepalive", options->max_keepalive, "Largest client keepalive in seconds (0 = no limit)");
+  sub->add_option("--max-account-retained", options->max_account_retained,
+                  "Retained messages one account may hold (0 = no limit)");
+  sub->add_option("--max-account-retained-bytes", options->max_account_retained_bytes,
+                  "Topic + payload bytes of one account's retained messages (0 = no limit)");
+  sub->add_option("--max-account-sessions", options->max_account_sessions,
+                  "Sessions one account may hold, connected or not (0 = no limit)");
+  sub->add_option("--max-account-subscriptions", options->max_account_subscriptions,
+                  "Subscriptions one account may hold over its sessions (0 = no limit)");
   sub->add_option("--connect-timeout", options->connect_timeout,
                   "Seconds from accept to a complete CONNECT (absolute; default 30)");
   sub->add_option("--threads", options->threads, "io threads (default 2; 0 = one per core)");

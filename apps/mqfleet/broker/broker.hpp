@@ -26,6 +26,10 @@ struct BrokerOptions {
   std::optional<std::uint16_t> max_inflight;
   std::optional<std::size_t> max_queued;
   std::optional<std::uint16_t> max_keepalive;
+  std::optional<std::size_t> max_account_retained;       ///< --max-account-retained
+  std::optional<std::size_t> max_account_retained_bytes; ///< --max-account-retained-bytes
+  std::optional<std::size_t> max_account_sessions;       ///< --max-account-sessions
+  std::optional<std::size_t> max_account_subscriptions;  ///< --max-account-subscriptions
   std::optional<unsigned> connect_timeout;
   std::optional<unsigned> threads;
   std::optional<unsigned> sys_interval;

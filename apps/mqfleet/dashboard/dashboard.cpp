@@ -59,7 +59,7 @@ broker::Dashboard read_dashboard_file(const std::string& path) {
     }
     if (!broker::valid_widget_type(widget.type))
       throw ConfigError("invalid widget type '" + widget.type + "'", path,
-                        "use timeseries, gauge, value, led, table, switch or slider");
+                        "use timeseries, gauge, value, led, table, map, switch or slider");
     dashboard.widgets.push_back(std::move(widget));
   }
   return dashboard;

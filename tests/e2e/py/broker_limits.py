@@ -6,11 +6,19 @@ each against a broker started with the flags the case names:
                    fixed header alone: v5 DISCONNECT 0x95, 3.1.1 closed
   receive_maximum  (--max-inflight 2) announced as Receive Maximum; a third QoS 2 PUBLISH
                    awaiting PUBREL gets DISCONNECT 0x93
+  max_queued       (--max-inflight 5 --max-queued 10 --sys-interval 1) a connected QoS 1
+                   subscriber that stops acknowledging while 40 messages are published gets
+                   the first 5 + 10 in order, nothing else; the 25 newest are dropped and
+                   counted in $SYS/broker/messages/dropped (delivered + dropped = published)
   keepalive_v5     a silent v5 client gets DISCONNECT 0x8D
   empty_client_id  v5: Assigned Client Identifier; 3.1.1 clean session 1 accepted, 0 refused (2)
   enhanced_auth    a CONNECT with an Authentication Method gets CONNACK 0x8C
   will_refused     (a registry whose rules allow publishing only under ok/) a will on a
                    refused topic is not published, one on an allowed topic is
+  durable_ack_failure (--data-dir, --durable-ack; the broker may not grow a file past
+                   256 KiB, as on a full disk) a retained message that fits is
+                   acknowledged; one whose commit fails gets v5 PUBACK 0x80, and a 3.1.1
+                   publisher is disconnected without an acknowledgement
   connack          prints the CONNACK's Maximum Packet Size and Receive Maximum
   stall            a v5 subscriber that stops reading while ~24 MB are published to it;
                    prints READY and holds on, so a broker shutdown cannot finish at once
@@ -19,7 +27,7 @@ each against a broker started with the flags the case names:
 import struct
 import time
 
-from mqtt_e2e import (PUBACK, PUBLISH, PUBREC, Client, Closed, Raw, check,
+from mqtt_e2e import (PUBACK, PUBLISH, PUBREC, Client, Closed, Publish, Raw, check,
                       fail, prop, run, topic, utf8, varint)
 
 
@@ -90,6 +98,42 @@ def receive_maximum(args):
     check(code == 0x93, f"third QoS 2 PUBLISH over Receive Maximum 2: DISCONNECT {code!r}, expected 0x93")
 
 
+def max_queued(args):
+    t = topic("mq")
+    sub = Raw(args, 4).connect("mq-sub")
+    check(sub.subscribe(1, [(t, 1)]) == [1], "SUBACK did not grant QoS 1")
+    pub = Raw(args, 4).connect("mq-pub")
+    for i in range(40):  # each acknowledged, so the broker has routed it
+        pub.publish(t, str(i), qos=1, mid=i + 1)
+        ack = pub.expect(PUBACK, what=f"PUBACK {i + 1}")
+        check(struct.unpack_from("!H", ack.body, 0)[0] == i + 1, "PUBACK for another packet id")
+    window = []
+    while (packet := sub.read(1.0)) is not None:  # the in-flight window, unacknowledged
+        check(packet.kind == PUBLISH, f"expected PUBLISH, got {packet}")
+        window.append(Publish(packet, 4))
+    check(len(window) == 5, f"{len(window)} PUBLISH in flight unacknowledged, expected --max-inflight 5")
+    got = [m.payload.decode() for m in window]
+    for m in window:
+        sub.ack(PUBACK, m.mid)
+    while (packet := sub.read(2.0)) is not None:  # the queue, acknowledged as it arrives
+        check(packet.kind == PUBLISH, f"expected PUBLISH, got {packet}")
+        m = Publish(packet, 4)
+        check(m.qos == 1 and not m.dup, f"queued message sent as {m}")
+        got.append(m.payload.decode())
+        sub.ack(PUBACK, m.mid)
+    check(got == [str(i) for i in range(15)], f"delivered {got}, expected 0..14 (5 in flight + 10 queued)")
+    probe = Raw(args, 4).connect("mq-sys")
+    probe.subscribe(1, [("$SYS/broker/messages/dropped", 0)])
+    deadline, value = time.monotonic() + 5, None
+    while value != b"25" and time.monotonic() < deadline:
+        packet = probe.read(2.0)
+        if packet is not None and packet.kind == PUBLISH:
+            value = Publish(packet, 4).payload
+    check(value == b"25", f"$SYS/broker/messages/dropped {value!r}, expected 25 (40 published - 15 delivered)")
+    for raw in (sub, pub, probe):
+        raw.disconnect()
+
+
 def keepalive_v5(args):
     raw = Raw(args, 5).connect("ka-v5", keepalive=1)
     code = disconnect_reason(raw, timeout=10)
@@ -128,6 +172,31 @@ def will_refused(args):
     watcher.disconnect()
 
 
+def durable_ack_failure(args):
+    t = topic("durable")
+    v5 = Raw(args, 5).connect("da-v5")
+    v5.publish(t + "/fits", b"small", qos=1, mid=1, retain=True)
+    ack = v5.expect(PUBACK, what="PUBACK of a message that fits on the disk")
+    check(ack.body[:2] == struct.pack("!H", 1), f"PUBACK for another packet id: {ack}")
+    check(len(ack.body) < 3 or ack.body[2] < 0x80, f"a message that fits was refused: {ack}")
+    v5.publish(t + "/big", b"x" * 400000, qos=1, mid=2, retain=True)  # its commit cannot fit
+    ack = v5.expect(PUBACK, timeout=20, what="PUBACK of a message whose commit failed")
+    check(ack.body[:2] == struct.pack("!H", 2), f"PUBACK for another packet id: {ack}")
+    check(len(ack.body) >= 3 and ack.body[2] == 0x80, f"failed commit: PUBACK {ack}, expected reason 0x80")
+    v5.disconnect()
+
+    v4 = Raw(args, 4).connect("da-v4")
+    v4.publish(t + "/big4", b"y" * 400000, qos=1, mid=3, retain=True)
+    deadline = time.monotonic() + 20
+    while True:
+        check(time.monotonic() < deadline, "the 3.1.1 publisher of a failed commit was not disconnected")
+        try:
+            packet = v4.read(1)
+        except Closed:
+            break
+        check(packet is None, f"the 3.1.1 publisher of a failed commit got {packet}, expected to be disconnected")
+
+
 def connack(args):
     raw = Raw(args, 5).connect("connack")
     print(f"maximum_packet_size={prop(raw.connack_props, 0x27)} receive_maximum={prop(raw.connack_props, 0x21)}")
@@ -148,8 +217,8 @@ def stall(args):
     time.sleep(30)
 
 
-CASES = {f.__name__: f for f in (max_connections, max_packet_size, receive_maximum, keepalive_v5, empty_client_id,
-                                 enhanced_auth, will_refused, connack, stall)}
+CASES = {f.__name__: f for f in (max_connections, max_packet_size, receive_maximum, max_queued, keepalive_v5,
+                                 empty_client_id, enhanced_auth, will_refused, durable_ack_failure, connack, stall)}
 
 
 def scenario(args):

@@ -86,6 +86,14 @@ void apply_config_file(BrokerConfig& config, const std::string& path) {
       config.limits.max_keepalive = number<std::uint16_t>(value, key, path, 0);
     } else if (key == "max_queued") {
       config.limits.max_queued = number<std::size_t>(value, key, path, 0);
+    } else if (key == "max_account_retained") {
+      config.limits.account.max_retained = number<std::size_t>(value, key, path, 0);
+    } else if (key == "max_account_retained_bytes") {
+      config.limits.account.max_retained_bytes = number<std::size_t>(value, key, path, 0);
+    } else if (key == "max_account_sessions") {
+      config.limits.account.max_sessions = number<std::size_t>(value, key, path, 0);
+    } else if (key == "max_account_subscriptions") {
+      config.limits.account.max_subscriptions = number<std::size_t>(value, key, path, 0);
     } else if (key == "connect_timeout") {
       config.limits.connect_timeout_seconds = number<unsigned>(value, key, path, 1);
     } else if (key == "threads") {

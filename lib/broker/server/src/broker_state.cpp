@@ -1,6 +1,7 @@
 #include "broker_state.hpp"
 
 #include "connection.hpp"
+#include "log.hpp"
 #include "persistence.hpp"
 
 #include <algorithm>
@@ -16,8 +17,10 @@ constexpr int k_bucket_writer_nice = 5;
 } // namespace
 
 BrokerState::BrokerState(const BrokerConfig& config, BrokerStats& stats)
-    : m_config(config), m_stats(stats), m_tree(config.allow_anonymous ? 0 : 1),
-      m_retained(config.allow_anonymous ? 0 : 1) {}
+    : m_config(config), m_stats(stats), m_mount_levels(config.allow_anonymous ? 0 : 1),
+      m_quotas(config.limits.account), m_tree(m_mount_levels), m_retained(m_mount_levels) {
+  m_retained.set_ledger(&m_quotas);
+}
 
 BrokerState::~BrokerState() = default;
 
@@ -31,6 +34,9 @@ void BrokerState::open_buckets() {
   store::WriterOptions options;
   options.log_sink = m_config.log_sink;
   options.writer_nice = k_bucket_writer_nice;
+  options.on_committed = [this](std::span<const store::CommittedPoint> points) {
+    if (m_live.active()) m_live.on_committed(points, *registry());
+  };
   m_bucket_writer = std::make_unique<store::BucketWriter>(m_config.data_dir, std::move(options));
   m_ingest = std::make_unique<BucketIngest>(*m_bucket_writer);
 }
@@ -45,6 +51,22 @@ void BrokerState::reload() {
   if (m_ingest) m_ingest->set_buckets(*fresh);
   std::lock_guard lock(m_auth_mutex);
   m_registry = std::move(fresh);
+}
+
+void BrokerState::device_seen(std::string_view account, std::string_view device, std::int64_t epoch_ms) {
+  std::string key;
+  key.reserve(account.size() + 1 + device.size());
+  key.append(account).append(1, '\0').append(device);
+  std::lock_guard lock(m_seen_mutex);
+  m_last_seen[std::move(key)] = epoch_ms;
+}
+
+std::optional<std::int64_t> BrokerState::last_seen(std::string_view account, std::string_view device) const {
+  std::string key;
+  key.append(account).append(1, '\0').append(device);
+  std::lock_guard lock(m_seen_mutex);
+  if (auto it = m_last_seen.find(key); it != m_last_seen.end()) return it->second;
+  return std::nullopt;
 }
 
 SessionLimits BrokerState::session_limits() const {
@@ -92,7 +114,16 @@ BrokerState::Attached BrokerState::attach(Connection& connection, const std::str
     }
   }
   if (found == nullptr) {
+    // Only a session that does not exist yet can be over the limit: a takeover or a
+    // clean start of an existing one removed it above, so nothing has changed here.
+    const auto account = account_of(key, m_mount_levels);
+    if (!m_quotas.session_fits(account)) {
+      quota_refused(account, "sessions");
+      result.over_quota = true;
+      return result;
+    }
     found = m_sessions.insert(make_ref<SessionEntry>(key, session_limits()));
+    m_quotas.session_added(account);
   } else {
     result.session_present = true;
   }
@@ -147,6 +178,7 @@ void BrokerState::remove_session(std::string_view key) {
   if (entry == nullptr) return;
   const SessionPtr keep(entry);
   if (m_persistence) m_persistence->session_removed(std::string(keep->session.key()));
+  m_quotas.session_removed(account_of(keep->session.key(), m_mount_levels), keep->session.subscriptions().size());
   m_tree.remove_all(keep->session.key());
   m_sessions.erase(keep->session.key());
 }
@@ -176,8 +208,15 @@ void BrokerState::deliver(SessionEntry& entry, Delivery delivery, WakeList& wake
 
 bool BrokerState::publish(const MessagePtr& message, std::string_view publisher_key, WakeList& wake) {
   if (message->retain) {
-    m_retained.set(message);
-    if (m_persistence) m_persistence->retained(message);
+    std::string_view account;
+    std::size_t bytes = 0;
+    const bool counted = m_retained.counted(message->topic, message->payload.size(), account, bytes);
+    if (counted && !retained_fits(message->topic, message->payload.size())) {
+      quota_refused(account, "retained"); // delivered below, not stored
+    } else {
+      m_retained.set(message);
+      if (m_persistence && counted) m_persistence->retained(message);
+    }
   }
   m_match.clear();
   m_tree.match(message->topic, publisher_key, m_match, [this](std::string_view subscriber) {
@@ -199,16 +238,67 @@ bool BrokerState::publish(const MessagePtr& message, std::string_view publisher_
   return !m_match.subscribers.empty();
 }
 
+bool BrokerState::retained_fits(std::string_view topic, std::size_t payload_size) const {
+  if (payload_size == 0) return true;
+  std::string_view account;
+  std::size_t bytes = 0;
+  if (!m_retained.counted(topic, payload_size, account, bytes)) return true;
+  std::size_t replaced_bytes = 0;
+  const MessagePtr current = m_retained.find(topic);
+  if (current) {
+    std::string_view unused;
+    m_retained.counted(current->topic, current->payload.size(), unused, replaced_bytes);
+  }
+  return m_quotas.retained_fits(account, current != nullptr, replaced_bytes, bytes);
+}
+
+bool BrokerState::subscription_fits(const SessionPtr& entry, std::string_view filter) const {
+  if (entry->session.subscriptions().contains(filter)) return true; // a replacement adds nothing
+  return m_quotas.subscription_fits(account_of(entry->session.key(), m_mount_levels));
+}
+
+void BrokerState::quota_refused(std::string_view account, std::string_view quota) {
+  m_quotas.quota_refused(account);
+  m_stats.quota_refused.fetch_add(1, std::memory_order_relaxed);
+  const auto& limits = m_config.limits.account;
+  const std::size_t limit = quota == "sessions"        ? limits.max_sessions
+                            : quota == "subscriptions" ? limits.max_subscriptions
+                                                       : limits.max_retained;
+  log_quota(*this, account, quota, limit, quota == "retained" ? limits.max_retained_bytes : 0);
+}
+
+void BrokerState::count_auth_failure(std::string_view account, bool throttled) {
+  if (account.empty() || registry()->find_account(account) == nullptr) return;
+  auto guard = lock();
+  m_quotas.auth_failed(account, throttled);
+}
+
+std::map<std::string, std::size_t, std::less<>> BrokerState::connected_per_account() const {
+  std::map<std::string, std::size_t, std::less<>> out;
+  m_sessions.for_each([&](const SessionEntry& entry) {
+    if (entry.owner == nullptr) return;
+    const auto account = account_of(entry.session.key(), m_mount_levels);
+    auto it = out.find(account);
+    if (it == out.end()) it = out.emplace(std::string(account), 0).first;
+    ++it->second;
+  });
+  return out;
+}
+
 bool BrokerState::subscribe(const SessionPtr& entry, const std::string& filter, const SubscriptionOptions& options) {
   entry->session.set_subscription(filter, options);
   if (m_persistence) m_persistence->subscribed(entry->session.key(), filter, options);
-  return m_tree.add(entry->session.key(), filter, options);
+  const bool is_new = m_tree.add(entry->session.key(), filter, options);
+  if (is_new) m_quotas.subscription_added(account_of(entry->session.key(), m_mount_levels));
+  return is_new;
 }
 
 bool BrokerState::unsubscribe(const SessionPtr& entry, const std::string& filter) {
   entry->session.remove_subscription(filter);
   if (m_persistence) m_persistence->unsubscribed(entry->session.key(), filter);
-  return m_tree.remove(entry->session.key(), filter);
+  const bool existed = m_tree.remove(entry->session.key(), filter);
+  if (existed) m_quotas.subscription_removed(account_of(entry->session.key(), m_mount_levels));
+  return existed;
 }
 
 std::vector<MessagePtr> BrokerState::retained(std::string_view filter) {

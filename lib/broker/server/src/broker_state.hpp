@@ -4,6 +4,7 @@
 // threading design); every member function marked "locked" expects the caller to hold
 // lock() and never blocks on I/O.
 
+#include <mqfleet/broker/account_quotas.hpp>
 #include <mqfleet/broker/broker.hpp>
 #include <mqfleet/broker/bucket_ingest.hpp>
 #include <mqfleet/store/bucket_writer.hpp>
@@ -16,10 +17,14 @@
 #include <mqfleet/broker/subscription_tree.hpp>
 #include <mqfleet/broker/tenancy.hpp>
 
+#include "live_hub.hpp"
 #include "ref_ptr.hpp"
 #include "session_table.hpp"
 
+#include <chrono>
+#include <map>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -77,15 +82,25 @@ public:
   void close_buckets();
   /// The bucket ingest, or null without a data directory. Thread-safe, lock-free of lock().
   BucketIngest* bucket_ingest() noexcept { return m_ingest.get(); }
+  /// A registry device's connection ended now (its "last seen"; thread-safe).
+  void device_seen(std::string_view account, std::string_view device, std::int64_t epoch_ms);
+  /// When a device's last connection ended since the broker started, if it did.
+  std::optional<std::int64_t> last_seen(std::string_view account, std::string_view device) const;
+  /// The live push of committed bucket points to dashboard sockets (thread-safe).
+  LiveHub& live_hub() noexcept { return m_live; }
 
   /// Result of attach().
   struct Attached {
     SessionPtr entry;
     bool session_present = false;
     std::vector<Outgoing> resend; ///< retransmissions for a resumed session
+    /// A new session was needed and the account holds max_sessions already: nothing
+    /// was changed (entry is null); the CONNECT is refused (0x97 / 3).
+    bool over_quota = false;
   };
   /// locked: binds `connection` to the session `key`, taking it over from a previous
   /// connection (which is told to close with 0x8E) and discarding it when `clean_start`.
+  /// A new session beyond the account's session limit is refused (Attached::over_quota).
   Attached attach(Connection& connection, const std::string& key,
                   std::uint8_t protocol_version, bool clean_start, std::uint32_t expiry_interval,
                   std::uint16_t receive_maximum, WakeList& wake);
@@ -96,8 +111,31 @@ public:
   void detach(const SessionPtr& entry, const Connection* connection, bool graceful, WakeList& wake);
 
   /// locked: routes a message to every matching subscription and stores it when retained.
-  /// False when no subscription matched (v5 reason 0x10, no matching subscribers).
+  /// False when no subscription matched (v5 reason 0x10, no matching subscribers). A
+  /// retained message over its account's retained limits is routed but not stored
+  /// (counted and logged, quota_refused).
   bool publish(const MessagePtr& message, std::string_view publisher_key, WakeList& wake);
+  /// locked: true when storing `payload_size` bytes as the retained message of the
+  /// internal `topic` keeps its account within its retained limits (always true for an
+  /// empty payload, which deletes).
+  bool retained_fits(std::string_view topic, std::size_t payload_size) const;
+  /// locked: true when the session may add (or replace) the subscription `filter`
+  /// within its account's subscription limit.
+  bool subscription_fits(const SessionPtr& entry, std::string_view filter) const;
+  /// locked: counts a refusal by the per-account limit `quota` ("retained", "sessions",
+  /// "subscriptions") of `account` and logs it (rate limited).
+  void quota_refused(std::string_view account, std::string_view quota);
+  /// Takes the lock: counts a refused CONNECT against `account` when it is in the
+  /// registry (per-tenant `$SYS` figures; unknown names are not tracked).
+  void count_auth_failure(std::string_view account, bool throttled);
+  /// locked: what each account holds (the per-tenant `$SYS` figures).
+  const AccountQuotas& quotas() const noexcept { return m_quotas; }
+  /// locked: connected clients per account.
+  std::map<std::string, std::size_t, std::less<>> connected_per_account() const;
+  /// 0 in anonymous mode (one account ""), else 1: what account_of() needs.
+  std::size_t mount_levels() const noexcept { return m_mount_levels; }
+  /// Holds back repeated quota_exceeded log lines (thread-safe).
+  LogLimiter& quota_log_limiter() const noexcept { return m_quota_log_limiter; }
   /// locked: adds a subscription (filter already mounted); true when it is new.
   bool subscribe(const SessionPtr& entry, const std::string& filter, const SubscriptionOptions& options);
   /// locked: removes a subscription; false when it did not exist.
@@ -148,6 +186,8 @@ private:
   const BrokerConfig& m_config;
   BrokerStats& m_stats;
   std::mutex m_mutex;
+  std::size_t m_mount_levels;
+  AccountQuotas m_quotas; ///< before m_retained, which reports to it
   SubscriptionTree m_tree;
   RetainedStore m_retained;
   /// Keyed by a view of the session's own key (the key is stored once, in the Session).
@@ -158,8 +198,13 @@ private:
   std::unique_ptr<Persistence> m_persistence;
   std::unique_ptr<store::BucketWriter> m_bucket_writer;
   std::unique_ptr<BucketIngest> m_ingest;
+  LiveHub m_live;
+  mutable std::mutex m_seen_mutex;
+  /// "account\0device" -> epoch ms; registry devices only, so bounded by the registry.
+  std::map<std::string, std::int64_t, std::less<>> m_last_seen;
   LoginGuard m_login_guard;
   mutable LogLimiter m_auth_log_limiter;
+  mutable LogLimiter m_quota_log_limiter{10, std::chrono::seconds(1)};
 };
 
 } // namespace mqfleet::broker

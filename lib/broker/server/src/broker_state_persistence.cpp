@@ -21,9 +21,11 @@ void BrokerState::open_persistence() {
     entry->protocol_version = stored.protocol_version;
     Session& session = entry->session;
     session.set_expiry_interval(stored.expiry_interval);
+    // Loaded state is counted against the per-account limits but never refused: a
+    // lowered limit refuses what comes next, it does not drop what was stored.
     for (auto& [filter, options] : stored.subscriptions) {
       session.set_subscription(filter, options);
-      m_tree.add(stored.key, filter, options);
+      if (m_tree.add(stored.key, filter, options)) m_quotas.subscription_added(account_of(stored.key, m_mount_levels));
     }
     for (auto& e : stored.entries) {
       if (e.state == EntryState::queued) session.push(std::move(e.delivery));
@@ -32,7 +34,10 @@ void BrokerState::open_persistence() {
     }
     // Detached as of now: the expiry clock starts again at the restart.
     session.detach(now);
-    if (m_sessions.find(entry->session.key()) == nullptr) m_sessions.insert(std::move(entry));
+    if (m_sessions.find(entry->session.key()) == nullptr) {
+      m_quotas.session_added(account_of(entry->session.key(), m_mount_levels));
+      m_sessions.insert(std::move(entry));
+    }
   }
   log(nlohmann::json{{"event", "state_loaded"},
                      {"path", m_config.data_dir},

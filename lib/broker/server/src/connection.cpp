@@ -277,6 +277,7 @@ void Connection::close_now() {
   m_closed = true;
   m_closing = true;
   error_code ec;
+  if (m_http) close_http();
   m_keepalive_timer.reset();
   if (!m_lingering) m_socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   m_socket.close(ec);

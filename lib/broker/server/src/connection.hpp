@@ -105,6 +105,8 @@ public:
   RefPtr<Connection> ref() noexcept { return RefPtr<Connection>(this); }
   /// The executor of the io thread that owns this connection.
   Executor executor() noexcept { return m_socket.get_executor(); }
+  /// Live dashboard sockets: sends the messages queued by LiveHub (io thread).
+  void drain_live();
   /// The MQTT state of this client (io thread only).
   ClientState& client() noexcept { return m_client; }
 
@@ -155,6 +157,8 @@ private:
   void write_http(std::size_t total);
   void on_http_request();
   void send_http_response();
+  void read_live();
+  void close_http() noexcept;
 
   // Protocol side (dispatch.cpp).
   void on_bytes(std::string_view bytes);

@@ -20,6 +20,10 @@ std::optional<Dashboard> find_dashboard(const Account& account, std::string_view
 /// data-latest, and the script that refreshes them each second.
 std::string render_dashboard(Server& server, const std::string& account, const Dashboard& dashboard);
 
+/// Chart.js (Debian's libjs-chart.js), embedded at build time (cmake/EmbedText.cmake);
+/// served at /console/assets/chart.js.
+std::string_view chart_js();
+
 /// A page with a token form and `message`.
 std::string login_page(std::string_view message);
 

@@ -8,6 +8,7 @@
 #include "server.hpp"
 
 #include <mqfleet/error.hpp>
+#include <mqfleet/store/time_format.hpp>
 #include <mqfleet/mqtt/codec.hpp>
 #include <mqfleet/mqtt/publish_view.hpp>
 
@@ -205,6 +206,7 @@ void Connection::on_closed() {
   if (!client.connected) return;
   client.connected = false;
   m_server.stats().clients_connected.fetch_sub(1, std::memory_order_relaxed);
+  if (!client.account().empty()) m_server.state().device_seen(client.account(), client.client_id(), store::now_ms());
   WakeList wake;
   {
     auto lock = m_server.state().lock();

@@ -104,10 +104,17 @@ void attach_session(Connection& connection, std::shared_ptr<SessionRequest> requ
     }
     attached = state.attach(connection, request->session_key, static_cast<std::uint8_t>(client.version),
                             request->clean_start, request->expiry, request->receive_maximum, wake);
-    if (request->will) attached.entry->session.set_will(std::move(*request->will));
-    attached.entry->session.topic_aliases().reset(client.v5() ? k_topic_alias_maximum : 0);
+    if (!attached.over_quota) {
+      if (request->will) attached.entry->session.set_will(std::move(*request->will));
+      attached.entry->session.topic_aliases().reset(client.v5() ? k_topic_alias_maximum : 0);
+    }
   }
   wake_all(wake);
+  if (attached.over_quota) {
+    // v5 0x97 Quota exceeded; 3.x has no such code: 3 "server unavailable".
+    refuse(connection, mqtt::ReasonCode::quota_exceeded, "the account's session limit is reached");
+    return;
+  }
   client.session = attached.entry;
   client.connected = true;
   connection.server().stats().clients_connected.fetch_add(1, std::memory_order_relaxed);
@@ -202,6 +209,7 @@ void handle_connect(Connection& connection, mqtt::Connect& packet) {
   std::string login_id = account + "/" + packet.client_id;
   if (state.login_guard().locked(peer, login_id, Clock::now())) {
     state.stats().auth_throttled.fetch_add(1, std::memory_order_relaxed);
+    state.count_auth_failure(account, true);
     log_refused(state, connection, packet.client_id, account, client.v5() ? 0x87 : 5, "too many failed logins");
     refuse(connection, mqtt::ReasonCode::not_authorized, "not authorized");
     return;
@@ -238,6 +246,7 @@ void authenticated(Connection& connection, PendingLogin& login, AuthStatus statu
   const std::string account = packet.username.value_or("");
   if (status != AuthStatus::ok) {
     state.stats().auth_failures.fetch_add(1, std::memory_order_relaxed);
+    state.count_auth_failure(account, false);
     state.login_guard().failed(login.peer, login.login_id, Clock::now());
     const std::string failed = !packet.username ? "no username" : std::string(to_string(status));
     log_refused(state, connection, packet.client_id, account, client.v5() ? 0x87 : 5, failed);

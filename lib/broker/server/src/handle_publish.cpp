@@ -113,6 +113,17 @@ void handle_publish(Connection& connection, mqtt::Publish& packet) {
   bool matched = true; // a QoS 2 duplicate was routed (or not) the first time
   {
     auto lock = state.lock();
+    // A v5 QoS 1/2 retained message over the account's retained limits is refused with
+    // 0x97 Quota exceeded (not routed: the publisher is told it failed). Without a way
+    // to say no (QoS 0, 3.x) BrokerState::publish routes it and does not store it.
+    if (packet.retain && client.v5() && packet.qos != mqtt::QoS::at_most_once &&
+        !state.retained_fits(client.mount.mount_topic(topic), packet.payload.size())) {
+      state.quota_refused(client.mount.account(), "retained");
+      state.stats().messages_dropped.fetch_add(1, std::memory_order_relaxed);
+      lock.unlock();
+      acknowledge(connection, packet, mqtt::ReasonCode::quota_exceeded, "retained message quota exceeded");
+      return;
+    }
     const bool fresh = packet.qos != mqtt::QoS::exactly_once ||
                        client.session->session.incoming_qos2_begin(packet.packet_id);
     if (fresh) {

@@ -1,4 +1,5 @@
-// SUBSCRIBE: per filter validate, check the access rules, mount, store; then SUBACK and
+// SUBSCRIBE: per filter validate, check the access rules and the account's subscription
+// limit, mount, store; then SUBACK and
 // the retained messages the retain-handling option asks for.
 
 #include "broker_state.hpp"
@@ -66,6 +67,11 @@ void handle_subscribe(Connection& connection, const mqtt::Subscribe& packet) {
     Session& session = client.session->session;
     for (const auto& sub : packet.subscriptions) {
       Granted g = check(client, sub, identifier);
+      if (!mqtt::is_error(g.code) && !state.subscription_fits(client.session, g.mounted)) {
+        // Over the account's subscription limit: v5 0x97 Quota exceeded, 3.x 0x80.
+        state.quota_refused(client.mount.account(), "subscriptions");
+        g.code = mqtt::ReasonCode::quota_exceeded;
+      }
       suback.reason_codes.push_back(g.code);
       if (mqtt::is_error(g.code)) continue;
       const bool is_new = state.subscribe(client.session, g.mounted, g.options);

@@ -39,34 +39,6 @@ constexpr EpochMs k_max_windows = 10000;
 /// Largest export body (bytes) built for one request.
 constexpr std::size_t k_max_export_bytes = 64 * 1024 * 1024;
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '%') {
-      if (i + 2 >= text.size()) return std::nullopt;
-      const int hi = hex_value(text[i + 1]);
-      const int lo = hex_value(text[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      c = static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      c = ' ';
-    }
-    if (c == '\0') return std::nullopt;
-    out += c;
-  }
-  return out;
-}
-
 HttpReply json_reply(const Json& body, unsigned status = 200) {
   HttpReply reply;
   reply.status = status;
@@ -373,12 +345,18 @@ HttpReply list_devices(Server& server, const std::string& account_name, const Ac
   Json out = Json::array();
   if (account == nullptr) return json_reply(out);
   const TenantMount mount(account_name);
+  const std::int64_t now = store::now_ms();
   auto lock = server.state().lock();
   for (const auto& [id, device] : account->devices) {
     Json d = Json::object();
     d["id"] = id;
     d["description"] = device.description;
-    d["connected"] = server.state().is_attached(mount.mount_topic(id));
+    const bool connected = server.state().is_attached(mount.mount_topic(id));
+    d["connected"] = connected;
+    // Now while connected; else when its last connection ended (since the broker started).
+    const auto seen = connected ? std::optional<std::int64_t>(now) : server.state().last_seen(account_name, id);
+    if (seen) d["last_seen"] = *seen;
+    else d["last_seen"] = nullptr;
     out.push_back(std::move(d));
   }
   return json_reply(out);
@@ -492,7 +470,7 @@ HttpReply html_reply(unsigned status, std::string body) {
   reply.content_type = "text/html; charset=utf-8";
   reply.body = std::move(body);
   reply.headers.emplace_back("Content-Security-Policy",
-                             "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                             "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; "
                              "connect-src 'self'; img-src 'self'; form-action 'self'");
   reply.headers.emplace_back("X-Frame-Options", "DENY");
   return reply;
@@ -503,6 +481,14 @@ HttpReply html_reply(unsigned status, std::string body) {
 HttpReply console(Server& server, const HttpRequest& request, const HttpTarget& target, const Registry& registry) {
   const auto& seg = target.segments;
   if (request.method != "GET") return http_error(405, "method not allowed: use GET");
+  if (seg.size() == 3 && seg[1] == "assets" && seg[2] == "chart.js") {
+    // Public and the same for everyone: the browser may keep it.
+    HttpReply reply;
+    reply.content_type = "text/javascript; charset=utf-8";
+    reply.body = std::string(chart_js());
+    reply.headers.emplace_back("Cache-Control", "public, max-age=86400");
+    return reply;
+  }
   if (seg.size() != 4 || seg[2] != "dashboards") return html_reply(404, login_page("No such page."));
   const std::string* query_token = nullptr;
   for (const auto& [name, value] : target.query)
@@ -581,58 +567,25 @@ HttpReply route(Server& server, const HttpRequest& request) {
 
 } // namespace
 
-std::optional<HttpTarget> parse_target(std::string_view target) {
-  if (target.empty() || target.front() != '/') return std::nullopt;
-  HttpTarget out;
-  const auto question = target.find('?');
-  std::string_view path = target.substr(0, question);
-  std::string_view query = question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
-  path.remove_prefix(1);
-  while (!path.empty()) {
-    const auto slash = path.find('/');
-    const auto piece = path.substr(0, slash);
-    auto decoded = percent_decode(piece, false);
-    if (!decoded) return std::nullopt;
-    if (!decoded->empty()) out.segments.push_back(std::move(*decoded));
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash + 1);
+std::optional<HttpReply> refuse_live(Server& server, const HttpRequest& request, std::string& account) {
+  const auto target = parse_target(request.target);
+  if (!target || target->segments.size() != 3) return http_error(404, "no such resource");
+  if (!target->query.empty()) return http_error(400, "the live socket takes no query parameters");
+  const RegistryPtr registry = server.state().registry();
+  const std::string token_text = request_token(request);
+  const ApiToken* token = registry->find_token(token_text);
+  if (token == nullptr) return http_error(401, "log in on the dashboard page first (the cookie carries the token)");
+  account = target->segments[1];
+  if (token->admin || token->account != account)
+    return http_error(403, "this token may not access account '" + account + "'");
+  if (!request.origin.empty()) {
+    // "http://host:port" must name the Host the request was sent to.
+    const auto scheme_end = request.origin.find("://");
+    const std::string_view origin_host =
+        scheme_end == std::string::npos ? std::string_view() : std::string_view(request.origin).substr(scheme_end + 3);
+    if (origin_host != request.host) return http_error(403, "the live socket is only for pages of this host (Origin)");
   }
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto piece = query.substr(0, amp);
-    if (!piece.empty()) {
-      const auto eq = piece.find('=');
-      auto name = percent_decode(piece.substr(0, eq), true);
-      auto value = percent_decode(eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1), true);
-      if (!name || !value) return std::nullopt;
-      out.query.emplace_back(std::move(*name), std::move(*value));
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return out;
-}
-
-std::string request_token(const HttpRequest& request) {
-  std::string_view auth = request.authorization;
-  constexpr std::string_view k_bearer = "Bearer ";
-  if (auth.size() > k_bearer.size() && auth.substr(0, k_bearer.size()) == k_bearer)
-    return std::string(auth.substr(k_bearer.size()));
-  std::string_view cookies = request.cookie;
-  constexpr std::string_view k_cookie = "mqfleet_token=";
-  while (!cookies.empty()) {
-    while (!cookies.empty() && cookies.front() == ' ') cookies.remove_prefix(1);
-    const auto semi = cookies.find(';');
-    const auto piece = cookies.substr(0, semi);
-    if (piece.substr(0, k_cookie.size()) == k_cookie) return std::string(piece.substr(k_cookie.size()));
-    if (semi == std::string_view::npos) break;
-    cookies.remove_prefix(semi + 1);
-  }
-  return {};
-}
-
-HttpReply http_error(unsigned status, std::string_view message) {
-  return json_reply(Json{{"error", Json{{"status", status}, {"message", std::string(message)}}}}, status);
+  return std::nullopt;
 }
 
 HttpReply handle_http_request(Server& server, const HttpRequest& request) {

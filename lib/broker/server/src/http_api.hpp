@@ -26,6 +26,8 @@ struct HttpRequest {
   std::string target;        ///< path and query as sent ("/v1/users/acme/buckets?x=1")
   std::string authorization; ///< the Authorization header, if any
   std::string cookie;        ///< the Cookie header, if any
+  std::string origin;        ///< the Origin header, if any (WebSocket upgrades)
+  std::string host;          ///< the Host header, if any
   std::string body;
 };
 
@@ -53,6 +55,14 @@ std::string request_token(const HttpRequest& request);
 
 /// The JSON error body {"error": {"status": S, "message": M}}.
 HttpReply http_error(unsigned status, std::string_view message);
+
+/// True when `target` is a dashboard page's live socket, /console/{account}/live.
+bool is_live_target(std::string_view target);
+
+/// Checks the upgrade request of a live socket: the account's own token (cookie or
+/// bearer) and, when the browser sends one, an Origin of this host (no cross-site
+/// WebSocket hijacking). Empty when it may open; else the refusal (401, 403).
+std::optional<HttpReply> refuse_live(Server& server, const HttpRequest& request, std::string& account);
 
 /// Answers one request (runs on the connection's io thread; bounded work per request).
 /// Never throws: every failure is a 4xx or 5xx reply.

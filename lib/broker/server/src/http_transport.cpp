@@ -5,12 +5,16 @@
 // (dispatch.cpp, handle_*.cpp) cannot tell the transports apart.
 //
 // Deadlines: a connection of the HTTP listener starts with the MQTT CONNECT deadline
-// (30 s, Connection::start). Only a complete request moves it, so a slow request, a
-// header flood or a half-open upgrade is closed within 30 s, whatever it sends.
+// (`--connect-timeout`, 30 s by default; Connection::start). Only a complete request moves
+// it, so a slow request, a header flood or a half-open upgrade is closed by it, whatever
+// it sends. Limits (http_request_limits.cpp): headers 16 KiB (431), body 256 KiB (413).
 
 #include "connection.hpp"
 
+#include "broker_state.hpp"
 #include "http_api.hpp"
+#include "http_request_limits.hpp"
+#include "live_hub.hpp"
 #include "server.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -25,8 +29,6 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 
 namespace {
-/// The buffer of the request being read: headers and body, at most this.
-constexpr std::size_t k_request_buffer = k_http_max_header + k_http_max_body;
 /// The WebSocket read chunk (one read may end inside an MQTT packet: on_bytes reassembles).
 constexpr std::size_t k_ws_read_chunk = 16 * 1024;
 } // namespace
@@ -36,33 +38,36 @@ struct Http {
   using PlainWs = websocket::stream<Connection::Socket&>;
   using TlsWs = websocket::stream<asio::ssl::stream<Connection::Socket&>&>;
 
-  beast::flat_buffer buffer{k_request_buffer};
-  std::optional<http::request_parser<http::string_body>> parser;
+  beast::flat_buffer buffer{k_http_request_buffer}; ///< the request being read, at most its limits
+  std::optional<HttpRequestParser> parser;
   http::response<http::string_body> response;
   std::unique_ptr<PlainWs> ws;  ///< after an upgrade on the plain listener
   std::unique_ptr<TlsWs> wss;   ///< after an upgrade on the TLS listener
   std::vector<char> ws_read_buffer;
   bool upgraded = false;
+  // A dashboard's live socket (/console/{account}/live): the subscription and the
+  // message being written.
+  LiveHub* hub = nullptr;
+  std::shared_ptr<LiveFeed> live;
+  std::string live_out;
+  bool live_writing = false;
+  bool live_open = false; ///< the WebSocket handshake is done
+
+  Http() = default;
+  Http(const Http&) = delete;
+  Http& operator=(const Http&) = delete;
+  ~Http() { unsubscribe(); }
+  /// Ends the live subscription (idempotent): no drain is posted after it returns.
+  void unsubscribe() noexcept {
+    if (hub != nullptr && live) hub->unsubscribe(live.get());
+    hub = nullptr;
+  }
 };
 
 Http* new_http() { return new Http(); }
 void HttpDeleter::operator()(Http* http) const noexcept { delete http; }
 
 namespace {
-
-/// True when the comma-separated Sec-WebSocket-Protocol list names "mqtt".
-bool offers_mqtt(std::string_view protocols) {
-  while (!protocols.empty()) {
-    const auto comma = protocols.find(',');
-    auto item = protocols.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item == "mqtt") return true;
-    if (comma == std::string_view::npos) break;
-    protocols.remove_prefix(comma + 1);
-  }
-  return false;
-}
 
 template <class Ws> void configure_ws(Ws& ws, std::uint32_t max_packet_size) {
   ws.binary(true);
@@ -79,11 +84,83 @@ template <class Ws> void configure_ws(Ws& ws, std::uint32_t max_packet_size) {
   }));
 }
 
+/// The live socket reads nothing but control frames and small client messages.
+constexpr std::size_t k_live_read_max = 4 * 1024;
+/// A live socket whose peer answers no ping within this is closed (Beast pings at half).
+constexpr auto k_live_idle_timeout = std::chrono::seconds(30);
+
+template <class Ws> void configure_live_ws(Ws& ws) {
+  ws.text(true);
+  ws.read_message_max(k_live_read_max);
+  websocket::stream_base::timeout timeout{};
+  timeout.handshake_timeout = std::chrono::seconds(30);
+  timeout.idle_timeout = k_live_idle_timeout;
+  timeout.keep_alive_pings = true;
+  ws.set_option(timeout);
+  ws.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& response) { response.set(http::field::server, "mqfleet"); }));
+}
+
 } // namespace
+
+void Connection::close_http() noexcept { m_http->unsubscribe(); }
+
+void Connection::read_live() {
+  Http& h = *m_http;
+  if (h.ws_read_buffer.empty()) h.ws_read_buffer.resize(k_live_read_max);
+  auto self = ref();
+  auto on_read = [self](const error_code& ec, std::size_t) {
+    if (ec) {
+      self->close_now();
+      return;
+    }
+    self->read_loop(); // what the page sends is ignored
+  };
+  if (h.wss) h.wss->async_read_some(asio::buffer(h.ws_read_buffer), std::move(on_read));
+  else h.ws->async_read_some(asio::buffer(h.ws_read_buffer), std::move(on_read));
+}
+
+void Connection::drain_live() {
+  Http& h = *m_http;
+  if (m_closed || !h.live || !h.live_open || h.live_writing) return;
+  {
+    LiveFeed& feed = *h.live;
+    std::lock_guard lock(feed.mutex);
+    if (feed.reload) {
+      feed.reload = false;
+      h.live_out = "{\"reload\":true}";
+    } else if (!feed.frames.empty()) {
+      h.live_out = std::move(feed.frames.front());
+      feed.bytes -= h.live_out.size();
+      feed.frames.pop_front();
+    } else {
+      feed.drain_posted = false; // the next commit posts again
+      std::string().swap(h.live_out);
+      return;
+    }
+  }
+  h.live_writing = true;
+  auto self = ref();
+  auto on_written = [self](const error_code& ec, std::size_t n) {
+    self->m_http->live_writing = false;
+    if (ec) {
+      self->close_now();
+      return;
+    }
+    self->m_server.stats().bytes_sent.fetch_add(n, std::memory_order_relaxed);
+    self->drain_live();
+  };
+  if (h.wss) h.wss->async_write(asio::buffer(h.live_out), std::move(on_written));
+  else h.ws->async_write(asio::buffer(h.live_out), std::move(on_written));
+}
 
 void Connection::read_http() {
   Http& h = *m_http;
   auto self = ref();
+  if (h.live) {
+    read_live();
+    return;
+  }
   if (h.upgraded) {
     if (h.ws_read_buffer.empty()) h.ws_read_buffer.resize(k_ws_read_chunk);
     auto on_read = [self](const error_code& ec, std::size_t n) {
@@ -100,21 +177,18 @@ void Connection::read_http() {
     return;
   }
   h.parser.emplace();
-  h.parser->header_limit(static_cast<std::uint32_t>(k_http_max_header));
-  h.parser->body_limit(k_http_max_body);
-  auto on_request = [self](const error_code& ec, std::size_t) {
+  limit_request_parser(*h.parser);
+  auto on_request = [self](error_code ec, std::size_t) {
     Http& http_state = *self->m_http;
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
         self->m_closing) {
       self->close_now();
       return;
     }
+    if (!ec && !within_header_limit(http_state.parser->get())) ec = http::error::header_limit;
     if (ec) {
       // Malformed or oversized: one 4xx, then close (the stream cannot be resynchronised).
-      const bool too_large = ec == http::error::header_limit || ec == http::error::body_limit ||
-                             ec == http::error::buffer_overflow;
-      const HttpReply reply = too_large ? http_error(413, "the request is too large: headers up to 16 KiB, body up to 256 KiB")
-                                        : http_error(400, "malformed HTTP request: " + ec.message());
+      const HttpReply reply = http_parse_error_reply(ec);
       http_state.response = {};
       http_state.response.result(reply.status);
       http_state.response.version(11);
@@ -138,6 +212,52 @@ void Connection::on_http_request() {
   m_last_received = Clock::now(); // a complete request moves the deadline
   const std::string_view target(request.target().data(), request.target().size());
   const bool is_mqtt_path = target == "/mqtt" || target.starts_with("/mqtt?");
+  if (websocket::is_upgrade(request) && !is_mqtt_path && is_live_target(target)) {
+    HttpRequest plain;
+    plain.method = std::string(request.method_string());
+    plain.target = std::string(target);
+    plain.authorization = std::string(request[http::field::authorization]);
+    plain.cookie = std::string(request[http::field::cookie]);
+    plain.origin = std::string(request[http::field::origin]);
+    plain.host = std::string(request[http::field::host]);
+    std::string account;
+    if (auto refusal = refuse_live(m_server, plain, account)) {
+      h.response = {};
+      h.response.result(refusal->status);
+      h.response.version(11);
+      h.response.set(http::field::content_type, refusal->content_type);
+      h.response.keep_alive(false);
+      h.response.body() = refusal->body;
+      h.response.prepare_payload();
+      send_http_response();
+      return;
+    }
+    // From here the socket only carries pushed points: Beast's pings watch the peer
+    // instead of the request deadline.
+    set_keepalive(0);
+    h.hub = &m_server.state().live_hub();
+    h.live = h.hub->subscribe(account, this);
+    auto self = ref();
+    auto on_accept = [self](const error_code& ec) {
+      if (ec) {
+        self->close_now();
+        return;
+      }
+      self->m_http->live_open = true;
+      self->read_loop();
+      self->drain_live();
+    };
+    if (m_tls) {
+      h.wss = std::make_unique<Http::TlsWs>(m_tls->stream);
+      configure_live_ws(*h.wss);
+      h.wss->async_accept(request, std::move(on_accept));
+    } else {
+      h.ws = std::make_unique<Http::PlainWs>(m_socket);
+      configure_live_ws(*h.ws);
+      h.ws->async_accept(request, std::move(on_accept));
+    }
+    return;
+  }
   if (websocket::is_upgrade(request) && is_mqtt_path) {
     const auto protocols = request[http::field::sec_websocket_protocol];
     if (!offers_mqtt(std::string_view(protocols.data(), protocols.size()))) {

@@ -73,13 +73,29 @@ void log_refused(const BrokerState& state, Connection& connection, std::string_v
   emit(state, line);
 }
 
-void log_suppressed(const BrokerState& state) {
-  const auto count = state.auth_log_limiter().take_suppressed();
-  if (count == 0) return;
-  Json line = base("log_suppressed");
-  line["suppressed_event"] = "auth_failed";
-  line["count"] = count;
+void log_quota(const BrokerState& state, std::string_view account, std::string_view quota, std::size_t limit,
+               std::size_t limit_bytes) {
+  const auto suppressed = state.quota_log_limiter().admit(std::chrono::steady_clock::now());
+  if (!suppressed) return;
+  Json line = base("quota_exceeded");
+  line["account"] = clip(account);
+  line["quota"] = quota;
+  line["limit"] = limit;
+  if (limit_bytes != 0) line["limit_bytes"] = limit_bytes;
+  if (*suppressed != 0) line["suppressed"] = *suppressed;
   emit(state, line);
+}
+
+void log_suppressed(const BrokerState& state) {
+  for (auto [limiter, event] : {std::pair{&state.auth_log_limiter(), "auth_failed"},
+                                std::pair{&state.quota_log_limiter(), "quota_exceeded"}}) {
+    const auto count = limiter->take_suppressed();
+    if (count == 0) continue;
+    Json line = base("log_suppressed");
+    line["suppressed_event"] = event;
+    line["count"] = count;
+    emit(state, line);
+  }
 }
 
 void log_event(const BrokerState& state, std::string_view event, std::string_view detail) {

@@ -3,6 +3,8 @@
 
 #include "persistence.hpp"
 
+#include <mqfleet/commit_retry.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -15,15 +17,8 @@ namespace {
 
 bool is_sys(std::string_view topic) { return topic.starts_with("$SYS"); }
 
-/// Retry back-off after a failed commit: from k_first_retry doubling to k_max_retry.
-constexpr auto k_first_retry = std::chrono::milliseconds(100);
-constexpr auto k_max_retry = std::chrono::milliseconds(5000);
-/// Failed commits retried while stopping before the changes are given up.
-constexpr int k_stop_attempts = 3;
 /// Changes kept for a retry at most (beyond, they are given up: memory is bounded).
 constexpr std::size_t k_max_retry_ops = 4 * 1024 * 1024;
-/// persistence_error lines while commits keep failing: at most one per interval.
-constexpr auto k_error_log_interval = std::chrono::seconds(10);
 
 StoreOp make_op(StoreOp::Kind kind) {
   StoreOp op;
@@ -267,17 +262,15 @@ void Persistence::set_page_limit(std::uint64_t pages) {
 }
 
 // A failed commit (disk full, I/O error) is not dropped: its changes stay in order ahead
-// of newer ones and the whole lot is committed again after a back-off (0.1 s doubling to
-// 5 s), so nothing acknowledged is lost once space returns. --durable-ack callbacks learn
-// of each failure at once (their PUBLISH is refused, or the 3.x client disconnected, and
-// sent again). Changes are given up only at stop after k_stop_attempts more failures, or
-// when more than k_max_retry_ops wait (memory), and then logged as lost_changes.
+// of newer ones and the whole lot is committed again after CommitRetry's back-off, so
+// nothing acknowledged is lost once space returns. --durable-ack callbacks learn of each
+// failure at once (their PUBLISH is refused, or the 3.x client disconnected, and sent
+// again). Changes are given up (logged as lost_changes) only as CommitRetry decides: at
+// a stop during which commits keep failing, or when more than k_max_retry_ops wait.
 void Persistence::writer_loop() {
   std::vector<StoreOp> ops; ///< the batch; after a failed commit, kept for the retry
   std::vector<std::function<void(bool)>> callbacks;
-  auto backoff = k_first_retry;
-  std::uint64_t failures = 0;
-  int stop_failures = 0;
+  CommitRetry retry(k_max_retry_ops);
   for (;;) {
     {
       std::unique_lock lock(m_queue_mutex);
@@ -285,7 +278,7 @@ void Persistence::writer_loop() {
         m_wake.wait(lock, [this] { return m_stopping || !m_ops.empty() || !m_callbacks.empty(); });
         if (m_ops.empty() && m_callbacks.empty()) return; // stopping with nothing left
       } else {
-        const auto until = std::chrono::steady_clock::now() + (m_stopping ? k_first_retry : backoff);
+        const auto until = std::chrono::steady_clock::now() + retry.delay(m_stopping);
         m_wake.wait_until(lock, until, [this, until] { return std::chrono::steady_clock::now() >= until; });
       }
       if (ops.empty()) {
@@ -315,31 +308,24 @@ void Persistence::writer_loop() {
       stopping = m_stopping;
     }
     if (durable) {
-      if (failures != 0 && m_log)
+      if (const auto failures = retry.succeeded(); failures != 0 && m_log)
         m_log(nlohmann::json{{"event", "persistence_recovered"}, {"failed_commits", failures},
                              {"committed", ops.size()}}
                   .dump());
-      failures = 0;
-      backoff = k_first_retry;
       m_pending.fetch_sub(ops.size(), std::memory_order_relaxed);
       ops.clear();
     } else {
-      ++failures;
-      const bool give_up = ops.size() > k_max_retry_ops || (stopping && ++stop_failures > k_stop_attempts);
-      // Logged at the first failure, then at most once per k_error_log_interval.
-      const auto now = std::chrono::steady_clock::now();
-      if (m_log && (give_up || failures == 1 || now - m_last_error_log >= k_error_log_interval)) {
-        m_last_error_log = now;
-        nlohmann::json line{{"event", "persistence_error"}, {"error", error}, {"failed_commits", failures}};
-        if (give_up) line["lost_changes"] = ops.size();
+      const auto verdict = retry.failed(ops.size(), stopping, std::chrono::steady_clock::now());
+      if (m_log && verdict.log) {
+        nlohmann::json line{{"event", "persistence_error"}, {"error", error}, {"failed_commits", verdict.failures}};
+        if (verdict.give_up) line["lost_changes"] = ops.size();
         else line["retrying_changes"] = ops.size();
         m_log(line.dump());
       }
-      if (give_up) {
+      if (verdict.give_up) {
         m_pending.fetch_sub(ops.size(), std::memory_order_relaxed);
         ops.clear();
       }
-      backoff = std::min(backoff * 2, k_max_retry);
     }
     for (auto& callback : callbacks) callback(durable);
     callbacks.clear();

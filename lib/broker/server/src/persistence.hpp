@@ -227,7 +227,6 @@ private:
   std::atomic<std::uint64_t> m_pending{0};
   BacklogMonitor m_backlog;
   std::atomic<std::uint64_t> m_page_limit{0}; ///< requested by set_page_limit(), 0 = none pending
-  std::chrono::steady_clock::time_point m_last_error_log{}; ///< writer thread only
   bool m_stopping = false;
   std::thread m_writer;
 };

@@ -23,6 +23,8 @@
 //   the listeners, sends v5 clients DISCONNECT 0x8B, joins the io threads, closes every
 //   connection and is idempotent (the destructor calls it).
 
+#include <mqfleet/broker/account_quotas.hpp>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -61,6 +63,9 @@ struct BrokerLimits {
   /// Seconds from accept to a complete CONNECT (TLS handshake included). An absolute
   /// deadline, not an idle timer: a client trickling bytes cannot hold a slot longer.
   unsigned connect_timeout_seconds = 30;
+  /// What one account (tenant) may hold: retained messages and bytes, sessions,
+  /// subscriptions; 0 = unlimited (docs/broker.md, "Per-account limits").
+  AccountLimits account;
 };
 
 /// Everything the broker needs to run.
@@ -103,6 +108,8 @@ struct BrokerStats {
   std::atomic<std::uint64_t> auth_failures{0};
   /// CONNECTs refused unchecked by the failed-login back-off (LoginGuard).
   std::atomic<std::uint64_t> auth_throttled{0};
+  /// Retained messages, sessions and subscriptions refused by a per-account limit.
+  std::atomic<std::uint64_t> quota_refused{0};
 };
 
 class BrokerState;
