@@ -58,9 +58,9 @@ void add_connection_flags(CLI::App& command, ConnectionFlags& flags);
 /// ConfigError with the flag/variable/file concerned when something does not fit.
 ConnectionProfile resolve_connection(const ConnectionFlags& flags);
 
-/// True when a command should use the lean client for `profile`: unless the profile needs
-/// a Paho feature (automatic reconnection) or the environment variable `override_variable`
-/// is "paho" (for comparisons and as an escape hatch); `why_not` then says which.
+/// True when a command should use the lean client for `profile`: unless the environment
+/// variable `override_variable` is "paho" (for comparisons and as an escape hatch);
+/// `why_not` then says so.
 bool use_lean_client(const ConnectionProfile& profile, const char* override_variable, std::string& why_not);
 
 } // namespace mqfleet::cli

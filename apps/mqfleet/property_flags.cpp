@@ -48,7 +48,7 @@ constexpr Target k_targets[] = {
 // Properties a client may not send although the packet can carry them (the broker's side
 // of PUBLISH), or that mqfleet does not send.
 bool refused_for_client(mqtt::PropertyId id, std::string_view target) {
-  if (target == "publish") return id == mqtt::PropertyId::subscription_identifier || id == mqtt::PropertyId::topic_alias;
+  if (target == "publish") return id == mqtt::PropertyId::subscription_identifier;
   if (target == "disconnect") return id == mqtt::PropertyId::server_reference || id == mqtt::PropertyId::reason_string;
   return false;
 }
@@ -105,6 +105,7 @@ void set_property(mqtt::Properties& p, const mqtt::PropertyInfo& info, const std
   case Id::maximum_packet_size: p.maximum_packet_size = static_cast<std::uint32_t>(parse_number(value, 1, 0xFFFFFFFF, what)); break;
   case Id::receive_maximum: p.receive_maximum = static_cast<std::uint16_t>(parse_number(value, 1, 65535, what)); break;
   case Id::topic_alias_maximum: p.topic_alias_maximum = static_cast<std::uint16_t>(parse_number(value, 0, 65535, what)); break;
+  case Id::topic_alias: p.topic_alias = static_cast<std::uint16_t>(parse_number(value, 1, 65535, what)); break;
   case Id::subscription_identifier:
     p.subscription_identifiers = {static_cast<std::uint32_t>(parse_number(value, 1, 268435455, what))};
     break;
@@ -174,6 +175,7 @@ PropertyFlags parse_property_flags(const std::vector<std::vector<std::string>>& 
   out.response_topic = publish.response_topic;
   out.correlation_data = publish.correlation_data;
   out.user_properties = publish.user_properties;
+  out.topic_alias = publish.topic_alias;
   return flags;
 }
 

@@ -5,6 +5,7 @@
 // the Paho module (MQFLEET_PUB_CLIENT / MQFLEET_SUB_CLIENT=paho).
 #include "support/mosquitto_broker.hpp"
 #include "support/process.hpp"
+#include "support/reference_broker.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -66,7 +67,7 @@ protected:
 };
 
 INSTANTIATE_TEST_SUITE_P(Clients, CliInputs, testing::Values(false, true),
-                         [](const testing::TestParamInfo<bool>& info) { return info.param ? "Paho" : "Lean"; });
+                         [](const testing::TestParamInfo<bool>& client) { return client.param ? "Paho" : "Lean"; });
 
 // 1. -L mqtt://host:port/topic: the URL path is the topic of pub and of sub.
 TEST_P(CliInputs, UrlPathIsTheTopic) {
@@ -226,6 +227,54 @@ TEST_P(CliInputs, LargerThanTheBrokersMaximumPacketSize) {
   EXPECT_NE(jsonl.err.find("maximum packet size"), std::string::npos) << jsonl.err;
   auto small = run_mqfleet({"pub", "-V", "5", "-p", port, "-t", "big/t", "-m", "fits"}, {}, 60s, pub_client());
   EXPECT_EQ(small.exit_code, 0) << small.err;
+}
+
+// 2b. -D publish topic-alias (as mosquitto_pub): every line of -l and every --jsonl record
+// reaches the subscriber on its topic through the reference broker, which resolves the
+// alias (the topic is left out after the first message: LeanSession.TopicAlias*); an alias
+// over the broker's Topic Alias Maximum (64) is exit 3, before anything is published.
+TEST(CliInputsTopicAlias, LinesAndRecordsThroughTheReferenceBroker) {
+  ReferenceBroker broker;
+  const std::string port = std::to_string(broker.port());
+  auto sub = start_sub({"-p", port, "-t", "alias/#", "-q", "1", "-C", "6", "-v", "-W", "60"}, "alias/#");
+  auto lines = run_mqfleet({"pub", "-p", port, "-t", "alias/lines", "-q", "1", "-l", "-D", "publish", "topic-alias",
+                            "3"},
+                           "one\ntwo\nthree\n");
+  EXPECT_EQ(lines.exit_code, 0) << lines.err;
+  // One alias for two topics in turn: each change of topic maps the alias anew.
+  auto records = run_mqfleet({"pub", "-p", port, "--jsonl", "-q", "1", "-D", "publish", "topic-alias", "64"},
+                             R"({"topic":"alias/a","payload":"1"})"
+                             "\n"
+                             R"({"topic":"alias/b","payload":"2"})"
+                             "\n"
+                             R"({"topic":"alias/b","payload":"3"})"
+                             "\n");
+  EXPECT_EQ(records.exit_code, 0) << records.err;
+  ProcessResult got = sub->wait(60s);
+  EXPECT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_EQ(got.out, "alias/lines one\nalias/lines two\nalias/lines three\nalias/a 1\nalias/b 2\nalias/b 3\n");
+
+  auto over = run_mqfleet({"pub", "-p", port, "-t", "alias/over", "-m", "x", "-D", "publish", "topic-alias", "65"});
+  EXPECT_EQ(over.exit_code, k_config) << over.err;
+  EXPECT_TRUE(one_error_line(over.err)) << over.err;
+  EXPECT_NE(over.err.find("topic alias 65 is more than the broker accepts (Topic Alias Maximum 64"), std::string::npos)
+      << over.err;
+  // Checked before connecting: alias 0, or an alias under MQTT 3.1.1.
+  const std::string nobody = std::to_string(free_tcp_port());
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"pub", "-p", nobody, "-t", "a", "-m", "x", "-D", "publish", "topic-alias", "0"},
+           {"pub", "-p", nobody, "-t", "a", "-m", "x", "-V", "311", "-D", "publish", "topic-alias", "1"}}) {
+    auto early = run_mqfleet(args);
+    EXPECT_EQ(early.exit_code, k_config) << early.err;
+    EXPECT_TRUE(one_error_line(early.err)) << early.err;
+  }
+  // The Paho client cannot leave the topic out: refused, not silently different.
+  ProcessOptions paho;
+  paho.env["MQFLEET_PUB_CLIENT"] = "paho";
+  auto refused = run_mqfleet({"pub", "-p", port, "-t", "a", "-m", "x", "-D", "publish", "topic-alias", "1"}, {}, 60s,
+                             paho);
+  EXPECT_EQ(refused.exit_code, k_config) << refused.err;
+  EXPECT_NE(refused.err.find("needs the lean client"), std::string::npos) << refused.err;
 }
 
 // 7. -f: a directory, an endless device (bounded memory) -> exit 3 naming the file.

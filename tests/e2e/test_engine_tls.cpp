@@ -82,10 +82,18 @@ ClientOptions base_options(int port) {
   return options;
 }
 
+/// mosquitto with a TLS listener, requiring a client certificate when asked.
+MosquittoOptions tls_broker(bool client_certificate = false) {
+  MosquittoOptions options;
+  options.tls = true;
+  options.require_client_certificate = client_certificate;
+  return options;
+}
+
 } // namespace
 
 TEST(EngineTls, RoundTripWithTheTestCa) {
-  MosquittoBroker broker(MosquittoOptions{.tls = true});
+  MosquittoBroker broker(tls_broker());
   auto options = base_options(broker.tls_port());
   options.tls = TlsClientContext::create(tls_options(broker.certificates().ca_file));
   Attempt attempt;
@@ -95,7 +103,7 @@ TEST(EngineTls, RoundTripWithTheTestCa) {
 }
 
 TEST(EngineTls, ClientCertificateAndSniByName) {
-  MosquittoBroker broker(MosquittoOptions{.tls = true, .require_client_certificate = true});
+  MosquittoBroker broker(tls_broker(true));
   auto options = base_options(broker.tls_port());
   options.host = "localhost";
   options.tls = TlsClientContext::create(tls_options(broker.certificates().ca_file, {}, {}, broker.certificates().client_cert,
@@ -106,7 +114,7 @@ TEST(EngineTls, ClientCertificateAndSniByName) {
 }
 
 TEST(EngineTls, WrongCaFailsInTheTlsStage) {
-  MosquittoBroker broker(MosquittoOptions{.tls = true});
+  MosquittoBroker broker(tls_broker());
   auto options = base_options(broker.tls_port());
   options.tls = TlsClientContext::create(tls_options(broker.certificates().other_ca_file));
   Attempt attempt;
@@ -119,7 +127,7 @@ TEST(EngineTls, WrongCaFailsInTheTlsStage) {
 
 TEST(EngineTls, PinnedVersionsAndAlpnComeFromTheOneTlsSetup) {
   // bench and sim share pub's TLS setup: --tls-version pins the version, ALPN is offered.
-  MosquittoBroker broker(MosquittoOptions{.tls = true});
+  MosquittoBroker broker(tls_broker());
   auto options = base_options(broker.tls_port());
   for (const char* version : {"tlsv1.2", "tlsv1.3"}) {
     options.tls = TlsClientContext::create(tls_options(broker.certificates().ca_file, version, {"mqtt"}),
@@ -135,7 +143,9 @@ TEST(EngineTls, MissingCaFileIsAConfigError) {
 }
 
 TEST(EngineConnect, BadCredentialsReportTheReasonCode) {
-  MosquittoBroker broker(MosquittoOptions{.users = {{"alice", "right-password"}}});
+  MosquittoOptions with_alice;
+  with_alice.users = {{"alice", "right-password"}};
+  MosquittoBroker broker(with_alice);
   for (auto version : {mqtt::ProtocolVersion::v3_1_1, mqtt::ProtocolVersion::v5}) {
     auto options = base_options(broker.port());
     options.version = version;

@@ -213,7 +213,11 @@ TEST_F(SubTest, SeveralTopics) {
 
 // --retain-as-published shows at the broker: a retained publication reaches a live
 // subscription with its retain flag kept (without it, the flag is cleared).
+// --retain-handling 2: the message already retained on v5m/a ("0") is not sent on
+// subscribing, so the first line is the live one. (--no-local cannot show here: `sub`
+// never publishes; SubWire below checks its bit on the wire.)
 TEST_F(SubTest, SeveralTopicsWithV5SubscriptionOptions) {
+  mosquitto_pub({"-V", "5", "-t", "v5m/a", "-q", "1", "-r", "-m", "0"});
   auto sub = start_sub({"-V", "5", "-t", "v5m/a", "-t", "v5m/b", "-C", "2", "-F", "%r %t %p", "-q", "2",
                         "--no-local", "--retain-handling", "2", "--retain-as-published"});
   mosquitto_pub({"-V", "5", "-t", "v5m/a", "-q", "2", "-r", "-m", "1"});
@@ -489,7 +493,8 @@ TEST_F(SubTest, KeepaliveHoldsAnIdleSubscription) {
 // A broker that goes away ends sub with the connect code and Connection's wording.
 TEST(SubLostConnection, ExitsWithTheConnectCode) {
   std::optional<MosquittoBroker> broker(std::in_place);
-  Process sub({mqfleet_bin(), "sub", "-h", "127.0.0.1", "-p", std::to_string(broker->port()), "-t", "gone/x", "-d"});
+  Process sub({mqfleet_bin(), "sub", "-h", "127.0.0.1", "-p", std::to_string(broker->port()), "-t", "gone/x", "-d",
+               "--no-reconnect"});
   const auto ready = sub.wait_for_stderr_line(
       [](const std::string& line) { return line.find("subscribed to gone/x ") != std::string::npos; }, 30s);
   ASSERT_TRUE(ready.has_value()) << sub.stderr_so_far();
@@ -498,6 +503,7 @@ TEST(SubLostConnection, ExitsWithTheConnectCode) {
   EXPECT_FALSE(result.timed_out);
   EXPECT_EQ(result.exit_code, k_exit_connect) << result.err;
   EXPECT_NE(result.err.find("mqfleet: error: connection lost: "), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("leave out --no-reconnect"), std::string::npos) << result.err; // a real flag
 }
 
 // The lean client's TLS read path: a small and a large (many TLS records) message.

@@ -132,11 +132,11 @@ TEST(EngineAcks, EncodeAsTheCodecDoes) {
     char ack[4];
     std::string expected;
     encode_ack(mqtt::PacketType::puback, 0x1234, ack);
-    mqtt::encode(mqtt::Puback{0x1234}, version, expected);
+    mqtt::encode(mqtt::Puback{0x1234, mqtt::ReasonCode::success, {}}, version, expected);
     EXPECT_EQ(std::string(ack, 4), expected);
     expected.clear();
     encode_ack(mqtt::PacketType::pubrel, 0x00FF, ack);
-    mqtt::encode(mqtt::Pubrel{0x00FF}, version, expected);
+    mqtt::encode(mqtt::Pubrel{0x00FF, mqtt::ReasonCode::success, {}}, version, expected);
     EXPECT_EQ(std::string(ack, 4), expected);
   }
 }

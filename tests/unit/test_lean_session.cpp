@@ -184,6 +184,49 @@ TEST(LeanSession, Qos2HandshakeAndRefusals) {
   EXPECT_EQ(state.report().in_flight(), 0u);
 }
 
+// After a reconnect every unacknowledged message goes out again, oldest first, with DUP
+// and its original identifier; a PUBREC'd QoS 2 message gets its PUBREL again; QoS 0
+// messages never written are failures; the acknowledgements then complete them.
+TEST(LeanSession, ResumeResendsUnacknowledgedWithDup) {
+  const auto v = ProtocolVersion::v3_1_1;
+  PublishState state(v);
+  OutBuffer out;
+  state.publish(message("r", "one", 1), out);
+  state.publish(message("r", "two", 2), out);
+  state.publish(message("r", "three", 1), out);
+  take(out, state);
+  receive(state, ack<mqtt::Puback>(1), v, out);  // "one" is done
+  receive(state, ack<mqtt::Pubrec>(2), v, out);  // "two" reached the broker: PUBREL queued
+  state.publish(message("r", "zero", 0), out);   // never written: lost with the connection
+  EXPECT_EQ(state.report().acknowledged, 1u);
+
+  OutBuffer fresh; // the reconnected stream
+  EXPECT_EQ(state.resume(fresh, true), 1u);
+  const auto resent = decode_all(take(fresh, state), v);
+  ASSERT_EQ(resent.size(), 2u);
+  EXPECT_EQ(std::get<mqtt::Pubrel>(resent[0]).packet_id, 2);
+  const auto& again = std::get<mqtt::Publish>(resent[1]);
+  EXPECT_EQ(again.packet_id, 3);
+  EXPECT_EQ(again.payload, "three");
+  EXPECT_TRUE(again.dup);
+  EXPECT_EQ(state.report().failed, 1u); // the QoS 0 message
+  receive(state, ack<mqtt::Pubcomp>(2), v, fresh);
+  receive(state, ack<mqtt::Puback>(3), v, fresh);
+  EXPECT_EQ(state.report().acknowledged, 3u);
+  EXPECT_EQ(state.report().in_flight(), 0u);
+
+  // Without a present session a PUBREC'd message counts as delivered (no PUBREL).
+  state.publish(message("r", "four", 2), fresh);
+  take(fresh, state);
+  receive(state, ack<mqtt::Pubrec>(4), v, fresh);
+  take(fresh, state);
+  OutBuffer clean;
+  EXPECT_EQ(state.resume(clean, false), 0u);
+  EXPECT_EQ(clean.pending(), 0u);
+  EXPECT_EQ(state.report().acknowledged, 4u);
+  EXPECT_EQ(state.report().in_flight(), 0u);
+}
+
 TEST(LeanSession, Qos2WindowBefore5IsMosquittosDefault) {
   PublishState v311(ProtocolVersion::v3_1_1, 1000);
   PublishState v5(ProtocolVersion::v5, 1000);
@@ -257,6 +300,94 @@ TEST(LeanSession, ConnackLimitsApply) {
   }
   EXPECT_EQ(out.pending(), 0u);
   EXPECT_EQ(state.report().published, 0u);
+}
+
+// -D publish topic-alias: the topic travels with the alias once per connection and topic,
+// then only the alias; a new topic on the same alias maps it anew (MQTT 5.0 3.3.2.3.4).
+TEST(LeanSession, TopicAliasLeavesOutARepeatedTopic) {
+  PublishState state(ProtocolVersion::v5);
+  mqtt::Connack ack;
+  ack.properties.topic_alias_maximum = 2;
+  state.apply_connack(ack);
+  OutBuffer out;
+  const auto aliased = [](const std::string& topic, std::uint16_t alias, int qos) {
+    OutgoingMessage m = message(topic, "p", qos);
+    m.properties.topic_alias = alias;
+    return m;
+  };
+  for (const auto& m : {aliased("a/x", 1, 0), aliased("a/x", 1, 1), aliased("a/y", 1, 0), aliased("a/y", 1, 2),
+                        aliased("b", 2, 0), aliased("a/y", 1, 0)})
+    state.publish(m, out);
+  const auto packets = decode_all(take(out, state), ProtocolVersion::v5);
+  const std::vector<std::string> want_topics{"a/x", "", "a/y", "", "b", ""};
+  const std::vector<std::uint16_t> want_aliases{1, 1, 1, 1, 2, 1};
+  ASSERT_EQ(packets.size(), want_topics.size());
+  for (std::size_t i = 0; i < packets.size(); ++i) {
+    const auto& p = std::get<mqtt::Publish>(packets[i]);
+    EXPECT_EQ(p.topic, want_topics[i]) << i;
+    EXPECT_EQ(p.properties.topic_alias, want_aliases[i]) << i;
+  }
+
+  // The next connection knows no aliases: the topic travels again.
+  PublishState next(ProtocolVersion::v5);
+  next.apply_connack(ack);
+  next.publish(aliased("a/y", 1, 0), out);
+  const auto again = decode_all(take(out, next), ProtocolVersion::v5);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(std::get<mqtt::Publish>(again[0]).topic, "a/y");
+}
+
+// After a reconnect no topic alias is known: a resent message whose topic was left out
+// carries its topic again, and so does the next message with that alias.
+TEST(LeanSession, TopicAliasesStartOverAfterAReconnect) {
+  PublishState state(ProtocolVersion::v5);
+  mqtt::Connack ack;
+  ack.properties.topic_alias_maximum = 2;
+  state.apply_connack(ack);
+  OutBuffer out;
+  OutgoingMessage m = message("a/x", "p", 1);
+  m.properties.topic_alias = 1;
+  state.publish(m, out);
+  state.publish(m, out);
+  const auto first = decode_all(take(out, state), ProtocolVersion::v5);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(std::get<mqtt::Publish>(first[1]).topic, ""); // left out on the first connection
+
+  OutBuffer fresh; // the reconnected stream; neither message was acknowledged
+  state.apply_connack(ack);
+  EXPECT_EQ(state.resume(fresh, true), 2u);
+  state.publish(m, fresh);
+  const auto resent = decode_all(take(fresh, state), ProtocolVersion::v5);
+  ASSERT_EQ(resent.size(), 3u);
+  for (std::size_t i = 0; i < resent.size(); ++i) {
+    const auto& p = std::get<mqtt::Publish>(resent[i]);
+    EXPECT_EQ(p.topic, "a/x") << i;
+    EXPECT_EQ(p.properties.topic_alias, 1) << i;
+  }
+  EXPECT_TRUE(std::get<mqtt::Publish>(resent[1]).dup);
+}
+
+TEST(LeanSession, TopicAliasBeyondTheBrokersMaximumIsAConfigError) {
+  OutBuffer out;
+  const auto with_alias = [](std::uint16_t alias) {
+    OutgoingMessage m = message("t", "p", 1);
+    m.properties.topic_alias = alias;
+    return m;
+  };
+  PublishState none(ProtocolVersion::v5);
+  none.apply_connack(mqtt::Connack{}); // no Topic Alias Maximum: the broker takes none
+  EXPECT_THROW(none.publish(with_alias(1), out), ConfigError);
+  PublishState two(ProtocolVersion::v5);
+  mqtt::Connack ack;
+  ack.properties.topic_alias_maximum = 2;
+  two.apply_connack(ack);
+  EXPECT_THROW(two.publish(with_alias(3), out), ConfigError);
+  EXPECT_THROW(two.publish(with_alias(0), out), ConfigError);
+  PublishState v3(ProtocolVersion::v3_1_1);
+  EXPECT_THROW(v3.publish(with_alias(1), out), ConfigError);
+  EXPECT_EQ(out.pending(), 0u);
+  EXPECT_EQ(two.report().published + two.awaiting(), 0u);
+  EXPECT_NO_THROW(two.publish(with_alias(2), out));
 }
 
 TEST(LeanSession, InvalidTopicsAreConfigErrors) {

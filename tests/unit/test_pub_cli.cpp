@@ -198,7 +198,10 @@ TEST(PropertyFlags, EveryPacketOfEachCommand) {
     EXPECT_NE(text.find(" | -D | "), std::string::npos) << bad[0] << " " << bad[1] << " -> " << text;
   }
   EXPECT_THROW(parse_property_flags({{"subscribe", "user-property", "k", "v"}}, "pub"), ConfigError);
-  EXPECT_THROW(parse_property_flags({{"publish", "topic-alias", "1"}}, "pub"), ConfigError);
+  EXPECT_THROW(parse_property_flags({{"publish", "subscription-identifier", "1"}}, "pub"), ConfigError);
+  EXPECT_THROW(parse_property_flags({{"publish", "topic-alias", "0"}}, "pub"), ConfigError);
+  EXPECT_THROW(parse_property_flags({{"publish", "topic-alias", "65536"}}, "pub"), ConfigError);
+  EXPECT_EQ(parse_property_flags({{"publish", "topic-alias", "7"}}, "pub").publish.topic_alias, 7);
   EXPECT_NO_THROW(parse_property_flags({{"publish", "user-property", "k", "v"}}, "pub"));
 }
 

@@ -83,10 +83,11 @@ std::optional<SinglePayload> single_payload(const PubOptions& options) {
 }
 
 // Publishes everything the options ask for. Stops early (InterruptedError) on SIGINT;
-// input errors propagate after the caller drained what was already sent.
+// input errors propagate after the caller drained what was already sent. When the
+// connection is lost for good in line mode, `input_note` says where the input stopped.
 template <typename Client>
 void publish_all(const PubOptions& options, Client& connection, const std::optional<SinglePayload>& single,
-                 const PublishProperties& properties) {
+                 const PublishProperties& properties, std::string* input_note) {
   OutgoingMessage message;
   message.topic = options.topic;
   message.qos = options.qos;
@@ -104,18 +105,32 @@ void publish_all(const PubOptions& options, Client& connection, const std::optio
     return;
   }
   LineReader reader = stdin_reader(connection);
-  while (auto line = reader.next()) {
-    if (options.jsonl) {
-      if (line->find_first_not_of(" \t") == std::string_view::npos) continue;
-      OutgoingMessage record =
-          parse_jsonl_record(*line, reader.line_number(), options.qos, options.retain, options.json);
-      record.properties = properties;
-      connection.publish(record);
-    } else {
-      if (options.json) require_json(*line, fmt::format("stdin line {}", reader.line_number()));
-      message.payload.assign(line->data(), line->size());
-      connection.publish(message);
+  std::size_t handed = 0; // input lines handed to the client so far
+  try {
+    while (auto line = reader.next()) {
+      if (options.jsonl) {
+        if (line->find_first_not_of(" \t") == std::string_view::npos) {
+          handed = reader.line_number();
+          continue;
+        }
+        OutgoingMessage record =
+            parse_jsonl_record(*line, reader.line_number(), options.qos, options.retain, options.json);
+        record.properties = properties;
+        connection.publish(record);
+      } else {
+        if (options.json) require_json(*line, fmt::format("stdin line {}", reader.line_number()));
+        message.payload.assign(line->data(), line->size());
+        connection.publish(message);
+      }
+      handed = reader.line_number();
     }
+  } catch (const DeliveryError& e) {
+    // The connection was lost for good (--no-reconnect): say where the input stopped. (A
+    // message the broker's limits refuse carries its reason code instead of -1.)
+    if (e.reason_code() == -1 && input_note != nullptr)
+      *input_note =
+          fmt::format("{} input lines were handed over, every line from line {} on was never sent", handed, handed + 1);
+    throw;
   }
   if (stop_token().stop_requested()) throw InterruptedError("interrupted");
 }
@@ -167,6 +182,10 @@ CLI::App* add_pub_command(CLI::App& app, std::shared_ptr<PubOptions> options) {
                   "Seconds to wait for outstanding acknowledgements at the end (default 30)")
       ->check(CLI::NonNegativeNumber)
       ->group(behaviour);
+  pub->add_flag("--no-reconnect", options->no_reconnect,
+                "Exit when an established connection drops (default: reconnect with back-off and resend "
+                "what was not acknowledged)")
+      ->group(behaviour);
   pub->add_flag("-d,--debug", options->debug, "Print what happens on stderr")->group(behaviour);
   pub->add_flag("--quiet", options->quiet, "Do not print warnings")->group(behaviour);
 
@@ -210,8 +229,9 @@ int publish_with(const PubOptions& options, const ConnectionProfile& profile, Cl
   bool interrupted = false;
   std::exception_ptr input_error;
   std::optional<DeliveryError> send_error;
+  std::string input_note;
   try {
-    publish_all(options, connection, single, properties);
+    publish_all(options, connection, single, properties, &input_note);
   } catch (const InterruptedError&) {
     interrupted = true;
   } catch (const ConfigError&) {
@@ -242,6 +262,12 @@ int publish_with(const PubOptions& options, const ConnectionProfile& profile, Cl
       std::cerr << fmt::format("mqfleet: interrupted: {} messages published, all acknowledged\n", report.published);
     return exit_code::k_interrupted;
   }
+  if (send_error && !input_note.empty()) {
+    // Lost for good in line mode: what was not acknowledged, and what was never sent.
+    const DeliveryError& first = undelivered ? *undelivered : *send_error;
+    throw DeliveryError(first.reason_code(), fmt::format("{}; {}", first.what(), input_note), first.where(),
+                        send_error->hint());
+  }
   if (undelivered) throw *undelivered;
   if (send_error) throw *send_error;
   return exit_code::k_success;
@@ -254,6 +280,10 @@ int run_pub(const PubOptions& given) {
   if (options.topic.empty() && !options.jsonl) options.topic = topic_from_url(options.connection);
   if (!options.jsonl) require_topic_name(options.topic, "-t");
   ConnectionProfile profile = resolve_connection(options.connection);
+  // The lean client reconnects unless --no-reconnect; the Paho comparison backend keeps
+  // the profile's setting (its automatic reconnect leaks under LeakSanitizer).
+  const bool paho_reconnect = profile.reconnect.enabled && !options.no_reconnect;
+  profile.reconnect.enabled = !options.no_reconnect;
   const PropertyFlags property_flags = parse_property_flags(options.properties, "pub");
   apply_property_flags(property_flags, options.connection.version, profile);
   const PublishProperties& properties = property_flags.publish;
@@ -265,7 +295,11 @@ int run_pub(const PubOptions& given) {
     LeanConnection connection(profile);
     return publish_with(options, profile, connection, single, properties);
   }
+  if (properties.topic_alias)
+    throw ConfigError(fmt::format("-D publish topic-alias needs the lean client, not the Paho one ({})", why_not_lean),
+                      "-D publish topic-alias", fmt::format("drop the topic alias, or drop {}", why_not_lean));
   debug_line(options, fmt::format("using the Paho client ({})", why_not_lean));
+  profile.reconnect.enabled = paho_reconnect;
   Connection connection(profile);
   return publish_with(options, profile, connection, single, properties);
 }

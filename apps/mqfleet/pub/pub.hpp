@@ -28,6 +28,7 @@ struct PubOptions {
   bool retain = false;                   ///< -r
   bool debug = false;                    ///< -d
   bool quiet = false;                    ///< --quiet: no warnings
+  bool no_reconnect = false;             ///< --no-reconnect: exit when the connection drops
   std::vector<std::vector<std::string>> properties; ///< -D PUBLISH name value [value]
   int repeat = 1;                        ///< --repeat
   double repeat_delay = 0;               ///< --repeat-delay seconds

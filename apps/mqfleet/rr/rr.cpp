@@ -15,9 +15,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace mqfleet::cli {
 namespace {
@@ -27,32 +24,10 @@ using Clock = std::chrono::steady_clock;
 
 // How long one receive() blocks before the loop looks at -W and the stop token again.
 constexpr auto k_receive_slice = 250ms;
-// The largest payload MQTT can carry (a PUBLISH's remaining length is at most 256 MiB).
-constexpr std::uintmax_t k_max_payload = 268'435'455;
-
-// -f: a regular file no larger than MQTT can carry (a device file or a directory would
-// either never end or publish nothing).
-std::string read_request_file(const std::string& path) {
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status))
-    throw ConfigError(fmt::format("cannot read the request file '{}'", path), "-f", "give a readable file to -f");
-  if (!std::filesystem::is_regular_file(status))
-    throw ConfigError(fmt::format("'{}' is not a regular file", path), "-f", "give a file (not a directory or device) to -f");
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec || size > k_max_payload)
-    throw ConfigError(fmt::format("'{}' is larger than an MQTT message can be (256 MiB)", path), "-f",
-                      "send a smaller file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(fmt::format("cannot read the request file '{}'", path), "-f", "give a readable file to -f");
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
 
 std::string request_payload(const RrOptions& o) {
   if (o.message) return *o.message;
-  if (!o.file.empty()) return read_request_file(o.file);
+  if (!o.file.empty()) return read_message_file(o.file, max_payload_size(o.topic));  // as pub -f
   if (o.whole_stdin) return LineReader(STDIN_FILENO, stop_token()).read_all();
   return {};
 }

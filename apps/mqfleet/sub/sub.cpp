@@ -331,6 +331,9 @@ CLI::App* add_sub_command(CLI::App& app, SubOptions& o) {
                 "Print only retained messages; exit at the first fresh message")
       ->excludes(no_retained)
       ->group(group);
+  sub->add_flag("--no-reconnect", o.no_reconnect,
+                "Exit when an established connection drops (default: reconnect with back-off and subscribe again)")
+      ->group(group);
   sub->add_flag("-E", o.exit_after_suback, "Exit once the broker has acknowledged the subscriptions")->group(group);
   sub->add_option("-T,--filter-out", o.filter_out, "Do not print topics matching this filter (repeatable)")
       ->group(group);
@@ -410,6 +413,10 @@ int run_sub(const SubOptions& options) {
       !url_topic.empty() && std::find(topics.begin(), topics.end(), url_topic) == topics.end())
     topics.push_back(url_topic);
   ConnectionProfile profile = resolve_connection(options.connection);
+  // The lean client reconnects unless --no-reconnect; the Paho comparison backend keeps
+  // the profile's setting (its automatic reconnect leaks under LeakSanitizer).
+  const bool paho_reconnect = profile.reconnect.enabled && !options.no_reconnect;
+  profile.reconnect.enabled = !options.no_reconnect;
   apply_property_flags(parse_property_flags(options.properties, "sub"), options.connection.version, profile);
   SubOptions checked = options;
   checked.topics = topics;
@@ -421,6 +428,7 @@ int run_sub(const SubOptions& options) {
     return subscribe_with(options, topics, connection, printer);
   }
   if (options.debug) fmt::print(stderr, "mqfleet sub: using the Paho client ({})\n", why_not_lean);
+  profile.reconnect.enabled = paho_reconnect;
   Connection connection(std::move(profile));
   return subscribe_with(options, topics, connection, printer);
 }

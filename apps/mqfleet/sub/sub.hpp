@@ -39,6 +39,7 @@ struct SubOptions {
   std::optional<int> retain_handling;    ///< --retain-handling 0|1|2 (MQTT 5)
   bool debug = false;                    ///< -d: connection and subscription events on stderr
   bool quiet = false;                    ///< --quiet: no warnings on stderr
+  bool no_reconnect = false;             ///< --no-reconnect: exit when the connection drops
   std::vector<std::vector<std::string>> properties; ///< -D connect|subscribe|unsubscribe|will|disconnect ...
   bool watch = false;                    ///< -w/--watch: a live table, one line per topic (sub/watch.hpp)
   bool message_rate = false;             ///< --message-rate: messages per second per filter, each second

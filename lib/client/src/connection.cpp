@@ -82,7 +82,9 @@ detail::CreatePahoBackend create_backend() {
 
 std::unique_ptr<detail::PahoBackend> make_backend(ConnectionProfile profile) {
   detail::PahoBackend* backend = nullptr;
-  detail::throw_if_failed(create_backend()(detail::k_paho_backend_version, k_host, std::move(profile), backend));
+  detail::BackendStatus status;
+  create_backend()(detail::k_paho_backend_version, k_host, std::move(profile), backend, status);
+  detail::throw_if_failed(status);
   return std::unique_ptr<detail::PahoBackend>(backend);
 }
 

@@ -12,12 +12,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
 #include <optional>
 #include <poll.h>
 #include <random>
+#include <thread>
 #include <unistd.h>
 
 namespace mqfleet {
@@ -78,6 +80,23 @@ struct LeanConnection::Impl {
   Clock::time_point last_sent;
   std::optional<Clock::time_point> ping_sent;
 
+  // Automatic reconnection (profile.reconnect): once a connection was established, a
+  // lost one is opened again with exponential back-off, the session resumed (resend with
+  // DUP, PUBREL) and the subscriptions made again when the broker kept no session.
+  bool established = false;        ///< a CONNACK was accepted once: losses are recovered
+  bool recovering = false;         ///< inside a reconnect attempt (no nested recovery)
+  int no_recover = 0;              ///< > 0: a loss is reported, not recovered (await_ack)
+  bool resuming = false;           ///< the CONNACK awaited belongs to a reconnect
+  unsigned failed_attempts = 0;
+  std::optional<Clock::time_point> next_attempt;
+  std::size_t reconnects = 0;
+  struct Subscription {
+    std::vector<std::string> filters;
+    SubscribeOptions options;
+  };
+  std::vector<Subscription> subscriptions; ///< made again after a reconnect without session
+  std::vector<std::uint16_t> resubscribe_ids; ///< their SUBACKs not yet arrived
+
   void check_stop() const {
     if (stop.stop_requested()) throw InterruptedError("interrupted", where);
   }
@@ -89,19 +108,129 @@ struct LeanConnection::Impl {
     transport.close();
   }
 
+  // The hint when a lost connection is not recovered: how to turn reconnection on.
+  std::string reconnect_hint(const char* first) const {
+    if (profile.reconnect.enabled) return fmt::format("{}; the connection was lost before it was established", first);
+    return fmt::format("{}, or let pub/sub reconnect (leave out --no-reconnect)", first);
+  }
+
   DeliveryError lost_error() const {
     const DeliveryReport& r = state.report();
     return DeliveryError(-1,
                          fmt::format("the connection was lost ({}); {} of {} messages were not acknowledged",
                                      lost_cause, r.in_flight(), r.published),
-                         where, "check the broker's log; messages in flight were not delivered");
+                         where, reconnect_hint("check the broker's log; messages in flight were not delivered"));
   }
 
   // What receive(), subscribe() and unsubscribe() throw once the connection is gone (the
   // Paho-backed Connection's wording).
   ConnectError connection_lost() const {
     return ConnectError(-1, fmt::format("connection lost: {}", lost_cause), where,
-                        "check the broker's log, or enable automatic reconnection");
+                        reconnect_hint("check the broker's log"));
+  }
+
+  bool can_recover() const noexcept { return profile.reconnect.enabled && established && !recovering && no_recover == 0; }
+
+  // Back-off before attempt `failed` (0-based): min_delay doubling up to max_delay.
+  Clock::duration backoff(unsigned failed) const {
+    const auto min_delay = std::chrono::duration_cast<Clock::duration>(
+        std::max<std::chrono::milliseconds>(profile.reconnect.min_delay, 100ms));
+    const auto max_delay =
+        std::max(min_delay, std::chrono::duration_cast<Clock::duration>(profile.reconnect.max_delay));
+    auto delay = min_delay;
+    for (unsigned i = 0; i < failed && delay < max_delay; ++i) delay *= 2;
+    return std::min(delay, max_delay);
+  }
+
+  // Opens the byte stream and queues CONNECT on fresh buffers (connect and reconnect).
+  void open_and_send_connect() {
+    connect_start = Clock::now();
+    connect_deadline = connect_start + profile.connect_timeout;
+    transport.close();
+    transport.open(profile, tls.get(), connect_deadline, stop, where);
+    lost = false;
+    lost_cause.clear();
+    connack.reset();
+    connected = false;
+    reader = mqtt::FrameReader(mqtt::k_max_packet_size);
+    out = detail::OutBuffer();
+    try {
+      mqtt::encode(detail::make_connect(profile, password), version, out.data());
+    } catch (const ProtocolError& e) {
+      transport.close();
+      throw ConfigError(fmt::format("cannot build CONNECT: {}", e.what()), where,
+                        "check the client id, user name, password and will (each at most 65,535 bytes)");
+    }
+    connecting = true;
+  }
+
+  // Reconnects a lost, once established connection: waits out the back-off (the schedule
+  // survives calls that give up at their deadline), connects, resumes. Returns true when
+  // connected again, false when `deadline` passed (or, not interruptible, a stop was
+  // requested). A broker that refuses the CONNECT ends it with that error.
+  bool recover(Clock::time_point deadline, bool interruptible) {
+    if (!lost || !can_recover()) return !lost;
+    recovering = true;
+    struct Reset {
+      bool& flag;
+      ~Reset() { flag = false; }
+    } reset{recovering};
+    if (!next_attempt) next_attempt = Clock::now() + backoff(failed_attempts);
+    for (;;) {
+      while (Clock::now() < *next_attempt) {
+        if (stop.stop_requested()) {
+          if (interruptible) throw InterruptedError("interrupted", where);
+          return false;
+        }
+        const auto now = Clock::now();
+        if (now >= deadline) return false;
+        std::this_thread::sleep_for(std::min<Clock::duration>({*next_attempt - now, deadline - now, k_stop_check}));
+      }
+      if (Clock::now() >= deadline) return false;
+      try {
+        resuming = true;
+        open_and_send_connect();
+        finish_connect();
+        next_attempt.reset();
+        failed_attempts = 0;
+        ++reconnects;
+        return true;
+      } catch (const ConnectError& e) {
+        // A broker that refuses the CONNECT (credentials, client id...) will refuse it
+        // again; only "server unavailable / busy" is worth another attempt.
+        const int code = e.reason_code();
+        if (code > 0 && code != 3 && code != 0x88 && code != 0x89) throw;
+        if (!lost) lose(e.what());
+      } catch (const TimeoutError& e) {
+        lose(e.what());
+      }
+      resuming = false;
+      next_attempt = Clock::now() + backoff(++failed_attempts);
+    }
+  }
+
+  // After the CONNACK of a reconnect: resend what is unacknowledged and subscribe again
+  // when the broker kept no session.
+  void resume_session(bool session_present) {
+    resuming = false;
+    inbound.resume(session_present);
+    state.resume(out, session_present);
+    resubscribe_ids.clear();
+    if (session_present) return;
+    for (const Subscription& s : subscriptions) {
+      const std::uint16_t packet_id = state.reserve_packet_id();
+      inbound.subscribe(packet_id, s.filters, s.options, profile.properties.subscribe, out);
+      resubscribe_ids.push_back(packet_id);
+    }
+  }
+
+  // Frees the identifiers of resubscriptions once their SUBACK came.
+  void collect_resubscribes() {
+    std::erase_if(resubscribe_ids, [&](std::uint16_t id) {
+      if (!inbound.take_suback(id)) return false;
+      state.release_packet_id(id);
+      return true;
+    });
   }
 
   void write_now() {
@@ -210,8 +339,10 @@ struct LeanConnection::Impl {
       throw detail::connack_refusal(code, v5, where);
     }
     connected = true;
+    established = true;
     connected_at = Clock::now();
     state.apply_connack(ack);
+    if (resuming) resume_session(ack.session_present);
     keepalive = std::chrono::seconds(ack.properties.server_keep_alive ? *ack.properties.server_keep_alive
                                                                       : profile.keepalive_seconds);
     last_sent = connected_at;
@@ -224,6 +355,7 @@ struct LeanConnection::Impl {
     write_now();
     read_now();
     check_connect_progress();
+    if (!resubscribe_ids.empty()) collect_resubscribes();
     keepalive_check(Clock::now());
     write_now();
   }
@@ -254,7 +386,10 @@ struct LeanConnection::Impl {
     for (;;) {
       pump();
       if (done()) return true;
-      if (lost) return false;
+      if (lost) {
+        if (!can_recover() || !recover(deadline, interruptible)) return false;
+        continue;
+      }
       if (stop.stop_requested()) {
         if (interruptible) throw InterruptedError("interrupted", where);
         return false;
@@ -291,6 +426,11 @@ struct LeanConnection::Impl {
   std::vector<int> await_ack(std::uint16_t packet_id, bool suback, const char* what) {
     const auto timeout = std::max<std::chrono::milliseconds>(profile.connect_timeout, 10s);
     std::optional<std::vector<int>> codes;
+    ++no_recover;
+    struct Undo {
+      int& n;
+      ~Undo() { --n; }
+    } undo{no_recover};
     run_until(
         [&] {
           if (!codes) codes = suback ? inbound.take_suback(packet_id) : inbound.take_unsuback(packet_id);
@@ -307,13 +447,7 @@ struct LeanConnection::Impl {
   }
 };
 
-bool LeanConnection::supports(const ConnectionProfile& profile, std::string* why) {
-  if (profile.reconnect.enabled) {
-    if (why != nullptr) *why = "automatic reconnection";
-    return false;
-  }
-  return true;
-}
+bool LeanConnection::supports(const ConnectionProfile&, std::string*) { return true; }
 
 LeanConnection::LeanConnection(ConnectionProfile profile) : m_impl(std::make_unique<Impl>()) {
   Impl& d = *m_impl;
@@ -357,28 +491,19 @@ void LeanConnection::start_receiving() {
 void LeanConnection::start_connect() {
   Impl& d = *m_impl;
   d.check_stop();
-  d.connect_start = Clock::now();
-  d.connect_deadline = d.connect_start + d.profile.connect_timeout;
-  d.transport.open(d.profile, d.tls.get(), d.connect_deadline, d.stop, d.where);
-  d.lost = false;
-  d.lost_cause.clear();
-  d.connack.reset();
-  d.reader = mqtt::FrameReader(mqtt::k_max_packet_size);
-  d.out = detail::OutBuffer();
+  d.resuming = false;
+  d.established = false;
+  d.failed_attempts = 0;
+  d.next_attempt.reset();
+  d.subscriptions.clear();
+  d.resubscribe_ids.clear();
+  d.open_and_send_connect();
   d.state = detail::PublishState(d.version, d.max_inflight);
   d.inbound = detail::ReceiveState(d.version);
   if (d.receiving) d.inbound.start_receiving();
   d.inbound.set_manual_acknowledgement(d.manual_acks);
   if (d.version == mqtt::ProtocolVersion::v5)
     d.inbound.set_topic_alias_maximum(d.profile.properties.connect.topic_alias_maximum.value_or(0));
-  try {
-    mqtt::encode(detail::make_connect(d.profile, d.password), d.version, d.out.data());
-  } catch (const ProtocolError& e) {
-    d.transport.close();
-    throw ConfigError(fmt::format("cannot build CONNECT: {}", e.what()), d.where,
-                      "check the client id, user name, password and will (each at most 65,535 bytes)");
-  }
-  d.connecting = true;
 }
 
 ConnectResult LeanConnection::connect() {
@@ -399,7 +524,7 @@ void LeanConnection::publish(const OutgoingMessage& message) {
     // message may travel with CONNECT (a one-shot publish saves a round trip), more wait.
     if (d.state.report().published > 0) d.finish_connect();
   } else if (d.lost) {
-    throw d.lost_error();
+    if (!d.recover(Clock::time_point::max(), true)) throw d.lost_error();
   } else if (!d.connected) {
     throw DeliveryError(-1, "not connected", d.where, "connect before publishing");
   }
@@ -428,12 +553,19 @@ void LeanConnection::flush() {
 bool LeanConnection::serve(int fd, std::chrono::milliseconds timeout) {
   Impl& d = *m_impl;
   const auto deadline = Clock::now() + timeout;
+  // A lost connection is reconnected when it may be; serve() gives up at its deadline
+  // and the next call continues the back-off schedule.
+  const auto still_lost = [&] {
+    if (!d.lost) return false;
+    if (!d.can_recover()) throw d.lost_error();
+    return !d.recover(deadline, false);
+  };
   for (;;) {
     d.pump();
-    if (d.lost) throw d.lost_error();
+    if (still_lost()) return false;
     if (d.stop.stop_requested()) return false;
     if (d.wait_round(deadline, fd)) return true;
-    if (d.lost) throw d.lost_error();
+    if (still_lost()) return false;
     if (Clock::now() >= deadline) return false;
   }
 }
@@ -444,7 +576,9 @@ std::vector<int> LeanConnection::subscribe(const std::vector<std::string>& filte
   d.require_connected("subscribing");
   const std::uint16_t packet_id = d.state.reserve_packet_id();
   d.inbound.subscribe(packet_id, filters, options, d.profile.properties.subscribe, d.out);
-  return d.await_ack(packet_id, true, "subscribing");
+  std::vector<int> codes = d.await_ack(packet_id, true, "subscribing");
+  d.subscriptions.push_back({filters, options});
+  return codes;
 }
 
 void LeanConnection::unsubscribe(const std::vector<std::string>& filters) {
@@ -454,6 +588,9 @@ void LeanConnection::unsubscribe(const std::vector<std::string>& filters) {
   const std::uint16_t packet_id = d.state.reserve_packet_id();
   d.inbound.unsubscribe(packet_id, filters, d.profile.properties.unsubscribe, d.out);
   const std::vector<int> codes = d.await_ack(packet_id, false, "unsubscribing");
+  for (Impl::Subscription& s : d.subscriptions)
+    std::erase_if(s.filters, [&](const std::string& f) { return std::find(filters.begin(), filters.end(), f) != filters.end(); });
+  std::erase_if(d.subscriptions, [](const Impl::Subscription& s) { return s.filters.empty(); });
   for (std::size_t i = 0; i < codes.size() && i < filters.size(); ++i)
     if (codes[i] >= 0x80)
       throw ProtocolError(codes[i],
@@ -479,7 +616,11 @@ std::optional<ReceivedMessage> LeanConnection::receive(std::chrono::milliseconds
       // acknowledgements in one go.
       d.pump();
       if (!inbox.empty()) break;
-      if (d.lost) throw d.connection_lost();
+      if (d.lost) {
+        if (!d.can_recover()) throw d.connection_lost();
+        if (!d.recover(deadline, true)) return std::nullopt;
+        continue;
+      }
       d.check_stop();
       if (Clock::now() >= deadline) return std::nullopt;
       d.wait_round(deadline, -1);

@@ -152,6 +152,16 @@ void ReceiveState::acknowledge(const ReceivedMessage& message, OutBuffer& out) {
   }
 }
 
+void ReceiveState::resume(bool session_present) {
+  m_aliases.clear();
+  if (!session_present) {
+    m_awaiting_pubrel.clear();
+    m_unacknowledged.clear();
+  }
+  m_subscribes.clear();
+  m_unsubscribes.clear();
+}
+
 bool ReceiveState::on_frame(const mqtt::Frame& frame, OutBuffer& out) {
   switch (frame.type()) {
   case mqtt::PacketType::publish: on_publish(frame, out); return true;
@@ -187,7 +197,7 @@ std::optional<std::vector<int>> ReceiveState::take(std::vector<Request>& request
   auto it = std::find_if(requests.begin(), requests.end(),
                          [&](const Request& r) { return r.packet_id == packet_id && r.codes; });
   if (it == requests.end()) return std::nullopt;
-  std::optional<std::vector<int>> codes = std::move(it->codes);
+  std::vector<int> codes = std::move(*it->codes);
   requests.erase(it);
   return codes;
 }

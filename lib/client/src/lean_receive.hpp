@@ -64,6 +64,11 @@ public:
   /// The UNSUBACK codes for `packet_id` once it has arrived (empty before MQTT 5).
   std::optional<std::vector<int>> take_unsuback(std::uint16_t packet_id);
 
+  /// After a reconnect: topic aliases belong to one connection and are forgotten; without a
+  /// present session the QoS 2 identifiers awaiting PUBREL are too (the broker forgot them).
+  /// Requests still waiting for SUBACK/UNSUBACK are dropped. Queued messages stay.
+  void resume(bool session_present);
+
   /// Messages received and not taken yet, oldest first.
   std::deque<ReceivedMessage>& inbox() noexcept { return m_inbox; }
   /// How many messages wait in the queue.

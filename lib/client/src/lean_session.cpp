@@ -25,6 +25,7 @@ mqtt::Properties to_codec(const PublishProperties& p) {
   result.response_topic = p.response_topic;
   result.correlation_data = p.correlation_data;
   result.user_properties = p.user_properties;
+  result.topic_alias = p.topic_alias;
   return result;
 }
 
@@ -139,6 +140,7 @@ void PublishState::apply_connack(const mqtt::Connack& connack) {
   if (p.receive_maximum) m_window = std::min<std::size_t>(m_requested_window, *p.receive_maximum);
   if (p.maximum_qos) m_maximum_qos = *p.maximum_qos;
   if (p.maximum_packet_size) m_maximum_packet_size = *p.maximum_packet_size;
+  m_topic_alias_maximum = p.topic_alias_maximum.value_or(0);
 }
 
 std::uint16_t PublishState::next_packet_id() {
@@ -173,6 +175,22 @@ const std::string& PublishState::encoded_properties(const PublishProperties& pro
   return m_cached_encoding;
 }
 
+void PublishState::check_topic_alias(std::uint16_t alias) const {
+  const char* where = "-D publish topic-alias";
+  if (m_version != mqtt::ProtocolVersion::v5)
+    throw ConfigError("topic aliases need MQTT 5", where, "connect with -V 5, or drop the topic alias");
+  if (alias == 0)
+    throw ConfigError("topic alias 0 does not exist", where, "give a topic alias from 1 to 65535");
+  if (m_topic_alias_maximum == 0)
+    throw ConfigError("the broker accepts no topic aliases (its CONNACK has no Topic Alias Maximum)", where,
+                      "drop -D publish topic-alias");
+  if (alias > m_topic_alias_maximum)
+    throw ConfigError(fmt::format("topic alias {} is more than the broker accepts (Topic Alias Maximum {} in its "
+                                  "CONNACK)",
+                                  alias, m_topic_alias_maximum),
+                      where, fmt::format("give a topic alias from 1 to {}", m_topic_alias_maximum));
+}
+
 void PublishState::publish(const OutgoingMessage& message, OutBuffer& out) {
   if (message.topic.empty() || message.topic.find_first_of("+#") != std::string::npos)
     throw ConfigError(fmt::format("'{}' is not a valid topic to publish to", message.topic), "-t",
@@ -183,8 +201,17 @@ void PublishState::publish(const OutgoingMessage& message, OutBuffer& out) {
     throw DeliveryError(0x9B, fmt::format("the broker accepts messages up to QoS {} only", m_maximum_qos),
                         message.topic, fmt::format("publish with -q {} or lower", m_maximum_qos));
 
+  // A topic alias maps to the topic last sent with it on this connection (MQTT 5.0
+  // section 3.3.2.3.4): the topic is left out while it stays the same.
+  const std::optional<std::uint16_t> alias = message.properties.topic_alias;
+  bool omit_topic = false;
+  if (alias) {
+    check_topic_alias(*alias);
+    omit_topic = *alias < m_alias_topics.size() && m_alias_topics[*alias] == message.topic;
+  }
+
   mqtt::PublishView view;
-  view.topic = message.topic;
+  view.topic = omit_topic ? std::string_view() : std::string_view(message.topic);
   view.payload = message.payload;
   view.qos = static_cast<mqtt::QoS>(message.qos);
   view.retain = message.retain;
@@ -216,7 +243,25 @@ void PublishState::publish(const OutgoingMessage& message, OutBuffer& out) {
   const std::size_t old_size = data.size();
   data.resize(old_size + size);
   mqtt::encode_publish_into(view, m_version, std::span<char>(data.data() + old_size, size));
+  if (message.qos > 0) {
+    if (view.packet_id >= m_stored.size()) m_stored.resize(m_slots.size());
+    std::string& stored = m_stored[view.packet_id];
+    if (omit_topic) {
+      // Kept for a resend after a reconnect, where no alias is known yet: with its topic
+      // (and the alias, which the resend then sets up again on the new connection).
+      view.topic = message.topic;
+      stored.resize(mqtt::encoded_publish_size(view, m_version));
+      mqtt::encode_publish_into(view, m_version, std::span<char>(stored.data(), stored.size()));
+    } else {
+      stored.assign(data, old_size, size);
+    }
+    m_stored_bytes += stored.size();
+  }
   ++m_report.published;
+  if (alias && !omit_topic) {
+    if (*alias >= m_alias_topics.size()) m_alias_topics.resize(std::size_t{*alias} + 1);
+    m_alias_topics[*alias] = message.topic;
+  }
   if (message.qos == 0) {
     // Messages appended between two writes share one entry.
     if (!m_unwritten_qos0.empty() && m_qos0_entry_open) {
@@ -237,9 +282,56 @@ void PublishState::on_written(std::uint64_t written) noexcept {
   }
 }
 
+void PublishState::forget_stored(std::uint16_t packet_id) noexcept {
+  if (packet_id >= m_stored.size()) return;
+  m_stored_bytes -= m_stored[packet_id].size();
+  std::string().swap(m_stored[packet_id]);
+}
+
+std::size_t PublishState::resume(OutBuffer& out, bool session_present) {
+  // QoS 0 messages still in the lost connection's buffer are gone.
+  for (const auto& [offset, count] : m_unwritten_qos0) {
+    (void)offset;
+    if (m_report.failed == 0) m_report.first_failure_reason = 0x80;
+    m_report.failed += count;
+  }
+  m_unwritten_qos0.clear();
+  m_qos0_entry_open = false;
+  // Topic aliases belong to one connection (MQTT 5.0 section 3.3.2.3.4): the next message
+  // with an alias sends its topic again.
+  m_alias_topics.clear();
+  // Identifiers are handed out in increasing order (wrapping after 65535), so the oldest
+  // message has the first identifier after the last one given out.
+  std::size_t resent = 0;
+  for (std::uint32_t step = 1; step <= 65535; ++step) {
+    const auto packet_id = static_cast<std::uint16_t>((m_last_id + step - 1) % 65535 + 1);
+    switch (slot(packet_id)) {
+    case Slot::puback:
+    case Slot::pubrec: {
+      std::string packet = m_stored[packet_id];
+      packet[0] = static_cast<char>(packet[0] | 0x08); // DUP
+      out.data() += packet;
+      ++resent;
+      break;
+    }
+    case Slot::pubcomp:
+      if (session_present) mqtt::encode(ack_for<mqtt::Pubrel>(packet_id), m_version, out.data());
+      else complete(packet_id, 0);
+      break;
+    case Slot::request:
+      m_slots[packet_id] = Slot::free;
+      break;
+    case Slot::free:
+      break;
+    }
+  }
+  return resent;
+}
+
 void PublishState::complete(std::uint16_t packet_id, int reason_code) {
   if (m_slots[packet_id] != Slot::puback) --m_awaiting_qos2;
   m_slots[packet_id] = Slot::free;
+  forget_stored(packet_id);
   --m_awaiting;
   if (reason_code < 0x80) {
     ++m_report.acknowledged;
@@ -264,6 +356,7 @@ InboundEvent PublishState::on_frame(const mqtt::Frame& frame, OutBuffer& out) {
         complete(rec.packet_id, static_cast<int>(rec.reason_code));
       } else {
         m_slots[rec.packet_id] = Slot::pubcomp;
+        forget_stored(rec.packet_id); // the broker has it: only PUBREL is ever resent
         mqtt::encode(ack_for<mqtt::Pubrel>(rec.packet_id), m_version, out.data());
       }
     } else if (slot(rec.packet_id) == Slot::pubcomp) {

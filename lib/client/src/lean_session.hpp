@@ -69,10 +69,16 @@ public:
   /// Limits the window (1..65535); a v5 broker's Receive Maximum lowers it further.
   void set_window(std::size_t window) noexcept;
   std::size_t window() const noexcept { return m_window; }
-  /// Applies what CONNACK announced (v5 Receive Maximum, Maximum QoS, Maximum Packet Size).
+  /// Applies what CONNACK announced (v5 Receive Maximum, Maximum QoS, Maximum Packet
+  /// Size, Topic Alias Maximum).
   void apply_connack(const mqtt::Connack& connack);
   /// True when a QoS >= 1 message would exceed the window.
-  bool window_full() const noexcept { return m_awaiting >= m_window; }
+  bool window_full() const noexcept {
+    return m_awaiting >= m_window || (m_awaiting > 0 && m_stored_bytes >= k_max_stored_bytes);
+  }
+  /// Unacknowledged QoS >= 1 messages are kept for a resend after a reconnect; beyond this
+  /// many bytes of them the window counts as full, so memory stays bounded.
+  static constexpr std::size_t k_max_stored_bytes = 64 * 1024 * 1024;
   /// True when a message of this QoS would exceed the window. Before MQTT 5 a broker
   /// cannot announce how many QoS 2 messages it takes at once, and mosquitto closes the
   /// connection beyond its default of 20, so at most k_v3_qos2_window are in flight then.
@@ -91,14 +97,25 @@ public:
   void release_packet_id(std::uint16_t packet_id) noexcept;
 
   /// Appends the PUBLISH for `message` to out (QoS >= 1 needs !window_full()). Throws
-  /// ConfigError for a topic that cannot be published to and DeliveryError for a message
-  /// the protocol or the broker's announced limits cannot carry; nothing is appended then.
+  /// ConfigError for a topic that cannot be published to or a topic alias the broker does
+  /// not accept, and DeliveryError for a message the protocol or the broker's announced
+  /// limits cannot carry; nothing is appended then. With a topic alias the topic name is
+  /// left out when this connection last sent the same topic with that alias.
   void publish(const OutgoingMessage& message, OutBuffer& out);
   /// Handles one frame from the broker after CONNACK; appends PUBREL/PUBACK/PUBREC/PUBCOMP
   /// responses to out. Throws ProtocolError for a frame that has no place here.
   InboundEvent on_frame(const mqtt::Frame& frame, OutBuffer& out);
   /// Counts QoS 0 messages as delivered once every byte up to them is written.
   void on_written(std::uint64_t written) noexcept;
+  /// After a reconnect, on a fresh `out` (stream offsets start again at 0): appends every
+  /// unacknowledged QoS 1/2 PUBLISH again, oldest first, with DUP set and its original
+  /// packet identifier, and the PUBREL of each QoS 2 message the broker already received
+  /// (PUBREC). Without a present session a PUBREC'd message counts as delivered instead
+  /// (the broker took it; a PUBREL would only be answered "identifier not found").
+  /// QoS 0 messages that were queued but never written count as failed (QoS 0 has no
+  /// redelivery). Packet identifiers reserved for SUBSCRIBE/UNSUBSCRIBE are freed.
+  /// Returns how many PUBLISH packets were resent.
+  std::size_t resume(OutBuffer& out, bool session_present);
 
   /// The counts so far; published - acknowledged - failed are still outstanding.
   const DeliveryReport& report() const noexcept { return m_report; }
@@ -111,14 +128,20 @@ private:
   }
   std::uint16_t next_packet_id();
   void complete(std::uint16_t packet_id, int reason_code);
+  void forget_stored(std::uint16_t packet_id) noexcept;
   const std::string& encoded_properties(const PublishProperties& properties);
+  void check_topic_alias(std::uint16_t alias) const;
 
   mqtt::ProtocolVersion m_version;
   std::size_t m_requested_window;
   std::size_t m_window;
   std::uint8_t m_maximum_qos = 2;
   std::uint32_t m_maximum_packet_size = 0; ///< 0: no limit announced
+  std::uint16_t m_topic_alias_maximum = 0; ///< CONNACK's Topic Alias Maximum (absent: 0, none)
+  std::vector<std::string> m_alias_topics; ///< by topic alias: the topic it stands for now
   std::vector<Slot> m_slots;               ///< by packet identifier, up to the highest used
+  std::vector<std::string> m_stored;       ///< encoded PUBLISH awaiting PUBACK/PUBREC, by identifier
+  std::size_t m_stored_bytes = 0;
   std::uint16_t m_last_id = 0;
   std::size_t m_awaiting = 0;
   std::size_t m_awaiting_qos2 = 0;

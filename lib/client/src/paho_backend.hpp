@@ -136,14 +136,17 @@ struct PahoHost {
 };
 
 /// Version of this interface; the module refuses a host built from another one.
-inline constexpr int k_paho_backend_version = 2;
+inline constexpr int k_paho_backend_version = 3;
 
-/// The module's one exported function: a new backend for `profile` into `backend`, or
-/// the ConfigError Connection's constructor throws for an unusable profile.
-using CreatePahoBackend = BackendStatus (*)(int version, const PahoHost& host, ConnectionProfile profile,
-                                            PahoBackend*& backend) noexcept;
+/// The module's one exported function (extern "C", so it returns nothing: a C function
+/// cannot return a C++ type): a new backend for `profile` into `backend` and an ok
+/// `status`, or in `status` the ConfigError Connection's constructor throws for an
+/// unusable profile.
+using CreatePahoBackend = void (*)(int version, const PahoHost& host, ConnectionProfile profile,
+                                   PahoBackend*& backend, BackendStatus& status) noexcept;
 
-/// Its symbol name.
-inline constexpr const char* k_paho_entry_symbol = "mqfleet_paho_create_backend";
+/// Its symbol name; the interface version is part of it, so a module from another build
+/// is refused by name before its function could be called with the wrong signature.
+inline constexpr const char* k_paho_entry_symbol = "mqfleet_paho_create_backend_v3";
 
 } // namespace mqfleet::detail

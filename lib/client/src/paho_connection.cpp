@@ -497,7 +497,7 @@ std::optional<ReceivedMessage> PahoConnection::receive(std::chrono::milliseconds
   }
   if (d.lost)
     throw ConnectError(-1, fmt::format("connection lost: {}", d.lost_cause), d.where,
-                       "check the broker's log, or enable automatic reconnection");
+                       "check the broker's log, or let pub/sub reconnect (leave out --no-reconnect)");
   d.check_stop();
   return std::nullopt;
 }
@@ -612,10 +612,10 @@ private:
 } // namespace mqfleet
 
 // The module's only exported symbol (the module is built with hidden visibility).
-extern "C" __attribute__((visibility("default"))) mqfleet::detail::BackendStatus
-mqfleet_paho_create_backend(int version, const mqfleet::detail::PahoHost& host, mqfleet::ConnectionProfile profile,
-                            mqfleet::detail::PahoBackend*& backend) noexcept {
-  return mqfleet::detail::capture([&] {
+extern "C" __attribute__((visibility("default"))) void
+mqfleet_paho_create_backend_v3(int version, const mqfleet::detail::PahoHost& host, mqfleet::ConnectionProfile profile,
+                               mqfleet::detail::PahoBackend*& backend, mqfleet::detail::BackendStatus& status) noexcept {
+  status = mqfleet::detail::capture([&] {
     if (version != mqfleet::detail::k_paho_backend_version)
       throw mqfleet::ConfigError("the Paho module was built for another mqfleet", "mqfleet_paho.so",
                                  "rebuild mqfleet: the module must come from the same build as the binary");

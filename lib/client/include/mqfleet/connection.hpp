@@ -41,6 +41,9 @@ struct PublishProperties {
   std::optional<std::string> correlation_data;         ///< binary data
   std::vector<UserProperty> user_properties;
   std::vector<std::uint32_t> subscription_identifiers; ///< set by the broker on delivery
+  /// Outgoing only (lean client): the alias of the topic. The first message on this
+  /// connection carries topic and alias; later ones with the same topic only the alias.
+  std::optional<std::uint16_t> topic_alias;
   bool operator==(const PublishProperties&) const = default;
 };
 

@@ -1,12 +1,19 @@
 #pragma once
 // A lean, single-threaded MQTT client: lib/mqtt's codec over one non-blocking POSIX socket
-// (OpenSSL for TLS), no library threads, no internal sleeps. Packets are batched: many
+// (OpenSSL for TLS), no library threads. Packets are batched: many
 // PUBLISH go out in one write, every packet of one read is decoded at once (received
 // messages wait in a queue) and their acknowledgements leave together in the next write.
 // Everything happens inside the calls below (and serve()), so a caller that waits for
 // something else must call serve() or receive() meanwhile. Same profiles, message types,
-// delivery report and typed errors as Connection; it publishes and subscribes but does
-// not reconnect.
+// delivery report and typed errors as Connection.
+//
+// Reconnect: with `profile.reconnect.enabled`, a connection that drops after its CONNACK
+// is opened again inside the call that noticed (publish, serve, receive, the drains) with
+// exponential back-off between reconnect.min_delay and max_delay (sleeping in slices that
+// watch the stop token); unacknowledged QoS 1/2 messages are resent with DUP, pending
+// PUBRELs too, and subscriptions are made again when the broker kept no session. The
+// first connect is never retried; a CONNACK refusal (other than server unavailable/busy)
+// ends reconnecting with that error. Without it, a loss throws as documented below.
 
 #include <mqfleet/connection.hpp>
 #include <mqfleet/profile.hpp>
@@ -23,8 +30,8 @@ namespace mqfleet {
 /// One MQTT connection for publishing and subscribing, without Paho.
 class LeanConnection {
 public:
-  /// True when the lean client can serve `profile`; otherwise `why` (if given) says
-  /// which feature needs the Paho-backed Connection (automatic reconnection).
+  /// True when the lean client can serve `profile` (today every profile, automatic
+  /// reconnection included); otherwise `why` (if given) says which feature needs Paho.
   static bool supports(const ConnectionProfile& profile, std::string* why = nullptr);
 
   /// Checks the profile and loads TLS files; nothing touches the network until
