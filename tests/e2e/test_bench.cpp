@@ -176,6 +176,13 @@ TEST(BenchE2E, MergeOfTwoShardsIsTheSum) {
   }
   EXPECT_EQ(timeline_sent, 200U);
   EXPECT_EQ(m.at("shards"), (nlohmann::json{"0/2", "1/2"}));
+  // A shard merged twice would count its clients twice: refused, naming both files.
+  const auto twice = run_mqfleet({"bench", "merge", dir.file("0.json"), dir.file("1.json"), dir.file("0.json")});
+  EXPECT_EQ(twice.exit_code, k_config) << twice.err;
+  EXPECT_NE(twice.err.find("reports overlap"), std::string::npos) << twice.err;
+  EXPECT_NE(twice.err.find("are the same shard"), std::string::npos) << twice.err;
+  const auto again = run_mqfleet({"bench", "merge", dir.file("m.json"), dir.file("1.json")});
+  EXPECT_EQ(again.exit_code, k_config) << again.err;
 }
 
 // Open loop at QoS 1 with a window of 2 per publisher: while the broker is stopped for

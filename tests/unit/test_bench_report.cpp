@@ -121,6 +121,51 @@ TEST(BenchReport, MergeRefusesMixedModesAndNothing) {
   EXPECT_THROW(merge({}), mqfleet::ConfigError);
 }
 
+/// "where: what" of the ConfigError that merge_shards() throws, or "merged".
+std::string merge_shards_error(const std::vector<NamedReport>& reports) {
+  try {
+    merge_shards(reports);
+  } catch (const mqfleet::ConfigError& e) {
+    return e.where() + ": " + e.what();
+  }
+  return "merged";
+}
+
+TEST(BenchReport, MergeOfShardsRefusesOverlapsNamingTheFiles) {
+  // sample_report: a pubsub run of 10 clients (config), each report one shard.
+  const Report a = sample_report(1, 1'700'000'000, "0/2");
+  const Report b = sample_report(2, 1'700'000'000, "1/2");
+  EXPECT_EQ(merge_shards({{"a.json", a}, {"b.json", b}}).to_json(), merge({a, b}).to_json());
+  // The same shard twice (one file given twice, or two runs with the same --shard).
+  EXPECT_EQ(merge_shards_error({{"a.json", a}, {"again.json", a}}),
+            "a.json, again.json: reports overlap: a.json (shard 0/2) and again.json (shard 0/2) are the same shard");
+  // Slices of different N: 0/2 is clients 0-4, 1/3 is clients 4-6.
+  const std::string error = merge_shards_error({{"a.json", a}, {"t.json", sample_report(3, 1'700'000'000, "1/3")}});
+  EXPECT_TRUE(error.starts_with("a.json, t.json: reports overlap")) << error;
+  EXPECT_NE(error.find("both cover client 4"), std::string::npos) << error;
+  // A merged report carries its shards: merging it with one of them again overlaps too.
+  const Report ab = merge({a, b});
+  EXPECT_NE(merge_shards_error({{"ab.json", ab}, {"b.json", b}}).find("are the same shard"), std::string::npos);
+  // Disjoint slices of different N merge: 0/2 (0-4) and 2/4, 3/4 (5-7, 8-9).
+  EXPECT_EQ(merge_shards_error({{"a.json", a},
+                                {"c.json", sample_report(3, 1'700'000'000, "2/4")},
+                                {"d.json", sample_report(4, 1'700'000'000, "3/4")}}),
+            "merged");
+  // pubsub's --subscribers are sliced too: with 2 clients and 10 subscribers, 0/2 and 1/4
+  // share no client (0 and 1) but subscriber 3 (0-4 and 3-5).
+  Report s0 = a;
+  s0.config["clients"] = 2;
+  s0.config["subscribers"] = 10;
+  const std::string subscribers =
+      merge_shards_error({{"s0.json", s0}, {"t.json", sample_report(6, 1'700'000'000, "1/4")}});
+  EXPECT_TRUE(subscribers.ends_with("both cover subscriber 3")) << subscribers;
+  EXPECT_EQ(merge_shards_error({}), "bench merge: nothing to merge");
+  Report bad = a;
+  bad.shards = {"2/1"};
+  const std::string invalid = merge_shards_error({{"bad.json", bad}});
+  EXPECT_TRUE(invalid.starts_with("bad.json: invalid shard \"2/1\"")) << invalid;
+}
+
 TEST(BenchReport, SummaryNamesTheNumbers) {
   const std::string s = format_summary(sample_report(1, 1'700'000'000, "0/1"));
   EXPECT_NE(s.find("mode pubsub"), std::string::npos);

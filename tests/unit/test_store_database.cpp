@@ -16,6 +16,8 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
+#include <thread>
 #include <sstream>
 
 namespace mqfleet::store {
@@ -145,6 +147,84 @@ TEST(BucketWriter, DeepPayloadIsRejectedAndLoggedOnce) {
   EXPECT_EQ(db.stats("temps").rejected, 2u);
   ASSERT_EQ(logs.size(), 1u);
   EXPECT_NE(logs[0].find("nests deeper than 64 levels"), std::string::npos) << logs[0];
+}
+
+TEST(BucketWriter, OnCommittedGetsTheStoredPointsOnly) {
+  test::TempDir dir;
+  struct Seen {
+    std::string bucket, device, payload;
+    EpochMs ts;
+  };
+  std::vector<Seen> seen;
+  std::mutex mutex;
+  WriterOptions options;
+  options.on_committed = [&](std::span<const CommittedPoint> points) {
+    std::lock_guard lock(mutex);
+    for (const auto& p : points) seen.push_back({std::string(p.bucket), std::string(p.device), std::string(p.payload), p.ts});
+  };
+  BucketWriter writer(dir.path(), options);
+  const auto temps = writer.bucket_key("temps");
+  const auto other = writer.bucket_key("other");
+  EXPECT_TRUE(writer.enqueue(temps, "d1", "t", R"({"ts":42,"v":1})", 5));
+  EXPECT_TRUE(writer.enqueue(temps, "d1", "t", "not json", 5));
+  EXPECT_TRUE(writer.enqueue(other, "d2", "u", R"({"v":2})", 7));
+  writer.flush();
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(seen.size(), 2u); // the rejected payload is not announced
+  EXPECT_EQ(seen[0].bucket, "temps");
+  EXPECT_EQ(seen[0].device, "d1");
+  EXPECT_EQ(seen[0].payload, R"({"ts":42,"v":1})");
+  EXPECT_EQ(seen[0].ts, 42);
+  EXPECT_EQ(seen[1].bucket, "other");
+  EXPECT_EQ(seen[1].ts, 7);
+}
+
+// Issue 11 item 13: a commit of bucket points that fails (here: the file may not grow,
+// as on a full disk) is retried with the state store's policy, not dropped: every point
+// (from new devices too, whose rows the failed transaction had recorded) is stored once
+// space returns, and the failure is logged once while it lasts.
+TEST(BucketWriter, AFailedCommitIsRetriedUntilSpaceReturns) {
+  test::TempDir dir;
+  std::vector<std::string> logs;
+  std::mutex mutex;
+  auto logged = [&](const std::string& needle) {
+    std::lock_guard lock(mutex);
+    return std::count_if(logs.begin(), logs.end(), [&](const std::string& l) { return l.find(needle) != l.npos; });
+  };
+  constexpr int k_points = 40;
+  {
+    WriterOptions options;
+    options.commit_window = std::chrono::milliseconds(1);
+    options.log_sink = [&](std::string_view line) {
+      std::lock_guard lock(mutex);
+      logs.emplace_back(line);
+    };
+    BucketWriter writer(dir.path(), options);
+    const auto key = writer.bucket_key("temps");
+    writer.set_page_limit(1); // the file's current size: no new page
+    for (int i = 0; i < k_points; ++i)
+      ASSERT_TRUE(writer.enqueue(key, "d" + std::to_string(i % 4), "t",
+                                 R"({"v":")" + std::string(8000, 'x') + "\"}", 1000 + i));
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (logged("bucket_write_failed") == 0 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ(logged("bucket_write_failed"), 1) << "the commit did not fail: no full disk simulated";
+    std::this_thread::sleep_for(std::chrono::milliseconds(400)); // a few retries fail too
+    EXPECT_EQ(writer.counters().stored, 0u);
+    EXPECT_EQ(logged("\"lost\""), 0) << "nothing is given up while the broker runs";
+    EXPECT_EQ(logged("bucket_write_failed"), 1) << "one line per 10 s while commits keep failing";
+    writer.set_page_limit(0); // space returns
+    writer.flush();
+    EXPECT_EQ(writer.counters().stored, static_cast<std::uint64_t>(k_points));
+    EXPECT_EQ(logged("bucket_write_recovered"), 1);
+    writer.stop();
+  }
+  BucketDatabase db(dir.path(), false);
+  const auto points = all_points(db, "temps");
+  ASSERT_EQ(points.size(), static_cast<std::size_t>(k_points));
+  std::set<std::string> devices;
+  for (const auto& p : points) devices.insert(p.device);
+  EXPECT_EQ(devices, (std::set<std::string>{"d0", "d1", "d2", "d3"}));
 }
 
 TEST(BucketDatabase, CreatesItsFilesForTheOwnerOnly) {

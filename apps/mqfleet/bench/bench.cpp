@@ -222,11 +222,11 @@ BenchPlan make_plan(const BenchOptions& o) {
 }
 
 int run_merge(const BenchOptions& o) {
-  std::vector<bench::Report> reports;
+  std::vector<bench::NamedReport> reports;
   for (const std::string& path : o.inputs) {
-    reports.push_back(bench::read_report(path));
+    reports.emplace_back(path, bench::read_report(path));
   }
-  const bench::Report merged = bench::merge(reports);
+  const bench::Report merged = bench::merge_shards(reports);
   if (!o.report.empty()) {
     bench::write_report(o.report, merged);
   }

@@ -1,5 +1,6 @@
 #include <mqfleet/bench/report.hpp>
 
+#include <mqfleet/bench/shard.hpp>
 #include <mqfleet/error.hpp>
 
 #include <fmt/format.h>
@@ -183,6 +184,42 @@ Report merge(const std::vector<Report>& reports) {
     out.timeline.merge(r.timeline);
   }
   return out;
+}
+
+Report merge_shards(const std::vector<NamedReport>& reports) {
+  if (reports.empty()) {
+    throw ConfigError("nothing to merge", "bench merge", "pass two or more report files");
+  }
+  std::vector<ShardSource> shards;
+  for (const auto& [file, report] : reports) {
+    for (const std::string& text : report.shards) {
+      try {
+        shards.push_back({parse_shard(text), file});
+      } catch (const ConfigError&) {
+        throw ConfigError("invalid shard \"" + text + "\" in the report", file,
+                          "pass report files written by mqfleet bench --report");
+      }
+    }
+  }
+  // The index sets the shards split: -c clients (publishers, or subscribers in sub mode),
+  // and pubsub's --subscribers.
+  const nlohmann::json& config = reports.front().second.config;
+  const auto count = [&](const char* key) -> std::uint64_t {
+    const auto it = config.find(key);
+    const std::int64_t n = it != config.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
+    return n > 0 ? static_cast<std::uint64_t>(n) : 0;
+  };
+  std::vector<ShardedSet> sets{{"client", "", count("clients")}};
+  if (reports.front().second.mode == "pubsub") {
+    sets.push_back({"subscriber", "", count("subscribers")});
+  }
+  check_disjoint(shards, sets);
+  std::vector<Report> plain;
+  plain.reserve(reports.size());
+  for (const auto& named : reports) {
+    plain.push_back(named.second);
+  }
+  return merge(plain);
 }
 
 void write_report(const std::filesystem::path& path, const Report& report) {

@@ -2,8 +2,11 @@
 
 #include <mqfleet/error.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
 namespace mqfleet::bench {
 
@@ -42,6 +45,37 @@ ClientRange shard_range(std::uint64_t clients, Shard shard) noexcept {
   const std::uint64_t begin = share * shard.index + std::min<std::uint64_t>(shard.index, extra);
   const std::uint64_t end = begin + share + (shard.index < extra ? 1 : 0);
   return {begin, end};
+}
+
+void check_disjoint(const std::vector<ShardSource>& shards, const std::vector<ShardedSet>& sets) {
+  const auto overlap = [](const ShardSource& a, const ShardSource& b, const std::string& what) {
+    return ConfigError(fmt::format("reports overlap: {} (shard {}) and {} (shard {}) {}", a.source, a.shard.to_string(),
+                                   b.source, b.shard.to_string(), what),
+                       a.source + ", " + b.source, "merge the report of each shard once");
+  };
+  // The same K/N twice, even when it holds no index.
+  std::vector<const ShardSource*> all;
+  all.reserve(shards.size());
+  for (const ShardSource& s : shards) all.push_back(&s);
+  std::sort(all.begin(), all.end(), [](const ShardSource* a, const ShardSource* b) {
+    return std::pair(a->shard.count, a->shard.index) < std::pair(b->shard.count, b->shard.index);
+  });
+  for (std::size_t i = 1; i < all.size(); ++i)
+    if (all[i]->shard == all[i - 1]->shard) throw overlap(*all[i - 1], *all[i], "are the same shard");
+  // Shards of different N may still share indexes: compare the slices of every set.
+  for (const ShardedSet& set : sets) {
+    std::vector<std::pair<ClientRange, const ShardSource*>> slices;
+    for (const ShardSource* s : all) {
+      const ClientRange range = shard_range(set.size, s->shard);
+      if (range.size() > 0) slices.emplace_back(range, s);
+    }
+    std::sort(slices.begin(), slices.end(), [](const auto& a, const auto& b) { return a.first.begin < b.first.begin; });
+    for (std::size_t i = 1; i < slices.size(); ++i)
+      if (slices[i].first.begin < slices[i - 1].first.end)
+        throw overlap(*slices[i - 1].second, *slices[i].second,
+                      fmt::format("both cover {} {}{}", set.noun, slices[i].first.begin,
+                                  set.owner.empty() ? "" : " of " + set.owner));
+  }
 }
 
 } // namespace mqfleet::bench

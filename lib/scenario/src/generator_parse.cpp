@@ -8,8 +8,6 @@ namespace mqfleet::sim::detail {
 
 namespace {
 
-constexpr const char* k_decimals_hint = "decimals must be an integer between 0 and 10";
-
 int decimals_of(Checker& c, const Json& node, const std::string& path, int fallback) {
   const auto d = c.get(node, path, "decimals", [&](const Json& n, const std::string& p) { return c.integer(n, p, Range{0, 10}); });
   return d ? static_cast<int>(*d) : fallback;

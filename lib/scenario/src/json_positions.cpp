@@ -50,8 +50,12 @@ std::string parent_path(const std::string& path) {
 
 PositionIndex::PositionIndex(std::string_view text) : m_text(text) {
   m_line_starts.push_back(0);
-  for (std::size_t i = 0; i < text.size(); ++i)
+  std::size_t code_points = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (i % k_checkpoint_bytes == 0) m_code_points_before.push_back(code_points);
     if (text[i] == '\n') m_line_starts.push_back(i + 1);
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++code_points;
+  }
   skip_space();
   if (m_pos < m_text.size()) scan_value({});
 }
@@ -169,16 +173,26 @@ SourcePos position_of(std::string_view text, std::size_t offset) {
   return {line, column};
 }
 
+std::size_t PositionIndex::code_points_before(std::size_t offset) const {
+  // From the checkpoint at or before offset: at most k_checkpoint_bytes are counted, so a
+  // diagnostic on a long (minified) line costs the same as one on a short line.
+  if (m_code_points_before.empty()) return 0; // an empty text
+  // offset may be the end of the text, one past the last checkpoint's block.
+  const std::size_t checkpoint = std::min(offset / k_checkpoint_bytes, m_code_points_before.size() - 1);
+  std::size_t count = m_code_points_before[checkpoint];
+  for (std::size_t i = checkpoint * k_checkpoint_bytes; i < offset; ++i)
+    if ((static_cast<unsigned char>(m_text[i]) & 0xC0) != 0x80) ++count;
+  return count;
+}
+
 SourcePos PositionIndex::at_offset(std::size_t offset) const {
   if (m_line_starts.empty()) return {};
   offset = std::min(offset, m_text.size());
   const auto it = std::upper_bound(m_line_starts.begin(), m_line_starts.end(), offset);
   const std::size_t line = static_cast<std::size_t>(it - m_line_starts.begin());
   const std::size_t start = m_line_starts[line - 1];
-  int column = 1;
-  for (std::size_t i = start; i < offset; ++i)
-    if ((static_cast<unsigned char>(m_text[i]) & 0xC0) != 0x80) ++column;
-  return {static_cast<int>(line), column};
+  const std::size_t column = code_points_before(offset) - code_points_before(start) + 1;
+  return {static_cast<int>(line), static_cast<int>(column)};
 }
 
 const std::size_t* PositionIndex::value_offset(const std::string& path) const {

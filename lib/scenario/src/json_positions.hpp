@@ -47,6 +47,8 @@ public:
   const std::vector<std::pair<std::string, std::size_t>>& duplicates() const noexcept { return m_duplicates; }
 
 private:
+  /// Code points (UTF-8 lead bytes) in the text before `offset`.
+  std::size_t code_points_before(std::size_t offset) const;
   void skip_space();
   void scan_value(const std::string& path);
   std::string scan_key();
@@ -54,6 +56,9 @@ private:
   std::string_view m_text;
   std::size_t m_pos = 0;
   std::vector<std::size_t> m_line_starts;
+  /// Code points before every k_checkpoint_bytes-th byte: columns in O(1) per lookup.
+  static constexpr std::size_t k_checkpoint_bytes = 64;
+  std::vector<std::size_t> m_code_points_before;
   std::unordered_map<std::string, std::size_t> m_values;
   std::unordered_map<std::string, std::size_t> m_keys;
   std::vector<std::pair<std::string, std::size_t>> m_duplicates;

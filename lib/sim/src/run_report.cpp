@@ -143,41 +143,13 @@ std::string identity_of(const RunReport& r) {
 
 /// Throws when two of the reports' shards cover one device of some fleet.
 void check_disjoint(const std::vector<NamedReport>& reports) {
-  struct Slice {
-    bench::ClientRange range;
-    bench::Shard shard;
-    std::size_t report;
-  };
-  const auto overlap = [&](const Slice& a, const Slice& b, const std::string& what) {
-    const std::string& fa = reports[a.report].first;
-    const std::string& fb = reports[b.report].first;
-    return ConfigError(fmt::format("reports overlap: {} (shard {}) and {} (shard {}) {}", fa, a.shard.to_string(), fb,
-                                   b.shard.to_string(), what),
-                       files_named({fa, fb}), "merge the report of each shard once");
-  };
-  // The same K/N twice, even when it holds no device.
-  std::vector<Slice> all;
-  for (std::size_t r = 0; r < reports.size(); ++r)
-    for (const auto& shard : reports[r].second.shards) all.push_back({{}, shard, r});
-  std::sort(all.begin(), all.end(), [](const Slice& a, const Slice& b) {
-    return std::pair(a.shard.count, a.shard.index) < std::pair(b.shard.count, b.shard.index);
-  });
-  for (std::size_t i = 1; i < all.size(); ++i)
-    if (all[i].shard == all[i - 1].shard) throw overlap(all[i - 1], all[i], "are the same shard");
-  // Shards of different N may still share devices: compare the slices of every fleet.
-  const RunReport& first = reports.front().second;
-  for (const auto& fleet : first.fleets) {
-    std::vector<Slice> slices;
-    for (const Slice& s : all) {
-      const bench::ClientRange range = bench::shard_range(fleet.fleet_devices, s.shard);
-      if (range.size() > 0) slices.push_back({range, s.shard, s.report});
-    }
-    std::sort(slices.begin(), slices.end(), [](const Slice& a, const Slice& b) { return a.range.begin < b.range.begin; });
-    for (std::size_t i = 1; i < slices.size(); ++i)
-      if (slices[i].range.begin < slices[i - 1].range.end)
-        throw overlap(slices[i - 1], slices[i],
-                      fmt::format("both cover device {} of fleet {}", slices[i].range.begin, fleet.name));
-  }
+  std::vector<bench::ShardSource> shards;
+  for (const auto& [file, report] : reports)
+    for (const auto& shard : report.shards) shards.push_back({shard, file});
+  std::vector<bench::ShardedSet> fleets;
+  for (const auto& fleet : reports.front().second.fleets)
+    fleets.push_back({"device", "fleet " + fleet.name, fleet.fleet_devices});
+  bench::check_disjoint(shards, fleets);
 }
 
 } // namespace

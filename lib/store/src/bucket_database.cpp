@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <limits>
 #include <system_error>
 #include <utility>
@@ -211,7 +212,18 @@ void BucketDatabase::begin() { exec("BEGIN IMMEDIATE"); }
 
 void BucketDatabase::commit() { exec("COMMIT"); }
 
-void BucketDatabase::rollback() noexcept { sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr); }
+void BucketDatabase::rollback() noexcept {
+  sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+  // Devices recorded and seqs used inside the rolled-back transaction are gone: a retried
+  // batch must not refer to a device key that no longer exists.
+  m_devices.clear();
+  m_last_append.clear();
+}
+
+void BucketDatabase::set_page_limit(std::uint64_t pages) {
+  const auto sql = "PRAGMA max_page_count=" + std::to_string(std::min<std::uint64_t>(pages, 0xFFFFFFFEull));
+  exec(sql.c_str());
+}
 
 void BucketDatabase::insert(std::int64_t bucket, std::int64_t device, EpochMs ts, std::string_view topic,
                             std::string_view payload) {

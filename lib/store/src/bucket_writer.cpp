@@ -1,5 +1,6 @@
 #include <mqfleet/store/bucket_writer.hpp>
 
+#include <mqfleet/commit_retry.hpp>
 #include <mqfleet/json_depth.hpp>
 #include <mqfleet/store/bucket_database.hpp>
 #include <mqfleet/store/point.hpp>
@@ -117,42 +118,78 @@ void BucketWriter::run() {
     const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
     (void)::setpriority(PRIO_PROCESS, tid, m_options.writer_nice);
   }
-  Batch batch;
+  Batch batch; ///< after a failed commit: kept for the retry
   std::map<std::int64_t, std::uint64_t> dropped;
+  std::uint64_t upto = 0;
+  // No bound on what is kept: a batch is bounded by the queue's capacity, and newer
+  // points wait in the (bounded) queue meanwhile.
+  CommitRetry retry;
   std::unique_lock lock(m_mutex);
   for (;;) {
-    m_wake.wait(lock, [&] { return m_stopping || m_flush || !m_queue.items.empty() || !m_dropped.empty(); });
-    if (!m_stopping && !m_flush) {
-      // The commit window: gather what arrives in it into one transaction.
-      const auto deadline = std::chrono::steady_clock::now() + m_options.commit_window;
-      m_wake.wait_until(lock, deadline,
-                        [&] { return m_stopping || m_flush || m_queue.items.size() >= m_options.batch_size; });
+    if (retry.retrying()) {
+      const bool was_stopping = m_stopping;
+      const auto until = std::chrono::steady_clock::now() + retry.delay(m_stopping);
+      m_wake.wait_until(lock, until, [&] { return m_stopping != was_stopping || std::chrono::steady_clock::now() >= until; });
+    } else {
+      m_wake.wait(lock, [&] { return m_stopping || m_flush || !m_queue.items.empty() || !m_dropped.empty(); });
+      if (!m_stopping && !m_flush) {
+        // The commit window: gather what arrives in it into one transaction.
+        const auto deadline = std::chrono::steady_clock::now() + m_options.commit_window;
+        m_wake.wait_until(lock, deadline,
+                          [&] { return m_stopping || m_flush || m_queue.items.size() >= m_options.batch_size; });
+      }
+      m_flush = false;
+      std::swap(batch, m_queue);
+      dropped.swap(m_dropped);
+      upto = m_enqueued;
+      if (batch.items.empty() && dropped.empty()) {
+        m_done = upto;
+        m_idle.notify_all();
+        if (m_stopping) break;
+        continue;
+      }
     }
-    m_flush = false;
-    std::swap(batch, m_queue);
-    dropped.swap(m_dropped);
-    const auto upto = m_enqueued;
-    if (batch.items.empty() && dropped.empty()) {
+    const bool stopping = m_stopping;
+    lock.unlock();
+    std::string error;
+    const std::size_t points = batch.items.size();
+    bool finished = write_batch(batch, dropped, error);
+    if (finished) {
+      if (const auto failures = retry.succeeded(); failures != 0)
+        log(log_line("bucket_write_recovered", {{"failed_commits", failures}, {"committed", points}}));
+    } else {
+      const auto verdict = retry.failed(points, stopping, std::chrono::steady_clock::now());
+      if (verdict.log)
+        log(log_line("bucket_write_failed", {{"error", error},
+                                             {"failed_commits", verdict.failures},
+                                             {verdict.give_up ? "lost" : "retrying_points", points}}));
+      finished = verdict.give_up;
+    }
+    if (finished) {
+      batch.items.clear();
+      batch.bytes.clear();
+      dropped.clear();
+    }
+    lock.lock();
+    if (finished) {
       m_done = upto;
       m_idle.notify_all();
-      if (m_stopping) break;
-      continue;
     }
-    lock.unlock();
-    write_batch(batch, dropped);
-    batch.items.clear();
-    batch.bytes.clear();
-    dropped.clear();
-    lock.lock();
-    m_done = upto;
-    m_idle.notify_all();
   }
 }
 
-void BucketWriter::write_batch(const Batch& batch, std::map<std::int64_t, std::uint64_t>& dropped) {
+void BucketWriter::set_page_limit(std::uint64_t pages) {
+  std::lock_guard db_lock(m_db_mutex);
+  m_db->set_page_limit(pages == 0 ? 0xFFFFFFFEull : pages);
+}
+
+bool BucketWriter::write_batch(const Batch& batch, const std::map<std::int64_t, std::uint64_t>& dropped,
+                               std::string& error) {
   std::map<std::int64_t, std::uint64_t> rejected;
   std::vector<std::string> reject_logs;
   std::uint64_t stored = 0;
+  // (item index, ts) of the stored points, for on_committed.
+  std::vector<std::pair<std::size_t, EpochMs>> committed;
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard db_lock(m_db_mutex);
   try {
@@ -190,6 +227,7 @@ void BucketWriter::write_batch(const Batch& batch, std::map<std::int64_t, std::u
       if (own_ts) m_db->insert(item.bucket, m_db->device_key(device), *ts, topic, payload);
       else m_db->append(item.bucket, m_db->device_key(device), *ts, topic, payload);
       ++stored;
+      if (m_options.on_committed) committed.emplace_back(static_cast<std::size_t>(&item - batch.items.data()), *ts);
     }
     std::map<std::int64_t, std::pair<std::uint64_t, std::uint64_t>> counters;
     for (const auto& [bucket, n] : rejected) counters[bucket].first += n;
@@ -198,14 +236,39 @@ void BucketWriter::write_batch(const Batch& batch, std::map<std::int64_t, std::u
     m_db->commit();
   } catch (const std::exception& e) {
     m_db->rollback();
-    log(log_line("bucket_write_failed", {{"error", e.what()}, {"lost", batch.items.size()}}));
-    return;
+    error = e.what();
+    return false;
   }
   for (const auto& line : reject_logs) log(line);
-  std::lock_guard lock(m_mutex);
-  m_counters.stored += stored;
-  for (const auto& [bucket, n] : rejected) m_counters.rejected += n;
-  ++m_counters.commits;
+  {
+    std::lock_guard lock(m_mutex);
+    m_counters.stored += stored;
+    for (const auto& [bucket, n] : rejected) m_counters.rejected += n;
+    ++m_counters.commits;
+  }
+  if (!committed.empty()) notify_committed(batch, committed);
+  return true;
+}
+
+void BucketWriter::notify_committed(const Batch& batch, const std::vector<std::pair<std::size_t, EpochMs>>& committed) {
+  std::vector<CommittedPoint> points;
+  std::map<std::int64_t, std::string> ids; // copied once per batch: m_bucket_ids may grow meanwhile
+  try {
+    points.reserve(committed.size());
+    {
+      std::lock_guard lock(m_mutex);
+      for (const auto& [index, ts] : committed) ids.try_emplace(batch.items[index].bucket, m_bucket_ids[batch.items[index].bucket]);
+    }
+    for (const auto& [index, ts] : committed) {
+      const Item& item = batch.items[index];
+      const char* base = batch.bytes.data() + item.offset;
+      points.push_back(CommittedPoint{ids[item.bucket], ts, std::string_view(base, item.device_size),
+                                      std::string_view(base + item.device_size + item.topic_size, item.payload_size)});
+    }
+    m_options.on_committed(points);
+  } catch (...) {
+    // Out of memory: the points are stored; only their live notification is lost.
+  }
 }
 
 } // namespace mqfleet::store

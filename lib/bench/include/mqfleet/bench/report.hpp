@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mqfleet::bench {
@@ -78,6 +79,14 @@ struct Report {
 /// wall-clock second, the window from the earliest start to the latest end. Throws
 /// ConfigError when the reports are of different modes or empty.
 Report merge(const std::vector<Report>& reports);
+
+/// A report and the file it was read from.
+using NamedReport = std::pair<std::string, Report>;
+
+/// `bench merge`: merge() of the reports of shards read from files, after refusing (ConfigError
+/// naming both files) reports whose shards overlap — the same K/N twice, or slices of
+/// different N sharing a client (check_disjoint over the run's clients and subscribers).
+Report merge_shards(const std::vector<NamedReport>& reports);
 
 /// Writes `report` as JSON (atomically: temp file + rename). Throws ConfigError.
 void write_report(const std::filesystem::path& path, const Report& report);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mqfleet::bench {
 
@@ -29,5 +30,24 @@ Shard parse_shard(std::string_view text);
 
 /// The slice of [0, clients) that `shard` runs: sizes differ by at most one.
 ClientRange shard_range(std::uint64_t clients, Shard shard) noexcept;
+
+/// A shard a report covers, and the report's file (for errors).
+struct ShardSource {
+  Shard shard;
+  std::string source;
+};
+
+/// A set of indexes that shards split: "device" of "fleet meters" (30), "publisher" (100).
+struct ShardedSet {
+  std::string noun;   ///< what one index is: "device", "publisher"
+  std::string owner;  ///< whose it is, for the error ("fleet meters"), or empty
+  std::uint64_t size = 0;
+};
+
+/// Throws ConfigError ("reports overlap: …", where = the two files) when two of `shards`
+/// are the same K/N, or when shards of different N both cover one index of a set: merging
+/// them would count some clients or devices twice. Shards of different N that cover
+/// disjoint slices are fine. Used by `bench merge` and `sim merge`.
+void check_disjoint(const std::vector<ShardSource>& shards, const std::vector<ShardedSet>& sets);
 
 } // namespace mqfleet::bench

@@ -93,6 +93,9 @@ public:
   void commit();
   /// ROLLBACK (never throws).
   void rollback() noexcept;
+  /// PRAGMA max_page_count: the file may not grow beyond `pages` pages (at least its
+  /// current size; 0xFFFFFFFE = SQLite's maximum) — a full disk on demand, for tests.
+  void set_page_limit(std::uint64_t pages);
 
   /// Inserts a point whose ts came with it (payload `ts`, import): a point with the same
   /// (bucket, device, ts) that also carried its own ts is replaced (the platform's rule).

@@ -10,6 +10,11 @@
 //   once per second.
 // * Rejected payloads (not a JSON object) are counted per bucket and logged at most once
 //   per device per minute.
+// * A failed commit (disk full, I/O error) is retried, not dropped (mqfleet::CommitRetry,
+//   the policy of the broker's state.db): the batch is kept and committed again after a
+//   back-off, before anything newer; meanwhile new points wait in the queue (bounded as
+//   above). Points are given up (logged with `lost`) only at a stop during which commits
+//   keep failing.
 // * stop() (and the destructor) commits everything queued before returning.
 
 #include <mqfleet/store/time_format.hpp>
@@ -22,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -32,6 +38,14 @@ namespace mqfleet::store {
 
 class BucketDatabase;
 
+/// One point as committed, for WriterOptions::on_committed (views valid during the call).
+struct CommittedPoint {
+  std::string_view bucket;  ///< the bucket id
+  EpochMs ts = 0;           ///< the point's timestamp
+  std::string_view device;  ///< the publisher's client id
+  std::string_view payload; ///< the JSON object as stored
+};
+
 /// Tuning of the writer.
 struct WriterOptions {
   std::size_t queue_capacity = 200'000;                ///< points waiting before drops
@@ -40,6 +54,9 @@ struct WriterOptions {
   std::chrono::milliseconds commit_window{100};        ///< longest a point waits for its commit
   int writer_nice = 0;                                 ///< the writer thread's nice value (0 = the process's)
   std::function<void(std::string_view line)> log_sink; ///< JSON log lines (any thread)
+  /// Called on the writer thread after each commit with the points it stored (the
+  /// broker's live push to dashboards). Must be quick and must not throw.
+  std::function<void(std::span<const CommittedPoint> points)> on_committed;
 };
 
 /// Live counters of the writer (all buckets).
@@ -64,6 +81,9 @@ public:
   /// Queues one payload for a bucket; never blocks. False when it was dropped.
   bool enqueue(std::int64_t bucket, std::string_view device, std::string_view topic, std::string_view payload,
                EpochMs received_ms);
+  /// Bounds buckets.sqlite to `pages` pages from now on (SQLite max_page_count; 0 = no
+  /// bound): a full disk on demand, for tests of the retry path.
+  void set_page_limit(std::uint64_t pages);
   /// Waits until everything queued so far is committed (tests, shutdown).
   void flush();
   /// Commits everything queued and stops the thread. Idempotent.
@@ -89,7 +109,10 @@ private:
   };
 
   void run();
-  void write_batch(const Batch& batch, std::map<std::int64_t, std::uint64_t>& dropped);
+  /// One transaction; false (with `error`) when it failed and was rolled back.
+  bool write_batch(const Batch& batch, const std::map<std::int64_t, std::uint64_t>& dropped, std::string& error);
+  /// Hands the points a commit stored to `WriterOptions::on_committed` (the dashboards' push).
+  void notify_committed(const Batch& batch, const std::vector<std::pair<std::size_t, EpochMs>>& committed);
   void log(const std::string& line) const;
 
   WriterOptions m_options;
