@@ -63,6 +63,10 @@ install(CODE [[
 # The Debian package. Depends: what dpkg-shlibdeps finds for the binary and the Paho
 # module (libc, libpaho-mqttpp3, ...), plus adduser for the postinst and procps for the
 # unit's ExecReload (/bin/kill).
+# Build notes: building the package needs the packages of scripts/install-deps.sh, among
+# them libjs-chart.js: Chart.js is embedded into the binary at build time (the broker's
+# web console serves it itself), so it is a build dependency, not a Depends; its MIT
+# notice travels in the embedded file's header comment.
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME mqfleet)
 set(CPACK_PACKAGE_VENDOR mqfleet)

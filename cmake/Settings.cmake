@@ -14,6 +14,16 @@ target_compile_options(mqfleet_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
   -Wunused -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
   $<$<BOOL:${MQFLEET_WERROR}>:-Werror>)
+# GCC's optimiser-driven warnings have known false positives inside inlined library code,
+# where SYSTEM includes cannot hide them (the warning is reported at the header line, on
+# behalf of our caller). A fresh Release build (-O3) with GCC 12 printed 25 warnings: 15
+# -Wnull-dereference in Asio's scheduler, libstdc++'s string/streambuf and nlohmann::json,
+# 8 -Wrestrict on `"literal" + std::string&&` (GCC bug 105329), 2 -Wmaybe-uninitialized
+# on a moved std::optional in lean_receive.cpp (that code was changed instead). The first
+# two are off for GCC's Release builds only; the ci preset (-O1) and clang keep them and
+# print none (docs/benchmarks.md, "Quiet build").
+target_compile_options(mqfleet_warnings INTERFACE
+  $<$<AND:$<CXX_COMPILER_ID:GNU>,$<CONFIG:Release>>:-Wno-null-dereference -Wno-restrict>)
 
 add_library(mqfleet_sanitizers INTERFACE)
 if(MQFLEET_SANITIZE)

@@ -12,10 +12,22 @@
 #     topic names, and the dashboard shows only its own account's messages (tenancy);
 #   - `mqfleet sim` runs the weather stations for DEMO_SIM_DURATION (20s) with its live
 #     status line while a "demo" dashboard subscribes; then the WeatherData bucket is
-#     exported (CSV) and charted.
+#     exported (CSV) and charted;
+#   - the account's "weather" dashboard (the broker's web console: Chart.js timeseries,
+#     gauge, table, points pushed over a WebSocket) is rendered by headless Chromium and
+#     saved as build/demo/weather-dashboard.png (its path is printed).
 # Everything it starts is stopped again on exit (also on Ctrl-C or failure).
+# `bash scripts/demo.sh --serve` then leaves the broker and the weather stations running
+# and prints the console URL and a token to open it in a browser (Ctrl-C stops them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+serve=0
+case "${1:-}" in
+  --serve) serve=1 ;;
+  "") ;;
+  *) echo "demo: error: unknown argument '$1' (command line): use no argument or --serve" >&2; exit 2 ;;
+esac
 
 devices=${DEMO_DEVICES:-3}
 readings=${DEMO_READINGS:-4}
@@ -59,8 +71,17 @@ weather_dashboard="$("$bin" device add demo dashboard --registry "$registry" --g
 "$bin" device list --registry "$registry" | awk 'NR == 1 || !/station-0*([3-9]|[1-9][0-9])/'
 echo "(and station-003 ... station-019; secrets of the stations in $weather_credentials, mode 0600)"
 
+# The web console: a dashboard of the weather data and a token of account "demo".
+"$bin" dashboard add demo weather --registry "$registry" --title "Weather stations" \
+  --widget 'type=timeseries,bucket=WeatherData,device=station-000,fields=temperature,humidity,items=200,title=station-000' \
+  --widget 'type=gauge,bucket=WeatherData,field=temperature,min=-10,max=40,title=temperature' \
+  --widget 'type=value,bucket=WeatherData,field=pressure,unit=hPa' \
+  --widget 'type=table,bucket=WeatherData,field=temperature' >/dev/null
+console_token="$("$bin" token add demo console --registry "$registry" 2>/dev/null | tail -n 1)"
+
 step "4/7 reference broker"
-"$bin" broker --port 0 --registry "$registry" --data-dir "$work/data" > "$work/broker.out" 2> "$work/broker.log" &
+"$bin" broker --port 0 --http-port 0 --registry "$registry" --data-dir "$work/data" \
+  > "$work/broker.out" 2> "$work/broker.log" &
 pids+=($!)
 port=""
 for _ in $(seq 200); do
@@ -69,7 +90,8 @@ for _ in $(seq 200); do
   sleep 0.05
 done
 [ -n "$port" ] || { echo "demo: error: the broker did not start: $(cat "$work/broker.log")" >&2; exit 4; }
-echo "mqfleet broker listening on 127.0.0.1:$port"
+http_port="$(sed -n 's/.*"http":\([0-9]*\).*/\1/p' "$work/broker.out")"
+echo "mqfleet broker listening on 127.0.0.1:$port (MQTT), 127.0.0.1:$http_port (HTTP: web console, REST API, /mqtt)"
 
 step "5/7 devices publish JSON telemetry; the greenhouse dashboard sees only its account"
 total=$((devices * readings + devices))
@@ -122,6 +144,19 @@ for _ in $(seq 200); do
   [ -s "$work/weather-sub.err" ] && break
   sleep 0.05
 done
+# station-000 first uploads the readings it buffered over the last two hours (one every
+# 2 minutes, with their own `ts`), so the dashboard has a real series to draw.
+station_secret="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["accounts"]["demo"]["station-000"])' \
+  "$weather_credentials")"
+now_ms=$(( $(date +%s) * 1000 ))
+for i in $(seq 60 -1 1); do
+  printf '{"topic":"demo/station-000/weather","qos":1,"payload":{"temperature":%s,"humidity":%s,"pressure":%s,"ts":%d}}\n' \
+    "$(awk -v i="$i" 'BEGIN { printf "%.1f", 18 + 4 * sin(i / 9) + (i % 3) * 0.3 }')" \
+    "$(awk -v i="$i" 'BEGIN { printf "%.0f", 60 + 12 * cos(i / 11) }')" \
+    "$(awk -v i="$i" 'BEGIN { printf "%.1f", 1013 + 3 * sin(i / 20) }')" $((now_ms - i * 120000))
+done | STATION_SECRET="$station_secret" "$bin" pub -h 127.0.0.1 -p "$port" -u demo -i station-000 \
+  --password-env STATION_SECRET --jsonl
+echo "station-000 uploaded 60 buffered readings (the last two hours)"
 sim_status=0
 "$bin" sim "$weather" -h 127.0.0.1 -p "$port" --credentials "$weather_credentials" --duration "$sim_duration" \
   --report "$work/weather-report.json" || sim_status=$?
@@ -139,6 +174,18 @@ head -n 4 "$work/weather.csv"
 bucket_points="$("$bin" bucket stats WeatherData --data-dir "$work/data" --format json |
   sed -n 's/.*"points": *\([0-9]*\).*/\1/p')"
 
+step "web console: the weather dashboard in headless Chromium"
+shot_dir="$PWD/build/demo"
+mkdir -p "$shot_dir"
+shot="$shot_dir/weather-dashboard.png"
+rm -f "$shot"
+console_url="http://127.0.0.1:$http_port/console/demo/dashboards/weather"
+timeout 60 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,760 \
+  --user-data-dir="$work/chromium" --virtual-time-budget=4000 --screenshot="$shot" "$console_url?token=$console_token" \
+  >/dev/null 2>&1 || true
+if [ -s "$shot" ]; then echo "screenshot of the weather dashboard: $shot"; else
+  echo "demo: error: chromium wrote no screenshot (install it: bash scripts/install-deps.sh)" >&2; exit 7; fi
+
 step "summary"
 echo "broker       mqfleet broker on 127.0.0.1:$port with 3 accounts and a data directory (stopped on exit)"
 echo "devices      $devices per account, each with its own generated credential"
@@ -155,4 +202,16 @@ if [ "$sim_status" -ne 0 ] || [ "$readings_received" -eq 0 ] || [ "${bucket_poin
   echo "demo: error: the weather simulation failed (exit $sim_status, $readings_received readings, ${bucket_points:-0} points)" >&2
   exit 7
 fi
+echo "dashboard    $shot"
 echo "result       OK"
+if [ "$serve" -eq 1 ]; then
+  "$bin" sim "$weather" -h 127.0.0.1 -p "$port" --credentials "$weather_credentials" --duration 24h --no-progress \
+    > "$work/serve-sim.log" 2>&1 &
+  pids+=($!)
+  step "serving (Ctrl-C stops the broker and the weather stations)"
+  echo "console      $console_url"
+  echo "token        $console_token"
+  echo "             (open the URL, paste the token into the form; or open $console_url?token=TOKEN once)"
+  echo "REST API     curl -H 'Authorization: Bearer <token>' http://127.0.0.1:$http_port/v1/users/demo/buckets"
+  wait "${pids[0]}"
+fi

@@ -7,13 +7,13 @@
 # reproducer is left in build/fuzz/artifacts/NAME/ (add it to the seed corpus with the fix).
 #
 # Usage: scripts/fuzz.sh [seconds per target=20] [target...]   (default: every target)
-# Targets: decoder scenario jsonl format csv url registry profiles. Extra libFuzzer flags
+# Targets: decoder scenario jsonl format csv url registry profiles http ws. Extra libFuzzer flags
 # go in MQFLEET_FUZZ_ARGS (e.g. "-runs=10000000" for a campaign).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-20}"
 shift || true
-all=(decoder scenario jsonl format csv url registry profiles)
+all=(decoder scenario jsonl format csv url registry profiles http ws)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 # One ccache for every clone, as scripts/build.sh.
@@ -25,7 +25,7 @@ CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWit
 cmake --build build/fuzz --target "${targets[@]/#/fuzz_}" -j 2
 mkdir -p build/fuzz/logs
 
-max_len() { case "$1" in scenario) echo 16384 ;; *) echo 4096 ;; esac; }
+max_len() { case "$1" in scenario) echo 16384 ;; http) echo 20000 ;; *) echo 4096 ;; esac; }
 
 failed=0
 for target in "${targets[@]}"; do

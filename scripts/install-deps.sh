@@ -9,15 +9,20 @@ packages=(
   # libraries (all found through find_package)
   libpaho-mqttpp-dev libpaho-mqtt-dev libssl-dev libcli11-dev nlohmann-json3-dev
   libfmt-dev libboost-dev libsqlite3-dev libgtest-dev
+  # Chart.js, embedded into the broker's web console at build time (no CDN)
+  libjs-chart.js
   # independent peers for the tests and benchmarks (RabbitMQ: a second, clustering broker
   # family; its tests start their own node, never the system service)
   mosquitto mosquitto-clients python3 python3-paho-mqtt python3-websockets rabbitmq-server
+  # the dashboards tested in a real browser (headless Chromium driven by Selenium)
+  chromium chromium-driver python3-selenium
   # the shells whose completion scripts a test loads
   zsh fish
   # the terminal for `sub --watch` tests (capture-pane reads the screen)
   tmux
-  # the Debian package (cpack -G DEB runs dpkg-shlibdeps) and the man page checks
-  dpkg-dev groff-base man-db
+  # the Debian package (cpack -G DEB runs dpkg-shlibdeps), the man page checks and the
+  # service unit's check (systemd-analyze verify; systemd need not be running)
+  dpkg-dev groff-base man-db systemd
   # fuzzing (libFuzzer) and the sanitizer preset
   clang libclang-rt-14-dev
 )

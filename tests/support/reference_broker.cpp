@@ -69,10 +69,14 @@ ReferenceBrokerProcess::ReferenceBrokerProcess(ReferenceBrokerOptions options) {
     argv.insert(argv.end(), {"--max-queued", std::to_string(limits.max_queued)});
   if (limits.connect_timeout_seconds != defaults.connect_timeout_seconds)
     argv.insert(argv.end(), {"--connect-timeout", std::to_string(limits.connect_timeout_seconds)});
-  // extra_args may choose the io threads themselves (a flag given twice is a usage error).
-  if (std::find(options.extra_args.begin(), options.extra_args.end(), "--threads") == options.extra_args.end())
-    argv.insert(argv.end(), {"--threads", std::to_string(options.io_threads)});
-  argv.insert(argv.end(), {"--sys-interval", std::to_string(options.sys_interval_seconds)});
+  // extra_args may choose the io threads and the $SYS interval themselves (a flag given
+  // twice is a usage error).
+  const auto given = [&](const char* flag) {
+    return std::find(options.extra_args.begin(), options.extra_args.end(), flag) != options.extra_args.end();
+  };
+  if (!given("--threads")) argv.insert(argv.end(), {"--threads", std::to_string(options.io_threads)});
+  if (!given("--sys-interval"))
+    argv.insert(argv.end(), {"--sys-interval", std::to_string(options.sys_interval_seconds)});
   argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
   m_process = std::make_unique<Process>(argv);
   auto line = m_process->wait_for_stdout_line(

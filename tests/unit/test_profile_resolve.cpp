@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -309,12 +310,30 @@ TEST_F(ResolveConnection, SecretSourcesFromFlags) {
   config_error([&] { cli::resolve_connection(flags); }, "--password-env");
 }
 
+/// Puts /dev/null on stdin for its lifetime (a test run from a terminal would prompt).
+class StdinFromDevNull {
+public:
+  StdinFromDevNull() : m_saved(::dup(STDIN_FILENO)) {
+    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (m_saved < 0 || null_fd < 0 || ::dup2(null_fd, STDIN_FILENO) != STDIN_FILENO) ADD_FAILURE() << "no /dev/null on stdin";
+    if (null_fd >= 0) ::close(null_fd);
+  }
+  ~StdinFromDevNull() {
+    if (m_saved >= 0) ::dup2(m_saved, STDIN_FILENO), ::close(m_saved);
+  }
+  StdinFromDevNull(const StdinFromDevNull&) = delete;
+  StdinFromDevNull& operator=(const StdinFromDevNull&) = delete;
+
+private:
+  int m_saved;
+};
+
 TEST_F(ResolveConnection, PromptIsRefusedWithoutATerminal) {
-  if (::isatty(STDIN_FILENO)) GTEST_SKIP() << "stdin is a terminal";
+  StdinFromDevNull no_terminal;
   cli::ConnectionFlags flags;
   flags.password = "-";
   const auto text = config_error([&] { cli::resolve_connection(flags); }, "-P");
-  EXPECT_NE(text.find("--password-env"), std::string::npos);
+  EXPECT_NE(text.find("--password-env"), std::string::npos) << text;
 }
 
 TEST_F(ResolveConnection, ClientIdPrefixLikeMosquitto) {
