@@ -1,8 +1,11 @@
 // The HTTP listener's side of Connection (Boost.Beast): HTTP/1.1 requests in, replies
 // out (http_api.cpp answers them), and the upgrade to MQTT over WebSocket on /mqtt.
-// After the upgrade the connection reads WebSocket messages into the same on_bytes() as
-// a TCP connection and writes its batched MQTT bytes as binary messages: the MQTT side
-// (dispatch.cpp, handle_*.cpp) cannot tell the transports apart.
+// After the upgrade the connection reads the socket as its TCP path does (drained per
+// wake-up, connection.cpp), cuts the client's frames with WsClientFrames (ws_frames.cpp)
+// into the same on_bytes() as a TCP connection, and writes its batched MQTT bytes as
+// binary messages through Beast: the MQTT side (dispatch.cpp, handle_*.cpp) cannot tell
+// the transports apart. (Beast's own reads hand over one frame per asynchronous read, so
+// each small PUBLISH cost a handler and a write of its own: issue 15 item 7.)
 //
 // Deadlines: a connection of the HTTP listener starts with the MQTT CONNECT deadline
 // (`--connect-timeout`, 30 s by default; Connection::start). Only a complete request moves
@@ -16,6 +19,9 @@
 #include "http_request_limits.hpp"
 #include "live_hub.hpp"
 #include "server.hpp"
+#include "ws_frames.hpp"
+
+#include <mqfleet/error.hpp>
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -28,11 +34,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 
-namespace {
-/// The WebSocket read chunk (one read may end inside an MQTT packet: on_bytes reassembles).
-constexpr std::size_t k_ws_read_chunk = 16 * 1024;
-} // namespace
-
 /// The HTTP state of a connection of the HTTP listener.
 struct Http {
   using PlainWs = websocket::stream<Connection::Socket&>;
@@ -43,8 +44,11 @@ struct Http {
   http::response<http::string_body> response;
   std::unique_ptr<PlainWs> ws;  ///< after an upgrade on the plain listener
   std::unique_ptr<TlsWs> wss;   ///< after an upgrade on the TLS listener
-  std::vector<char> ws_read_buffer;
+  std::vector<char> ws_read_buffer; ///< the live socket's reads
   bool upgraded = false;
+  WsClientFrames frames;       ///< MQTT over WebSocket: the client's frames
+  bool pong_writing = false;   ///< a pong is being written
+  std::optional<std::string> pong_next; ///< the payload of a ping that came meanwhile
   // A dashboard's live socket (/console/{account}/live): the subscription and the
   // message being written.
   LiveHub* hub = nullptr;
@@ -105,6 +109,58 @@ template <class Ws> void configure_live_ws(Ws& ws) {
 
 void Connection::close_http() noexcept { m_http->unsubscribe(); }
 
+void Connection::on_ws_bytes(std::string_view bytes) {
+  if (m_closing) {
+    on_bytes(bytes); // saying goodbye: read and discard
+    return;
+  }
+  Http& h = *m_http;
+  std::string data;
+  std::vector<WsControl> controls;
+  try {
+    h.frames.decode(bytes, data, controls);
+  } catch (const ProtocolError& e) {
+    m_client.set_close_reason(e.what());
+    close_now();
+    return;
+  }
+  if (!data.empty()) on_bytes(data);
+  for (auto& control : controls) {
+    if (m_closed) return;
+    if (control.opcode == 9) { // ping: answer the latest with a pong
+      h.pong_next = std::move(control.payload);
+      send_ws_pong();
+    } else if (control.opcode == 8) { // close: answer it, then the connection ends
+      if (!m_client.close_reason_text) m_client.set_close_reason("WebSocket close frame");
+      m_input_paused = true; // Beast's close reads the peer's end
+      auto self = ref();
+      auto on_closed = [self](const error_code&) { self->close_now(); };
+      if (h.wss) h.wss->async_close(websocket::close_code::normal, std::move(on_closed));
+      else h.ws->async_close(websocket::close_code::normal, std::move(on_closed));
+      return;
+    }
+  }
+}
+
+void Connection::send_ws_pong() {
+  Http& h = *m_http;
+  if (h.pong_writing || !h.pong_next || m_closed) return;
+  const websocket::ping_data payload(h.pong_next->data(), std::min<std::size_t>(h.pong_next->size(), 125));
+  h.pong_next.reset();
+  h.pong_writing = true;
+  auto self = ref();
+  auto on_pong = [self](const error_code& ec) {
+    self->m_http->pong_writing = false;
+    if (ec) {
+      self->close_now();
+      return;
+    }
+    self->send_ws_pong();
+  };
+  if (h.wss) h.wss->async_pong(payload, std::move(on_pong));
+  else h.ws->async_pong(payload, std::move(on_pong));
+}
+
 void Connection::read_live() {
   Http& h = *m_http;
   if (h.ws_read_buffer.empty()) h.ws_read_buffer.resize(k_live_read_max);
@@ -159,21 +215,6 @@ void Connection::read_http() {
   auto self = ref();
   if (h.live) {
     read_live();
-    return;
-  }
-  if (h.upgraded) {
-    if (h.ws_read_buffer.empty()) h.ws_read_buffer.resize(k_ws_read_chunk);
-    auto on_read = [self](const error_code& ec, std::size_t n) {
-      if (ec) {
-        self->close_now();
-        return;
-      }
-      if (self->m_client.connected) self->m_last_received = Clock::now(); // CONNECT deadline: absolute
-      self->on_bytes(std::string_view(self->m_http->ws_read_buffer.data(), n));
-      self->read_loop();
-    };
-    if (h.wss) h.wss->async_read_some(asio::buffer(h.ws_read_buffer), std::move(on_read));
-    else h.ws->async_read_some(asio::buffer(h.ws_read_buffer), std::move(on_read));
     return;
   }
   h.parser.emplace();
@@ -279,7 +320,15 @@ void Connection::on_http_request() {
         self->close_now();
         return;
       }
-      if (self->m_client.connected) self->m_last_received = Clock::now(); // CONNECT deadline: absolute
+      // From here the socket is read as for TCP; bytes that came with the request are frames.
+      self->m_ws_frames = true;
+      Http& http_state = *self->m_http;
+      if (http_state.buffer.size() > 0) {
+        const auto early = http_state.buffer.cdata();
+        const std::string bytes(static_cast<const char*>(early.data()), early.size());
+        http_state.buffer.consume(http_state.buffer.size());
+        self->on_ws_bytes(bytes);
+      }
       self->read_loop();
     };
     const auto max_packet = m_server.config().limits.max_packet_size;
