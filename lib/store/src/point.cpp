@@ -126,28 +126,51 @@ private:
     const std::size_t start = m_pos;
     const bool negative = m_text[m_pos] == '-';
     if (negative) ++m_pos;
-    if (m_pos < m_text.size() && m_text[m_pos] == '0') ++m_pos;
-    else if (digit()) while (digit()) ++m_pos;
+    // One pass: the grammar, and the digits while they fit Clinger's fast path.
+    std::uint64_t digits = 0;
+    int significant = 0; // digits counted from the first non-zero one
+    int fraction = 0;    // digits after the point
+    const auto take_digit = [&] {
+      const auto d = static_cast<std::uint64_t>(m_text[m_pos] - '0');
+      digits = digits * 10 + d;
+      if (digits != 0) ++significant;
+      ++m_pos;
+    };
+    if (m_pos < m_text.size() && m_text[m_pos] == '0') take_digit();
+    else if (digit()) while (digit()) take_digit();
     else return false;
     bool integral = true;
     if (m_pos < m_text.size() && m_text[m_pos] == '.') {
       integral = false;
       ++m_pos;
       if (!digit()) return false;
-      while (digit()) ++m_pos;
+      while (digit()) {
+        take_digit();
+        ++fraction;
+      }
     }
+    bool exponent = false;
     if (m_pos < m_text.size() && (m_text[m_pos] == 'e' || m_text[m_pos] == 'E')) {
       integral = false;
+      exponent = true;
       ++m_pos;
       if (m_pos < m_text.size() && (m_text[m_pos] == '+' || m_text[m_pos] == '-')) ++m_pos;
       if (!digit()) return false;
       while (digit()) ++m_pos;
     }
+    // As nlohmann: an integer is read as int64 / uint64 and converted (to the nearest
+    // double); a float is the nearest double (strtod), an error when out of range.
+    // Clinger's fast path: at most 15 significant digits and a power of ten up to 22 give
+    // the nearest double in one exact division.
+    static constexpr double k_powers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                          1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    if (!exponent && significant <= 15 && fraction <= 22) {
+      value = static_cast<double>(digits) / k_powers[fraction];
+      if (negative) value = integral ? static_cast<double>(-static_cast<std::int64_t>(digits)) : -value;
+      return true;
+    }
     const char* first = m_text.data() + start;
     const char* last = m_text.data() + m_pos;
-    if (!integral && exact_decimal(first, last, value)) return true;
-    // As nlohmann: an integer is read as int64 / uint64 (then converted), a float (or an
-    // integer beyond 64 bits) as the nearest double; a float out of range is an error.
     if (integral) {
       if (negative) {
         std::int64_t v = 0;
@@ -165,33 +188,6 @@ private:
     }
     auto r = std::from_chars(first, last, value);
     return r.ec == std::errc() && r.ptr == last && std::isfinite(value);
-  }
-
-  /// Clinger's fast path: a decimal whose digits fit 2^53 and whose power of ten is at
-  /// most 22 is one exact division, so the nearest double, as strtod gives it.
-  static bool exact_decimal(const char* first, const char* last, double& value) {
-    static constexpr double k_powers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                          1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    const bool negative = *first == '-';
-    if (negative) ++first;
-    std::uint64_t digits = 0;
-    int count = 0;
-    int fraction = -1; // digits after the point, once it is seen
-    for (; first != last; ++first) {
-      const char c = *first;
-      if (c == '.') {
-        fraction = 0;
-        continue;
-      }
-      if (c < '0' || c > '9') return false; // an exponent: the slow path
-      digits = digits * 10 + static_cast<std::uint64_t>(c - '0');
-      if (digits != 0 && ++count > 15) return false;
-      if (fraction >= 0) ++fraction;
-    }
-    if (fraction < 0 || fraction > 22) return false;
-    value = static_cast<double>(digits) / k_powers[fraction];
-    if (negative) value = -value;
-    return true;
   }
 
   /// One value at nesting `depth`, named `m_path[0, name)`; `emit` is false inside arrays
@@ -228,6 +224,7 @@ private:
       ++m_pos;
       return true;
     }
+    const std::size_t siblings = m_keys.size(); // this object's keys start here
     for (;;) {
       skip_space();
       std::string_view key;
@@ -236,16 +233,17 @@ private:
       if (m_pos >= m_text.size() || m_text[m_pos] != ':') return false;
       ++m_pos;
       skip_space();
+      // A repeated key: the document keeps only the last value; let it decide.
+      if (emit && !remember_key(key, siblings)) return false;
       m_path.resize(prefix);
       if (prefix > 0) m_path += '.';
       m_path += key;
-      // A repeated key: the document keeps only the last value; let it decide.
-      if (emit && !remember_key()) return false;
       if (!value(m_path.size(), depth, emit)) return false;
       skip_space();
       if (m_pos >= m_text.size()) return false;
       if (m_text[m_pos] == '}') {
         ++m_pos;
+        m_keys.resize(siblings);
         return true;
       }
       if (m_text[m_pos] != ',') return false;
@@ -275,13 +273,13 @@ private:
     }
   }
 
-  /// Records the full path of the current key; false when it was seen before.
-  bool remember_key() {
-    if (m_keys_used >= k_max_keys) return false;
-    for (std::size_t i = 0; i < m_keys_used; ++i)
-      if (m_keys[i] == m_path) return false;
-    if (m_keys_used == m_keys.size()) m_keys.emplace_back();
-    m_keys[m_keys_used++] = m_path; // reuses the string's storage
+  /// Records a key of the object whose keys start at `siblings`; false when that object
+  /// has it already.
+  bool remember_key(std::string_view key, std::size_t siblings) {
+    if (m_keys.size() >= k_max_keys) return false;
+    for (std::size_t i = siblings; i < m_keys.size(); ++i)
+      if (m_keys[i] == key) return false;
+    m_keys.push_back(key);
     return true;
   }
 
@@ -289,8 +287,7 @@ private:
   NumericLeaves& m_out;
   std::size_t m_pos = 0;
   std::string& m_path;
-  std::vector<std::string>& m_keys;
-  std::size_t m_keys_used = 0;
+  std::vector<std::string_view>& m_keys; ///< the keys of the objects being read, outermost first
 };
 
 } // namespace
@@ -303,6 +300,7 @@ void NumericLeaves::clear() noexcept {
 
 void numeric_leaves(std::string_view payload, NumericLeaves& out) {
   out.clear();
+  out.scratch_keys.clear();
   if (LeafScanner(payload, out).scan()) return;
   out.clear();
   const Json object = stored_object(payload);
@@ -319,6 +317,7 @@ void numeric_leaves(std::string_view payload, NumericLeaves& out) {
 bool plain_json_object(std::string_view payload) {
   thread_local NumericLeaves scratch;
   scratch.clear();
+  scratch.scratch_keys.clear();
   return LeafScanner(payload, scratch).scan();
 }
 

@@ -49,7 +49,7 @@ struct NumericLeaves {
   std::vector<std::pair<std::size_t, std::size_t>> spans;  ///< (offset, length) in `names`
   std::vector<double> values;                              ///< one per span
   std::string scratch_path;                                ///< the reader's, kept between payloads
-  std::vector<std::string> scratch_keys;                   ///< the reader's, kept between payloads
+  std::vector<std::string_view> scratch_keys;              ///< the reader's, kept between payloads
 
   std::size_t size() const noexcept { return values.size(); }
   std::string_view name(std::size_t i) const noexcept { return std::string_view(names).substr(spans[i].first, spans[i].second); }
