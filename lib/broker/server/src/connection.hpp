@@ -161,8 +161,8 @@ private:
   void close_http() noexcept;
   /// MQTT over WebSocket: cuts the frames out of what the socket gave and handles them.
   void on_ws_bytes(std::string_view bytes);
-  /// Answers the latest ping with a pong, one at a time.
-  void send_ws_pong();
+  /// Writes the due control frames (pong, close) unless a write runs (it takes them).
+  void send_ws_control();
   /// What the socket gave: WebSocket frames after an upgrade, else MQTT bytes.
   void on_input(std::string_view bytes) { m_ws_frames ? on_ws_bytes(bytes) : on_bytes(bytes); }
 

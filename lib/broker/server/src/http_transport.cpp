@@ -2,10 +2,12 @@
 // out (http_api.cpp answers them), and the upgrade to MQTT over WebSocket on /mqtt.
 // After the upgrade the connection reads the socket as its TCP path does (drained per
 // wake-up, connection.cpp), cuts the client's frames with WsClientFrames (ws_frames.cpp)
-// into the same on_bytes() as a TCP connection, and writes its batched MQTT bytes as
-// binary messages through Beast: the MQTT side (dispatch.cpp, handle_*.cpp) cannot tell
-// the transports apart. (Beast's own reads hand over one frame per asynchronous read, so
-// each small PUBLISH cost a handler and a write of its own: issue 15 item 7.)
+// into the same on_bytes() as a TCP connection, and writes each batch of MQTT bytes as one
+// binary frame (write_http), pongs and the answer to a close frame in the same writes:
+// the MQTT side (dispatch.cpp, handle_*.cpp) cannot tell the transports apart. Beast
+// answers the opening handshake and serves the dashboards' live socket. (Beast's own
+// reads hand over one frame per asynchronous read, and its writes take several posted
+// steps, so each small PUBLISH cost handlers and a write of its own: issue 15 item 7.)
 //
 // Deadlines: a connection of the HTTP listener starts with the MQTT CONNECT deadline
 // (`--connect-timeout`, 30 s by default; Connection::start). Only a complete request moves
@@ -28,6 +30,8 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include <array>
+
 namespace mqfleet::broker {
 
 namespace beast = boost::beast;
@@ -46,9 +50,12 @@ struct Http {
   std::unique_ptr<TlsWs> wss;   ///< after an upgrade on the TLS listener
   std::vector<char> ws_read_buffer; ///< the live socket's reads
   bool upgraded = false;
-  WsClientFrames frames;       ///< MQTT over WebSocket: the client's frames
-  bool pong_writing = false;   ///< a pong is being written
-  std::optional<std::string> pong_next; ///< the payload of a ping that came meanwhile
+  // MQTT over WebSocket after the upgrade: the client's frames in, and what goes out
+  // besides the batched MQTT bytes (written by write_http, one write at a time).
+  WsClientFrames frames;
+  std::optional<std::string> pong_due; ///< the latest ping's payload, not answered yet
+  bool close_due = false;              ///< the client's close frame is to be answered
+  std::string ws_head;                 ///< control frames and the binary frame's header being written
   // A dashboard's live socket (/console/{account}/live): the subscription and the
   // message being written.
   LiveHub* hub = nullptr;
@@ -126,39 +133,73 @@ void Connection::on_ws_bytes(std::string_view bytes) {
   }
   if (!data.empty()) on_bytes(data);
   for (auto& control : controls) {
-    if (m_closed) return;
-    if (control.opcode == 9) { // ping: answer the latest with a pong
-      h.pong_next = std::move(control.payload);
-      send_ws_pong();
-    } else if (control.opcode == 8) { // close: answer it, then the connection ends
+    if (m_closed || m_closing) return;
+    if (control.opcode == 9) { // ping: the latest one is answered with a pong
+      h.pong_due = std::move(control.payload);
+      send_ws_control();
+    } else if (control.opcode == 8) { // close: answered with a close, then goodbye
       if (!m_client.close_reason_text) m_client.set_close_reason("WebSocket close frame");
-      m_input_paused = true; // Beast's close reads the peer's end
-      auto self = ref();
-      auto on_closed = [self](const error_code&) { self->close_now(); };
-      if (h.wss) h.wss->async_close(websocket::close_code::normal, std::move(on_closed));
-      else h.ws->async_close(websocket::close_code::normal, std::move(on_closed));
+      h.close_due = true;
+      send_ws_control();
+      close_after_flush();
       return;
     }
   }
 }
 
-void Connection::send_ws_pong() {
+namespace {
+
+/// Appends the header of an unmasked server frame (RFC 6455 §5.2).
+void append_frame_header(std::string& out, std::uint8_t opcode, std::size_t length) {
+  out += static_cast<char>(0x80 | opcode);
+  if (length < 126) {
+    out += static_cast<char>(length);
+  } else if (length <= 0xffff) {
+    out += static_cast<char>(126);
+    out += static_cast<char>(length >> 8);
+    out += static_cast<char>(length & 0xff);
+  } else {
+    out += static_cast<char>(127);
+    for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((static_cast<std::uint64_t>(length) >> shift) & 0xff);
+  }
+}
+
+/// Moves the due control frames (pong, close) into `out`.
+void take_due_controls(Http& h, std::string& out) {
+  if (h.pong_due) {
+    append_frame_header(out, 10, h.pong_due->size());
+    out += *h.pong_due;
+    h.pong_due.reset();
+  }
+  if (h.close_due) {
+    append_frame_header(out, 8, 2);
+    out += "\x03\xe8"; // 1000: normal closure
+    h.close_due = false;
+  }
+}
+
+} // namespace
+
+void Connection::send_ws_control() {
   Http& h = *m_http;
-  if (h.pong_writing || !h.pong_next || m_closed) return;
-  const websocket::ping_data payload(h.pong_next->data(), std::min<std::size_t>(h.pong_next->size(), 125));
-  h.pong_next.reset();
-  h.pong_writing = true;
+  if (m_writing_now || m_closed || (!h.pong_due && !h.close_due)) return; // else the next write takes them
+  h.ws_head.clear();
+  take_due_controls(h, h.ws_head);
+  m_writing_now = true;
   auto self = ref();
-  auto on_pong = [self](const error_code& ec) {
-    self->m_http->pong_writing = false;
-    if (ec) {
-      self->close_now();
-      return;
-    }
-    self->send_ws_pong();
+  const auto start = [&](auto& stream) {
+    asio::async_write(stream, asio::buffer(h.ws_head), [self](const error_code& ec, std::size_t) {
+      self->m_writing_now = false;
+      if (ec) {
+        self->close_now();
+        return;
+      }
+      self->write_loop();
+      self->send_ws_control();
+    });
   };
-  if (h.wss) h.wss->async_pong(payload, std::move(on_pong));
-  else h.ws->async_pong(payload, std::move(on_pong));
+  if (m_tls) start(m_tls->stream);
+  else start(m_socket);
 }
 
 void Connection::read_live() {
@@ -383,10 +424,23 @@ void Connection::send_http_response() {
 void Connection::write_http(std::size_t total) {
   Http& h = *m_http;
   auto self = ref();
-  auto on_written_ws = [self, total](const error_code& ec, std::size_t) { self->on_written(ec, total); };
-  if (h.wss) h.wss->async_write(asio::buffer(m_out->writing), std::move(on_written_ws));
-  else if (h.ws) h.ws->async_write(asio::buffer(m_out->writing), std::move(on_written_ws));
-  else asio::post(executor(), [self, total] { self->on_written(asio::error::not_connected, total); });
+  if (m_ws_frames) {
+    // MQTT over WebSocket: the batch as one binary frame, after any control frame due.
+    h.ws_head.clear();
+    take_due_controls(h, h.ws_head);
+    append_frame_header(h.ws_head, 2, total);
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(h.ws_head), asio::buffer(m_out->writing)};
+    const auto start = [&](auto& stream) {
+      asio::async_write(stream, buffers, [self, total](const error_code& ec, std::size_t) {
+        self->on_written(ec, total);
+        self->send_ws_control();
+      });
+    };
+    if (m_tls) start(m_tls->stream);
+    else start(m_socket);
+    return;
+  }
+  asio::post(executor(), [self, total] { self->on_written(asio::error::not_connected, total); });
 }
 
 } // namespace mqfleet::broker
