@@ -121,6 +121,9 @@ BucketDatabase::BucketDatabase(const std::filesystem::path& data_dir, bool creat
     if (create) {
       exec("PRAGMA cache_size=-16384"); // the writer: 16 MiB of pages for big batches
       exec(k_schema);
+    } else {
+      // Readers (REST API, export) scan whole buckets: pages mapped, not copied per read.
+      exec("PRAGMA mmap_size=268435456"); // at most 256 MiB of address space
     }
     m_has_seq = has_seq_column();
     if (create && !m_has_seq) {
@@ -295,17 +298,52 @@ BucketStats BucketDatabase::stats(std::string_view id) {
   return stats;
 }
 
-PointCursor BucketDatabase::points(std::string_view id, const PointFilter& filter) {
-  std::string sql = "SELECT p.ts, d.name, p.topic, p.payload FROM points p JOIN devices d ON d.key = p.device "
-                    "WHERE p.bucket = (SELECT key FROM buckets WHERE id = ?1) AND p.ts >= ?2 AND p.ts <= ?3";
+namespace {
+
+/// The SELECT of points() and for_each_payload(): `columns` of the points matching `filter`.
+std::string point_query(std::string_view columns, bool join_devices, const PointFilter& filter, bool has_seq) {
+  std::string sql = "SELECT ";
+  sql += columns;
+  sql += join_devices ? " FROM points p JOIN devices d ON d.key = p.device" : " FROM points p";
+  sql += " WHERE p.bucket = (SELECT key FROM buckets WHERE id = ?1) AND p.ts >= ?2 AND p.ts <= ?3";
   if (!filter.device.empty()) sql += " AND p.device = (SELECT key FROM devices WHERE name = ?4)";
-  sql += m_has_seq ? " ORDER BY p.ts, p.device, p.seq" : " ORDER BY p.ts, p.device";
-  Statement select(m_db, sql);
-  bind_text(select.get(), 1, id);
-  sqlite3_bind_int64(select.get(), 2, filter.from.value_or(std::numeric_limits<EpochMs>::min()));
-  sqlite3_bind_int64(select.get(), 3, filter.to.value_or(std::numeric_limits<EpochMs>::max()));
-  if (!filter.device.empty()) bind_text(select.get(), 4, filter.device);
+  // The primary key's order, so SQLite walks the index instead of sorting.
+  const char* dir = filter.newest_first ? " DESC" : "";
+  sql += " ORDER BY p.ts" + std::string(dir) + ", p.device" + dir;
+  if (has_seq) sql += ", p.seq" + std::string(dir);
+  if (filter.limit > 0) sql += " LIMIT " + std::to_string(filter.limit);
+  return sql;
+}
+
+void bind_filter(sqlite3_stmt* stmt, std::string_view id, const PointFilter& filter) {
+  bind_text(stmt, 1, id);
+  sqlite3_bind_int64(stmt, 2, filter.from.value_or(std::numeric_limits<EpochMs>::min()));
+  sqlite3_bind_int64(stmt, 3, filter.to.value_or(std::numeric_limits<EpochMs>::max()));
+  if (!filter.device.empty()) bind_text(stmt, 4, filter.device);
+}
+
+} // namespace
+
+PointCursor BucketDatabase::points(std::string_view id, const PointFilter& filter) {
+  Statement select(m_db, point_query("p.ts, d.name, p.topic, p.payload", true, filter, m_has_seq));
+  bind_filter(select.get(), id, filter);
   return PointCursor(std::move(select));
+}
+
+void BucketDatabase::for_each_payload(std::string_view id, const PointFilter& filter,
+                                      const std::function<void(EpochMs, std::string_view)>& each) {
+  Statement select(m_db, point_query("p.ts, p.payload", false, filter, m_has_seq));
+  sqlite3_stmt* stmt = select.get();
+  bind_filter(stmt, id, filter);
+  for (;;) {
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) return;
+    if (rc != SQLITE_ROW)
+      throw ConfigError(std::string("cannot read bucket points: ") + sqlite3_errstr(rc), "buckets.sqlite", k_hint);
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1));
+    const auto size = static_cast<std::size_t>(sqlite3_column_bytes(stmt, 1));
+    each(sqlite3_column_int64(stmt, 0), text == nullptr ? std::string_view() : std::string_view(text, size));
+  }
 }
 
 std::uint64_t BucketDatabase::erase_bucket(std::string_view id) {

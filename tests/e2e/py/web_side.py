@@ -145,6 +145,57 @@ def case_ws_qos(b):
     sub.disconnect()
 
 
+def case_ws_frames(b):
+    """The broker's own WebSocket framing, with python3-websockets (another client than
+    paho): an MQTT packet split over two frames, a ping answered by a pong, a close frame
+    answered with close code 1000, and an unmasked frame closing the connection."""
+    import asyncio
+    import websockets
+
+    async def run():
+        url = f"ws://127.0.0.1:{b.http_port}/mqtt"
+        async with websockets.connect(url, subprotocols=["mqtt"], ping_interval=None) as ws:
+            # CONNECT 3.1.1 as device d1 of acme (user "acme", password "k1"), split in two frames.
+            connect = (bytes([0x10, 24, 0, 4]) + b"MQTT" + bytes([4, 0xC2, 0, 30, 0, 2]) + b"d1" +
+                       bytes([0, 4]) + b"acme" + bytes([0, 2]) + b"k1")
+            await ws.send(connect[:5])
+            await ws.send(connect[5:])
+            connack = await asyncio.wait_for(ws.recv(), 10)
+            check(connack == bytes([0x20, 2, 0, 0]), f"CONNACK over split frames: {connack.hex()}")
+            pong = await ws.ping(b"still there?")
+            await asyncio.wait_for(pong, 10)
+            # SUBSCRIBE w/x and PUBLISH to it in one frame: the broker reads both packets.
+            subscribe = bytes([0x82, 8, 0, 1, 0, 3]) + b"w/x" + bytes([0])
+            publish = bytes([0x30, 7, 0, 3]) + b"w/x" + b"hi"
+            await ws.send(subscribe + publish)
+            got = b""
+            while len(got) < 5 + 9:
+                got += await asyncio.wait_for(ws.recv(), 10)
+            check(got == bytes([0x90, 3, 0, 1, 0]) + publish, f"SUBACK + PUBLISH back: {got.hex()}")
+            await ws.close()
+            check(ws.close_code == 1000, f"close frame answered with code {ws.close_code}")
+        # An unmasked client frame (RFC 6455 5.1): the broker closes the connection.
+        with socket.create_connection(("127.0.0.1", b.http_port), timeout=10) as raw:
+            raw.sendall(b"GET /mqtt HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                        b"Sec-WebSocket-Protocol: mqtt\r\n\r\n")
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                chunk = raw.recv(4096)
+                check(chunk, f"upgrade answer cut short: {answer!r}")
+                answer += chunk
+            check(answer.startswith(b"HTTP/1.1 101"), f"upgrade answer: {answer[:60]!r}")
+            raw.sendall(bytes([0x82, len(connect)]) + connect)  # no mask bit
+            raw.settimeout(5)
+            try:
+                rest = raw.recv(4096)
+            except socket.timeout:
+                raise Fail("an unmasked frame did not close the connection within 5 s")
+            check(rest == b"", f"an unmasked frame was answered: {rest[:20]!r}")
+
+    asyncio.run(run())
+
+
 def case_ws_rules(b):
     """A WebSocket client cannot reach another account's topics (tenancy like TCP)."""
     a = ws_client(b, "d1", "acme", "k1")

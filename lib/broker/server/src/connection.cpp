@@ -111,7 +111,7 @@ void Connection::read_loop() {
     m_read_paused = true;
     return;
   }
-  if (m_http)
+  if (m_http && !m_ws_frames)
     read_http();
   else if (m_tls)
     read_tls();
@@ -144,7 +144,7 @@ bool Connection::read_available() {
     }
     // Before CONNACK the accept time stays: the CONNECT deadline is absolute.
     if (m_client.connected) m_last_received = Clock::now();
-    on_bytes(std::string_view(buffer.data(), n));
+    on_input(std::string_view(buffer.data(), n));
     if (n < buffer.size()) break;
   }
   return true;
@@ -160,7 +160,7 @@ void Connection::post_after_pending_input(std::function<void()> then) {
   auto self = ref();
   asio::post(executor(), [self, then = std::move(then)] {
     // The read wait stays armed: when it fires it finds the socket drained and re-arms.
-    if (!self->m_tls && !self->m_http && self->reading()) self->read_available();
+    if (!self->m_tls && (!self->m_http || self->m_ws_frames) && self->reading()) self->read_available();
     then();
   });
 }
@@ -174,7 +174,7 @@ void Connection::read_tls() {
       return;
     }
     if (self->m_client.connected) self->m_last_received = Clock::now();
-    self->on_bytes(std::string_view(self->m_tls->read_buffer.data(), n));
+    self->on_input(std::string_view(self->m_tls->read_buffer.data(), n));
     self->read_loop();
   });
 }

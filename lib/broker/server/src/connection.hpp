@@ -159,6 +159,12 @@ private:
   void send_http_response();
   void read_live();
   void close_http() noexcept;
+  /// MQTT over WebSocket: cuts the frames out of what the socket gave and handles them.
+  void on_ws_bytes(std::string_view bytes);
+  /// Writes the due control frames (pong, close) unless a write runs (it takes them).
+  void send_ws_control();
+  /// What the socket gave: WebSocket frames after an upgrade, else MQTT bytes.
+  void on_input(std::string_view bytes) { m_ws_frames ? on_ws_bytes(bytes) : on_bytes(bytes); }
 
   // Protocol side (dispatch.cpp).
   void on_bytes(std::string_view bytes);
@@ -186,6 +192,7 @@ private:
   bool m_input_paused = false; ///< pause_input(): frames wait in the reader
   bool m_closed = false;
   bool m_read_paused = false; ///< no read pending while the CONNECT's credentials are checked
+  bool m_ws_frames = false; ///< upgraded to MQTT over WebSocket: the socket is read as for TCP
   std::atomic<bool> m_flush_posted{false}; ///< a flush is posted and has not started yet
   ClientState m_client;
 };

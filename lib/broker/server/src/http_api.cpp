@@ -14,6 +14,7 @@
 #include <mqfleet/error.hpp>
 #include <mqfleet/json_depth.hpp>
 #include <mqfleet/mqtt/topic.hpp>
+#include <mqfleet/store/aggregate.hpp>
 #include <mqfleet/store/bucket_database.hpp>
 #include <mqfleet/store/export_writer.hpp>
 
@@ -22,7 +23,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <deque>
 #include <sstream>
 
 namespace mqfleet::broker {
@@ -126,30 +126,6 @@ HttpReply list_buckets(Server& server, const Account* account) {
   return json_reply(out);
 }
 
-/// The numbers of one window of one field.
-double aggregate(std::vector<double>& values, std::string_view type) {
-  const auto n = static_cast<double>(values.size());
-  if (type == "count") return n;
-  double sum = 0;
-  for (double v : values) sum += v;
-  if (type == "sum") return sum;
-  if (type == "mean") return sum / n;
-  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
-  if (type == "min") return *lo;
-  if (type == "max") return *hi;
-  if (type == "spread") return *hi - *lo;
-  if (type == "stddev") {
-    const double mean = sum / n;
-    double squares = 0;
-    for (double v : values) squares += (v - mean) * (v - mean);
-    return std::sqrt(squares / n);
-  }
-  // median
-  std::sort(values.begin(), values.end());
-  const std::size_t mid = values.size() / 2;
-  return values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
-}
-
 std::optional<EpochMs> window_length(std::string_view agg) {
   if (agg == "5m") return EpochMs{5 * 60 * 1000};
   if (agg == "1h") return EpochMs{60 * 60 * 1000};
@@ -197,26 +173,33 @@ HttpReply bucket_data(Server& server, const std::string& bucket_id, const Query&
   if (agg == nullptr) {
     if (agg_type != nullptr) return http_error(400, "parameter 'agg_type' needs 'agg'");
     const std::size_t limit = items ? static_cast<std::size_t>(*items) : k_default_items;
-    Json out = Json::array();
-    if (db == nullptr) return json_reply(out);
-    std::deque<store::Point> kept;
+    if (db == nullptr) return json_reply(Json::array());
+    filter.newest_first = descending;
+    filter.limit = limit;
     auto cursor = db->points(bucket_id, filter);
+    // Written out directly: a plain stored object is copied as it is, not parsed and printed.
+    HttpReply reply;
+    reply.status = 200;
+    reply.body = "[";
     store::Point point;
     while (cursor.next(point)) {
-      if (!descending && kept.size() == limit) break;
-      kept.push_back(std::move(point));
-      if (kept.size() > limit) kept.pop_front(); // descending keeps the newest `limit`
+      if (reply.body.size() > 1) reply.body += ',';
+      reply.body += "{\"ts\":";
+      reply.body += std::to_string(point.ts);
+      reply.body += ",\"device\":";
+      reply.body += Json(point.device).dump();
+      reply.body += ",\"val\":";
+      if (store::plain_json_object(point.payload)) reply.body += point.payload;
+      else reply.body += parse_payload(point.payload).dump();
+      reply.body += '}';
     }
-    if (descending) std::reverse(kept.begin(), kept.end());
-    for (const auto& p : kept) out.push_back(Json{{"ts", p.ts}, {"device", p.device}, {"val", parse_payload(p.payload)}});
-    return json_reply(out);
+    reply.body += ']';
+    return reply;
   }
   const auto window = window_length(*agg);
   if (!window) return http_error(400, "parameter 'agg' must be 5m, 1h, 1d or 1w");
-  const std::string type = agg_type != nullptr ? *agg_type : "mean";
-  static constexpr std::string_view k_types[] = {"count", "mean", "median", "min", "max", "sum", "stddev", "spread"};
-  if (std::find(std::begin(k_types), std::end(k_types), type) == std::end(k_types))
-    return http_error(400, "parameter 'agg_type' must be count, mean, median, min, max, sum, stddev or spread");
+  const auto type = store::parse_aggregate(agg_type != nullptr ? *agg_type : "mean");
+  if (!type) return http_error(400, "parameter 'agg_type' must be count, mean, median, min, max, sum, stddev or spread");
   // The query window: what was asked, else the last `items` windows before max_ts (or now).
   const EpochMs to = max_ts ? *max_ts : store::now_ms();
   const std::int64_t windows = items ? *items : static_cast<std::int64_t>(k_default_items);
@@ -226,29 +209,14 @@ HttpReply bucket_data(Server& server, const std::string& bucket_id, const Query&
                                *agg + ": narrow it or use a larger agg");
   filter.from = from;
   filter.to = to;
-  const auto selected = query.get("fields") ? split_fields(*query.get("fields")) : std::vector<std::string>{};
-  // Window start -> field -> values, in order.
-  std::map<EpochMs, std::map<std::string, std::vector<double>>> buckets;
-  if (db != nullptr) {
-    auto cursor = db->points(bucket_id, filter);
-    store::Point point;
-    std::vector<std::pair<std::string, const Json*>> leaves;
-    while (cursor.next(point)) {
-      const Json object = parse_payload(point.payload);
-      leaves.clear();
-      store::flatten(object, leaves);
-      const EpochMs start = point.ts - point.ts % *window;
-      for (const auto& [name, value] : leaves) {
-        if (name == "ts" || !value->is_number()) continue;
-        if (!selected.empty() && std::find(selected.begin(), selected.end(), name) == selected.end()) continue;
-        buckets[start][name].push_back(value->get<double>());
-      }
-    }
-  }
+  auto selected = query.get("fields") ? split_fields(*query.get("fields")) : std::vector<std::string>{};
+  store::WindowAggregator aggregator(*window, *type, std::move(selected));
+  if (db != nullptr)
+    db->for_each_payload(bucket_id, filter, [&](EpochMs ts, std::string_view payload) { aggregator.add(ts, payload); });
   Json out = Json::array();
-  for (auto& [start, fields] : buckets) {
+  for (auto& [start, values] : aggregator.result()) {
     Json val = Json::object();
-    for (auto& [name, values] : fields) val[name] = aggregate(values, type);
+    for (auto& [name, value] : values) val[name] = value;
     out.push_back(Json{{"ts", start}, {"val", std::move(val)}});
   }
   if (descending) std::reverse(out.begin(), out.end());

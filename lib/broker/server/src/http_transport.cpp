@@ -1,8 +1,13 @@
 // The HTTP listener's side of Connection (Boost.Beast): HTTP/1.1 requests in, replies
 // out (http_api.cpp answers them), and the upgrade to MQTT over WebSocket on /mqtt.
-// After the upgrade the connection reads WebSocket messages into the same on_bytes() as
-// a TCP connection and writes its batched MQTT bytes as binary messages: the MQTT side
-// (dispatch.cpp, handle_*.cpp) cannot tell the transports apart.
+// After the upgrade the connection reads the socket as its TCP path does (drained per
+// wake-up, connection.cpp), cuts the client's frames with WsClientFrames (ws_frames.cpp)
+// into the same on_bytes() as a TCP connection, and writes each batch of MQTT bytes as one
+// binary frame (write_http), pongs and the answer to a close frame in the same writes:
+// the MQTT side (dispatch.cpp, handle_*.cpp) cannot tell the transports apart. Beast
+// answers the opening handshake and serves the dashboards' live socket. (Beast's own
+// reads hand over one frame per asynchronous read, and its writes take several posted
+// steps, so each small PUBLISH cost handlers and a write of its own: issue 15 item 7.)
 //
 // Deadlines: a connection of the HTTP listener starts with the MQTT CONNECT deadline
 // (`--connect-timeout`, 30 s by default; Connection::start). Only a complete request moves
@@ -16,22 +21,22 @@
 #include "http_request_limits.hpp"
 #include "live_hub.hpp"
 #include "server.hpp"
+#include "ws_frames.hpp"
+
+#include <mqfleet/error.hpp>
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include <array>
+
 namespace mqfleet::broker {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
-
-namespace {
-/// The WebSocket read chunk (one read may end inside an MQTT packet: on_bytes reassembles).
-constexpr std::size_t k_ws_read_chunk = 16 * 1024;
-} // namespace
 
 /// The HTTP state of a connection of the HTTP listener.
 struct Http {
@@ -43,8 +48,14 @@ struct Http {
   http::response<http::string_body> response;
   std::unique_ptr<PlainWs> ws;  ///< after an upgrade on the plain listener
   std::unique_ptr<TlsWs> wss;   ///< after an upgrade on the TLS listener
-  std::vector<char> ws_read_buffer;
+  std::vector<char> ws_read_buffer; ///< the live socket's reads
   bool upgraded = false;
+  // MQTT over WebSocket after the upgrade: the client's frames in, and what goes out
+  // besides the batched MQTT bytes (written by write_http, one write at a time).
+  WsClientFrames frames;
+  std::optional<std::string> pong_due; ///< the latest ping's payload, not answered yet
+  bool close_due = false;              ///< the client's close frame is to be answered
+  std::string ws_head;                 ///< control frames and the binary frame's header being written
   // A dashboard's live socket (/console/{account}/live): the subscription and the
   // message being written.
   LiveHub* hub = nullptr;
@@ -105,6 +116,92 @@ template <class Ws> void configure_live_ws(Ws& ws) {
 
 void Connection::close_http() noexcept { m_http->unsubscribe(); }
 
+void Connection::on_ws_bytes(std::string_view bytes) {
+  if (m_closing) {
+    on_bytes(bytes); // saying goodbye: read and discard
+    return;
+  }
+  Http& h = *m_http;
+  std::string data;
+  std::vector<WsControl> controls;
+  try {
+    h.frames.decode(bytes, data, controls);
+  } catch (const ProtocolError& e) {
+    m_client.set_close_reason(e.what());
+    close_now();
+    return;
+  }
+  if (!data.empty()) on_bytes(data);
+  for (auto& control : controls) {
+    if (m_closed || m_closing) return;
+    if (control.opcode == 9) { // ping: the latest one is answered with a pong
+      h.pong_due = std::move(control.payload);
+      send_ws_control();
+    } else if (control.opcode == 8) { // close: answered with a close, then goodbye
+      if (!m_client.close_reason_text) m_client.set_close_reason("WebSocket close frame");
+      h.close_due = true;
+      send_ws_control();
+      close_after_flush();
+      return;
+    }
+  }
+}
+
+namespace {
+
+/// Appends the header of an unmasked server frame (RFC 6455 §5.2).
+void append_frame_header(std::string& out, std::uint8_t opcode, std::size_t length) {
+  out += static_cast<char>(0x80 | opcode);
+  if (length < 126) {
+    out += static_cast<char>(length);
+  } else if (length <= 0xffff) {
+    out += static_cast<char>(126);
+    out += static_cast<char>(length >> 8);
+    out += static_cast<char>(length & 0xff);
+  } else {
+    out += static_cast<char>(127);
+    for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((static_cast<std::uint64_t>(length) >> shift) & 0xff);
+  }
+}
+
+/// Moves the due control frames (pong, close) into `out`.
+void take_due_controls(Http& h, std::string& out) {
+  if (h.pong_due) {
+    append_frame_header(out, 10, h.pong_due->size());
+    out += *h.pong_due;
+    h.pong_due.reset();
+  }
+  if (h.close_due) {
+    append_frame_header(out, 8, 2);
+    out += "\x03\xe8"; // 1000: normal closure
+    h.close_due = false;
+  }
+}
+
+} // namespace
+
+void Connection::send_ws_control() {
+  Http& h = *m_http;
+  if (m_writing_now || m_closed || (!h.pong_due && !h.close_due)) return; // else the next write takes them
+  h.ws_head.clear();
+  take_due_controls(h, h.ws_head);
+  m_writing_now = true;
+  auto self = ref();
+  const auto start = [&](auto& stream) {
+    asio::async_write(stream, asio::buffer(h.ws_head), [self](const error_code& ec, std::size_t) {
+      self->m_writing_now = false;
+      if (ec) {
+        self->close_now();
+        return;
+      }
+      self->write_loop();
+      self->send_ws_control();
+    });
+  };
+  if (m_tls) start(m_tls->stream);
+  else start(m_socket);
+}
+
 void Connection::read_live() {
   Http& h = *m_http;
   if (h.ws_read_buffer.empty()) h.ws_read_buffer.resize(k_live_read_max);
@@ -159,21 +256,6 @@ void Connection::read_http() {
   auto self = ref();
   if (h.live) {
     read_live();
-    return;
-  }
-  if (h.upgraded) {
-    if (h.ws_read_buffer.empty()) h.ws_read_buffer.resize(k_ws_read_chunk);
-    auto on_read = [self](const error_code& ec, std::size_t n) {
-      if (ec) {
-        self->close_now();
-        return;
-      }
-      if (self->m_client.connected) self->m_last_received = Clock::now(); // CONNECT deadline: absolute
-      self->on_bytes(std::string_view(self->m_http->ws_read_buffer.data(), n));
-      self->read_loop();
-    };
-    if (h.wss) h.wss->async_read_some(asio::buffer(h.ws_read_buffer), std::move(on_read));
-    else h.ws->async_read_some(asio::buffer(h.ws_read_buffer), std::move(on_read));
     return;
   }
   h.parser.emplace();
@@ -279,7 +361,15 @@ void Connection::on_http_request() {
         self->close_now();
         return;
       }
-      if (self->m_client.connected) self->m_last_received = Clock::now(); // CONNECT deadline: absolute
+      // From here the socket is read as for TCP; bytes that came with the request are frames.
+      self->m_ws_frames = true;
+      Http& http_state = *self->m_http;
+      if (http_state.buffer.size() > 0) {
+        const auto early = http_state.buffer.cdata();
+        const std::string bytes(static_cast<const char*>(early.data()), early.size());
+        http_state.buffer.consume(http_state.buffer.size());
+        self->on_ws_bytes(bytes);
+      }
       self->read_loop();
     };
     const auto max_packet = m_server.config().limits.max_packet_size;
@@ -334,10 +424,23 @@ void Connection::send_http_response() {
 void Connection::write_http(std::size_t total) {
   Http& h = *m_http;
   auto self = ref();
-  auto on_written_ws = [self, total](const error_code& ec, std::size_t) { self->on_written(ec, total); };
-  if (h.wss) h.wss->async_write(asio::buffer(m_out->writing), std::move(on_written_ws));
-  else if (h.ws) h.ws->async_write(asio::buffer(m_out->writing), std::move(on_written_ws));
-  else asio::post(executor(), [self, total] { self->on_written(asio::error::not_connected, total); });
+  if (m_ws_frames) {
+    // MQTT over WebSocket: the batch as one binary frame, after any control frame due.
+    h.ws_head.clear();
+    take_due_controls(h, h.ws_head);
+    append_frame_header(h.ws_head, 2, total);
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(h.ws_head), asio::buffer(m_out->writing)};
+    const auto start = [&](auto& stream) {
+      asio::async_write(stream, buffers, [self, total](const error_code& ec, std::size_t) {
+        self->on_written(ec, total);
+        self->send_ws_control();
+      });
+    };
+    if (m_tls) start(m_tls->stream);
+    else start(m_socket);
+    return;
+  }
+  asio::post(executor(), [self, total] { self->on_written(asio::error::not_connected, total); });
 }
 
 } // namespace mqfleet::broker

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -36,6 +37,8 @@ struct PointFilter {
   std::optional<EpochMs> from;
   std::optional<EpochMs> to;
   std::string device; ///< empty = every device
+  bool newest_first = false; ///< descending (ts, device) order
+  std::size_t limit = 0;     ///< at most this many points (0 = all)
 };
 
 /// A prepared statement, finalized on destruction.
@@ -110,6 +113,10 @@ public:
   BucketStats stats(std::string_view id);
   /// The points of a bucket matching `filter`, ordered by ts then device.
   PointCursor points(std::string_view id, const PointFilter& filter);
+  /// The ts and payload of the same points in the same order, without copies: `each`
+  /// sees a payload valid only during the call (the aggregation's scan).
+  void for_each_payload(std::string_view id, const PointFilter& filter,
+                        const std::function<void(EpochMs, std::string_view)>& each);
   /// Deletes every point and counter of a bucket; returns the number of points.
   std::uint64_t erase_bucket(std::string_view id);
   /// Deletes the bucket's points with from <= ts <= to; returns how many.

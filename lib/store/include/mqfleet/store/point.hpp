@@ -43,6 +43,30 @@ Json stored_object(std::string_view payload, bool* unreadable = nullptr) noexcep
 void flatten(const Json& object, std::vector<std::pair<std::string, const Json*>>& out,
              const std::string& prefix = {});
 
+/// The numeric leaves of one stored payload, named as flatten() names them.
+struct NumericLeaves {
+  std::string names;                                       ///< the names, back to back
+  std::vector<std::pair<std::size_t, std::size_t>> spans;  ///< (offset, length) in `names`
+  std::vector<double> values;                              ///< one per span
+  std::string scratch_path;                                ///< the reader's, kept between payloads
+  std::vector<std::string_view> scratch_keys;              ///< the reader's, kept between payloads
+
+  std::size_t size() const noexcept { return values.size(); }
+  std::string_view name(std::size_t i) const noexcept { return std::string_view(names).substr(spans[i].first, spans[i].second); }
+  void clear() noexcept;
+};
+
+/// Fills `out` with the numeric leaves of a stored payload in document order: exactly what
+/// stored_object() + flatten() + is_number() give, but without building a document for
+/// the common payload (ASCII strings without escapes, no repeated key, shallow); any other
+/// payload takes that document path. The aggregation's hot path (REST `agg=`).
+void numeric_leaves(std::string_view payload, NumericLeaves& out);
+
+/// True when `payload` is one JSON object that numeric_leaves() reads without a document
+/// (ASCII strings without escapes, no repeated key, shallow, nothing after it): its text
+/// can go into a JSON reply as it is, instead of being parsed and printed again.
+bool plain_json_object(std::string_view payload);
+
 /// The inverse of flatten() for import: sets `dotted` (split at '.') inside `object`.
 /// False when a dotted key collides with a leaf (e.g. `a` and `a.b`).
 bool set_dotted(Json& object, std::string_view dotted, Json value);
