@@ -37,8 +37,12 @@ def check(cond, why):
 class Broker:
     """A registry with two accounts, a bucket and tokens, and `mqfleet broker` on free ports."""
 
-    def __init__(self, binary, tmp):
-        self.bin, self.tmp = binary, tmp
+    def __init__(self, binary, tmp, extra=(), rules=None, env=None, certs=None):
+        """`extra`: more broker flags; `rules`: access rules written into the registry;
+        `env`: more environment for the broker process; `certs`: make_certificates()."""
+        self.bin, self.tmp, self.certs = binary, tmp, certs
+        self.extra = list(extra)
+        self.env = dict(os.environ, **(env or {}))
         self.reg = os.path.join(tmp, "reg.json")
         env = dict(os.environ, K1="k1", K2="k2")
         self.cli("device", "add", "acme", "d1", "--registry", self.reg, "--credential-env", "K1", env=env)
@@ -48,15 +52,29 @@ class Broker:
         self.ta = self.cli("token", "add", "acme", "ta", "--registry", self.reg).strip().splitlines()[-1]
         self.tb = self.cli("token", "add", "beta", "tb", "--registry", self.reg).strip().splitlines()[-1]
         self.tadmin = self.cli("token", "add", "--admin", "ops", "--registry", self.reg).strip().splitlines()[-1]
-        self.log = open(os.path.join(tmp, "broker.log"), "w")
+        if rules is not None:
+            with open(self.reg) as f:
+                registry = json.load(f)
+            registry["rules"] = rules
+            with open(self.reg, "w") as f:
+                json.dump(registry, f)
+        self.data_dir = os.path.join(tmp, "data")
+        self.log = None
+        self.start()
+
+    def start(self):
+        """Starts `mqfleet broker` (again, after stop(): same registry and data dir)."""
+        if self.log is not None:
+            self.log.close()
+        self.log = open(os.path.join(self.tmp, "broker.log"), "a")
         self.proc = subprocess.Popen(
-            [binary, "broker", "--port", "0", "--http-port", "0", "--bind", "127.0.0.1", "--registry", self.reg,
-             "--data-dir", os.path.join(tmp, "data"), "--sys-interval", "0"],
-            stdout=subprocess.PIPE, stderr=self.log, text=True)
+            [self.bin, "broker", "--port", "0", "--http-port", "0", "--bind", "127.0.0.1", "--registry", self.reg,
+             "--data-dir", self.data_dir, "--sys-interval", "0", *self.extra],
+            stdout=subprocess.PIPE, stderr=self.log, text=True, env=self.env)
         ready, _, _ = select.select([self.proc.stdout], [], [], 20)
         check(ready, "the broker printed no 'listening' line within 20 s")
         line = json.loads(self.proc.stdout.readline())
-        self.mqtt_port, self.http_port = line["mqtt"], line.get("http")
+        self.mqtt_port, self.http_port, self.https_port = line["mqtt"], line.get("http"), line.get("https")
         check(self.http_port, f"no http port in {line}")
 
     def cli(self, *args, env=None):
@@ -368,6 +386,12 @@ def case_console(b):
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+# Cases that may take longer than 120 s on a loaded machine under ASan (ctest TIMEOUT too).
+CASE_SECONDS = {}
+# Cases whose broker needs more than the defaults: Broker keyword arguments, or a
+# function of the case's temporary directory returning them.
+CASE_BROKER = {
+}
 
 
 def main():
@@ -375,13 +399,15 @@ def main():
     parser.add_argument("--bin", required=True)
     parser.add_argument("--case", default="all", choices=["all", *CASES])
     args = parser.parse_args()
-    signal.alarm(120)
     names = list(CASES) if args.case == "all" else [args.case]
+    signal.alarm(sum(CASE_SECONDS.get(name, 120) for name in names))
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             b = None
             try:
-                b = Broker(args.bin, tempfile.mkdtemp(dir=tmp))
+                case_tmp = tempfile.mkdtemp(dir=tmp)
+                options = CASE_BROKER.get(name, {})
+                b = Broker(args.bin, case_tmp, **(options(case_tmp) if callable(options) else options))
                 CASES[name](b)
             except (Fail, AssertionError, queue.Empty, OSError, ValueError, KeyError) as e:
                 print(f"FAIL: web_side {name}: {type(e).__name__}: {e}", file=sys.stderr)
