@@ -290,12 +290,75 @@ def case_messages(b):
     check(m.topic == "cmd/setpoint" and m.payload == b"22", f"delivered {m.topic} {m.payload}")
     code, _ = b.request("POST", "/v1/users/acme/messages", b.tb, body=body)
     check(code == 403, f"POST with beta's token: HTTP {code}")
-    for bad, name in (('{"topic": "a/+"}', "topic"), ('{"topic": "a", "qos": 3}', "qos"), ('[1]', "object"),
-                      ('{"topic": "a", "x": 1}', "x"), ('{"topic": "$SYS/x"}', "publish"), ("[" * 100 + "]" * 100, "nests")):
+    for bad, name, status in (('{"topic": "a/+"}', "topic", 400), ('{"topic": "a", "qos": 3}', "qos", 400),
+                              ('[1]', "object", 400), ('{"topic": "a", "x": 1}', "x", 400),
+                              ('{"topic": "a", "retain": 1}', "retain", 400), ('{"topic": ""}', "topic", 400),
+                              ('{"topic": "$SYS/x"}', "publish", 403), ("[" * 100 + "]" * 100, "nests", 400)):
         code, data = b.request("POST", "/v1/users/acme/messages", b.ta, body=bad)
-        check(code in (400, 403) and name in json.loads(data)["error"]["message"], f"body {bad[:30]}: HTTP {code} {data!r}")
+        err = json.loads(data)["error"]
+        check(code == status and err["status"] == status and name in err["message"],
+              f"body {bad[:30]}: HTTP {code} {data!r}, expected {status}")
+    code, _ = b.request("GET", "/v1/users/acme/messages", b.ta)
+    check(code == 405, f"GET messages: HTTP {code}")
+    check(sub.messages.empty(), "a refused POST was delivered")
     sub.loop_stop()
     sub.disconnect()
+
+
+def post(b, topic, payload, retain=False, qos=1):
+    body = json.dumps({"topic": topic, "payload": payload, "qos": qos, "retain": retain})
+    code, data = b.request("POST", "/v1/users/acme/messages", b.ta, body=body)
+    return code, json.loads(data)
+
+
+def case_messages_refused(b):
+    """Every refusal of POST .../messages has its own status and is neither delivered nor
+    stored: retained quota 403 (like MQTT v5 0x97), access rules 403, payload over
+    --max-packet-size 413 (a body over 256 KiB: web_hostile.py). Broker: CASE_BROKER."""
+    sub = ws_client(b, "d1", "acme", "k1")
+    sub.subscribe("cmd/#", qos=1)
+    time.sleep(0.3)
+    code, out = post(b, "cmd/a", "1", retain=True)
+    check(code == 200, f"first retained message: HTTP {code} {out}")
+    check(sub.messages.get(timeout=5).payload == b"1", "first retained message not delivered")
+    # --max-account-retained 1: a second retained topic is over the quota.
+    code, out = post(b, "cmd/b", "2", retain=True)
+    err = out.get("error", {})
+    check(code == 403 and err.get("status") == 403 and "quota" in err.get("message", "")
+          and "--max-account-retained" in err.get("message", ""), f"retained over the quota: HTTP {code} {out}")
+    # Replacing the stored one and a non-retained message are fine; neither was refused.
+    code, out = post(b, "cmd/a", "3", retain=True)
+    check(code == 200, f"replacing the retained message: HTTP {code} {out}")
+    code, out = post(b, "cmd/b", "4")
+    check(code == 200, f"non-retained message: HTTP {code} {out}")
+    got = [sub.messages.get(timeout=5) for _ in range(2)]
+    check([(m.topic, m.payload) for m in got] == [("cmd/a", b"3"), ("cmd/b", b"4")],
+          f"delivered {[(m.topic, m.payload) for m in got]}: the refused message went out, or others did not")
+    # --max-account-retained-bytes 64: one retained message of more bytes replaces nothing.
+    code, out = post(b, "cmd/a", "x" * 100, retain=True)
+    check(code == 403 and "quota" in out["error"]["message"], f"retained bytes over the quota: HTTP {code} {out}")
+    # Access rules: publish to locked/# is denied.
+    code, out = post(b, "locked/x", "5")
+    check(code == 403 and "access rules" in out["error"]["message"], f"denied by the rules: HTTP {code} {out}")
+    # Payload over --max-packet-size 2048 (the body itself is within 256 KiB).
+    code, out = post(b, "cmd/big", "y" * 4096)
+    check(code == 413 and "max packet size" in out["error"]["message"], f"payload too large: HTTP {code} {out}")
+    time.sleep(0.3)
+    check(sub.messages.empty(), f"a refused message was delivered: {sub.messages.queue[0].topic if not sub.messages.empty() else ''}")
+    sub.loop_stop()
+    sub.disconnect()
+    # The stored retained message is still the last accepted one; cmd/b was never stored.
+    late = ws_client(b, "d1", "acme", "k1")
+    late.subscribe("cmd/#", qos=1)
+    m = late.messages.get(timeout=5)
+    check((m.topic, m.payload, m.retain) == ("cmd/a", b"3", 1), f"retained after refusals: {m.topic} {m.payload} {m.retain}")
+    time.sleep(0.3)
+    check(late.messages.empty(), f"a refused message was stored as retained: {late.messages.queue[0].topic if not late.messages.empty() else ''}")
+    late.loop_stop()
+    late.disconnect()
+    b.log.flush()
+    log = open(b.log.name).read()
+    check('"event":"quota_exceeded"' in log and '"quota":"retained"' in log, "the refusal was not logged")
 
 
 def raw_http(b, data, read_timeout=5):
@@ -391,6 +454,10 @@ CASE_SECONDS = {}
 # Cases whose broker needs more than the defaults: Broker keyword arguments, or a
 # function of the case's temporary directory returning them.
 CASE_BROKER = {
+    "messages_refused": {
+        "extra": ["--max-account-retained", "1", "--max-account-retained-bytes", "64", "--max-packet-size", "2048"],
+        "rules": [{"effect": "deny", "action": "publish", "topic": "locked/#"}, {"effect": "allow", "topic": "#"}],
+    },
 }
 
 

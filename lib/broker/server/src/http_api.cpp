@@ -362,6 +362,18 @@ HttpReply list_devices(Server& server, const std::string& account_name, const Ac
   return json_reply(out);
 }
 
+/// The 403 of a retained message over the account's limits: which limit, how to go on.
+std::string retained_quota_message(const AccountLimits& limits, std::string_view account) {
+  std::string held;
+  if (limits.max_retained != 0) held = std::to_string(limits.max_retained) + " retained messages";
+  if (limits.max_retained_bytes != 0)
+    held += (held.empty() ? "" : " and ") + std::to_string(limits.max_retained_bytes) + " bytes of them";
+  return "retained message quota exceeded: account '" + std::string(account) + "' may hold " + held +
+         " (--max-account-retained, --max-account-retained-bytes); the message was not published: send it with "
+         "\"retain\": false, delete a retained message (an empty retained payload on its topic) or ask for a "
+         "larger limit";
+}
+
 HttpReply post_message(Server& server, const std::string& account, const ApiToken& token, const std::string& body) {
   if (auto nesting = json_nesting_error(body))
     return http_error(400, "the body nests deeper than " + std::to_string(k_max_json_depth) + " levels (byte " +
@@ -409,6 +421,14 @@ HttpReply post_message(Server& server, const std::string& account, const ApiToke
   WakeList wake;
   {
     auto lock = server.state().lock();
+    // Over the account's retained limits: refused and not delivered, as a v5 QoS 1/2
+    // PUBLISH gets 0x97 (HTTP can say no, unlike QoS 0 or MQTT 3.x).
+    if (retain && !server.state().retained_fits(message->topic, payload.size())) {
+      server.state().quota_refused(account, "retained");
+      server.stats().messages_dropped.fetch_add(1, std::memory_order_relaxed);
+      lock.unlock();
+      return http_error(403, retained_quota_message(server.config().limits.account, account));
+    }
     server.state().publish(message, {}, wake);
   }
   for (auto& connection : wake) connection->post_flush();
