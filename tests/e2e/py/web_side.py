@@ -361,6 +361,41 @@ def case_messages_refused(b):
     check('"event":"quota_exceeded"' in log and '"quota":"retained"' in log, "the refusal was not logged")
 
 
+def device(b, account, token, ident):
+    found = [d for d in b.get_json(f"/v1/users/{account}/devices", token) if d["id"] == ident]
+    check(len(found) == 1, f"device {ident} not listed")
+    return found[0]
+
+
+def case_last_seen_restart(b):
+    """last_seen is stored in state.db: after SIGTERM and a restart on the same --data-dir,
+    a device that disconnected before shows the same time, and one still connected at
+    the stop shows the stop."""
+    d1 = ws_client(b, "d1", "acme", "k1")
+    check(d1.rc == 0, f"d1 CONNECT refused: rc {d1.rc}")
+    check(device(b, "acme", b.ta, "d1")["connected"] is True, "d1 is not shown connected")
+    d1.disconnect()
+    d1.loop_stop()
+    deadline = time.time() + 5
+    while device(b, "acme", b.ta, "d1")["connected"] and time.time() < deadline:
+        time.sleep(0.05)
+    seen = device(b, "acme", b.ta, "d1")
+    check(seen["connected"] is False and isinstance(seen["last_seen"], int), f"d1 after DISCONNECT: {seen}")
+    e1 = ws_client(b, "e1", "beta", "k2")
+    check(e1.rc == 0, f"e1 CONNECT refused: rc {e1.rc}")
+    before_stop = int(time.time() * 1000)
+    b.stop()
+    after_stop = int(time.time() * 1000)
+    e1.loop_stop()
+    check(b.proc.returncode in (0, -signal.SIGTERM), f"broker exit {b.proc.returncode} at SIGTERM")
+    b.start()
+    again = device(b, "acme", b.ta, "d1")
+    check(again == seen, f"d1 after the restart: {again}, before it: {seen}")
+    e = device(b, "beta", b.tb, "e1")
+    check(e["connected"] is False and isinstance(e["last_seen"], int) and before_stop <= e["last_seen"] <= after_stop,
+          f"e1, connected until the stop ({before_stop}..{after_stop}), after the restart: {e}")
+
+
 def raw_http(b, data, read_timeout=5):
     s = socket.create_connection(("127.0.0.1", b.http_port), timeout=read_timeout)
     try:
