@@ -38,6 +38,14 @@ struct PointFilter {
   std::string device; ///< empty = every device
 };
 
+/// Where a paged read stands: the sort key of the last point read (ts, then the device's
+/// internal key, then the point's sequence number).
+struct PointPosition {
+  EpochMs ts = 0;
+  std::int64_t device = 0;
+  std::int64_t seq = 0;
+};
+
 /// A prepared statement, finalized on destruction.
 class Statement {
 public:
@@ -55,16 +63,20 @@ private:
   sqlite3_stmt* m_stmt = nullptr;
 };
 
-/// Streams points in (ts, device) order with constant memory.
+/// Streams points in (ts, device) order with constant memory. Its statement holds a read
+/// transaction until the cursor is destroyed.
 class PointCursor {
 public:
   PointCursor() = default;
   explicit PointCursor(Statement statement) : m_statement(std::move(statement)) {}
   /// Reads the next point into `point`; false at the end. Throws ConfigError on I/O errors.
   bool next(Point& point);
+  /// The position of the last point next() read (to resume after it with points_page()).
+  const PointPosition& position() const noexcept { return m_position; }
 
 private:
   Statement m_statement;
+  PointPosition m_position;
 };
 
 /// One connection to the bucket database.
@@ -110,6 +122,10 @@ public:
   BucketStats stats(std::string_view id);
   /// The points of a bucket matching `filter`, ordered by ts then device.
   PointCursor points(std::string_view id, const PointFilter& filter);
+  /// At most `limit` of those points, starting after `after` (from the first when empty):
+  /// one page of a read that holds no transaction between pages (BucketExport).
+  PointCursor points_page(std::string_view id, const PointFilter& filter, const std::optional<PointPosition>& after,
+                          std::size_t limit);
   /// Deletes every point and counter of a bucket; returns the number of points.
   std::uint64_t erase_bucket(std::string_view id);
   /// Deletes the bucket's points with from <= ts <= to; returns how many.
