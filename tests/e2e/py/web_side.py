@@ -508,6 +508,97 @@ def case_last_seen_restart(b):
           f"e1, connected until the stop ({before_stop}..{after_stop}), after the restart: {e}")
 
 
+def make_certificates(tmp):
+    """A test CA and a server certificate for localhost and 127.0.0.1 signed by it, made
+    the way tests/support/mosquitto_broker.cpp makes the C++ tests' certificates."""
+    def path(name):
+        return os.path.join(tmp, name)
+
+    def openssl(*args):
+        out = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=60)
+        check(out.returncode == 0, f"openssl {args[0]}: {out.stderr}")
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=mqfleet test CA",
+            "-keyout", path("ca.key"), "-out", path("ca.crt"))
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", path("server.key"),
+            "-out", path("server.csr"))
+    with open(path("server.ext"), "w") as f:
+        f.write("basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", path("server.csr"), "-CA", path("ca.crt"), "-CAkey", path("ca.key"),
+            "-CAcreateserial", "-days", "2", "-extfile", path("server.ext"), "-out", path("server.crt"))
+    return {"ca": path("ca.crt"), "cert": path("server.crt"), "key": path("server.key")}
+
+
+def case_live_wss(b):
+    """The dashboards' live socket over the HTTPS listener (wss://…/console/acme/live,
+    python3-websockets, server certificate verified against the test CA): the page is
+    served over https, a PUBLISH (MQTT over wss on /mqtt) arrives as a live point, and
+    another account's token is refused."""
+    import asyncio
+    import ssl
+
+    import websockets
+
+    check(b.https_port, "no https port in the broker's listening line")
+    tls = ssl.create_default_context(cafile=b.certs["ca"])
+    conn = http.client.HTTPSConnection("127.0.0.1", b.https_port, context=tls, timeout=10)
+    conn.request("GET", "/console/acme/dashboards/W?token=" + b.ta)
+    resp = conn.getresponse()
+    page = resp.read().decode()
+    cookie = resp.getheader("Set-Cookie") or ""
+    conn.close()
+    check(resp.status == 200 and "/live" in page and "wss://" in page, f"https console: HTTP {resp.status}")
+    check("HttpOnly" in cookie and "SameSite=Strict" in cookie, f"https console cookie: {cookie}")
+    uri = f"wss://127.0.0.1:{b.https_port}/console/acme/live"
+    origin = f"https://127.0.0.1:{b.https_port}"
+
+    publisher = mqtt.Client(client_id="d1", transport="websockets", protocol=mqtt.MQTTv311)
+    publisher.ws_set_options(path="/mqtt")
+    publisher.tls_set(ca_certs=b.certs["ca"])
+    publisher.username_pw_set("acme", "k1")
+    connected = queue.Queue()
+    publisher.on_connect = lambda cl, u, f, rc: connected.put(rc)
+    publisher.connect("127.0.0.1", b.https_port, keepalive=30)
+    publisher.loop_start()
+    check(connected.get(timeout=10) == 0, "MQTT over wss: CONNECT refused")
+
+    def publish(value):
+        info = publisher.publish("w/d1", json.dumps({"temperature": value}), qos=1)
+        info.wait_for_publish(10)
+        check(info.is_published(), "PUBLISH over wss not acknowledged")
+
+    async def run():
+        try:
+            async with websockets.connect(uri, ssl=tls, origin=origin,
+                                          extra_headers={"Cookie": "mqfleet_token=" + b.tb}):
+                raise Fail("beta's token opened acme's live socket over wss")
+        except websockets.exceptions.InvalidStatusCode as e:
+            check(e.status_code == 403, f"beta's token on acme's live socket: HTTP {e.status_code}")
+        async with websockets.connect(uri, ssl=tls, origin=origin,
+                                      extra_headers={"Cookie": "mqfleet_token=" + b.ta}) as ws:
+            loop = asyncio.get_running_loop()
+            for value in (41.5, 42.5):
+                t0 = time.time()
+                await loop.run_in_executor(None, publish, value)
+                deadline = t0 + 5
+                while True:
+                    message = json.loads(await asyncio.wait_for(ws.recv(), max(0.1, deadline - time.time())))
+                    points = [p for p in message.get("points", []) if p.get("bucket") == "W"]
+                    if any(p["device"] == "d1" and p["val"].get("temperature") == value for p in points):
+                        break
+                print(f"live over wss: PUBLISH -> live point {value} in {(time.time() - t0) * 1000:.0f} ms")
+
+    try:
+        asyncio.run(asyncio.wait_for(run(), 30))
+    except asyncio.TimeoutError:
+        raise Fail("no live point over wss within 5 s of the PUBLISH")
+    except websockets.exceptions.WebSocketException as e:
+        raise Fail(f"the live socket over wss: {type(e).__name__}: {e}")
+    finally:
+        publisher.loop_stop()
+        publisher.disconnect()
+
+
 def raw_http(b, data, read_timeout=5):
     s = socket.create_connection(("127.0.0.1", b.http_port), timeout=read_timeout)
     try:
@@ -595,12 +686,19 @@ def case_console(b):
     check(code == 404, f"unknown dashboard: HTTP {code}")
 
 
+def https_broker(tmp):
+    """The HTTPS listener with a fresh test CA's server certificate."""
+    certs = make_certificates(tmp)
+    return {"extra": ["--https-port", "0", "--cert", certs["cert"], "--key", certs["key"]], "certs": certs}
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 # Cases that may take longer than 120 s on a loaded machine under ASan (ctest TIMEOUT too).
 CASE_SECONDS = {"export_stream": 420}
 # Cases whose broker needs more than the defaults: Broker keyword arguments, or a
 # function of the case's temporary directory returning them.
 CASE_BROKER = {
+    "live_wss": https_broker,
     "export_stream": {"env": {"ASAN_OPTIONS": ":".join(filter(None, [os.environ.get("ASAN_OPTIONS", ""),
                                                                     "quarantine_size_mb=1"]))}},
     "messages_refused": {
