@@ -723,7 +723,7 @@ def main():
                 options = CASE_BROKER.get(name, {})
                 b = Broker(args.bin, case_tmp, **(options(case_tmp) if callable(options) else options))
                 CASES[name](b)
-            except (Fail, AssertionError, queue.Empty, OSError, ValueError, KeyError) as e:
+            except Exception as e:  # whatever it is, the case fails and its broker is stopped
                 print(f"FAIL: web_side {name}: {type(e).__name__}: {e}", file=sys.stderr)
                 if b is not None:
                     b.stop()
