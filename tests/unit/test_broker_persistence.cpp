@@ -170,6 +170,31 @@ TEST(StateStore, ReplacesAndDeletes) {
   EXPECT_TRUE(state.sessions.empty());
 }
 
+// GET …/devices `last_seen` survives a restart: the latest time per device is kept, a
+// forgotten device is gone, and the same name in two accounts is two devices.
+TEST(Persistence, KeepsTheLastSeenTimeOfEachDevice) {
+  TempDir dir;
+  {
+    Persistence p(dir.file("data"), false, nullptr);
+    p.load();
+    p.device_seen("acme", "d1", 1000);
+    p.device_seen("acme", "d1", 2000);
+    p.device_seen("beta", "d1", 3000);
+    p.device_seen("acme", "gone", 4000);
+    p.device_forgotten("acme", "gone");
+    wait_durable(p);
+  }
+  StateStore store(dir.file("data"), false);
+  auto seen = store.load().devices_seen;
+  std::sort(seen.begin(), seen.end(), [](const DeviceSeen& a, const DeviceSeen& b) { return a.account < b.account; });
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].account, "acme");
+  EXPECT_EQ(seen[0].device, "d1");
+  EXPECT_EQ(seen[0].epoch_ms, 2000);
+  EXPECT_EQ(seen[1].account, "beta");
+  EXPECT_EQ(seen[1].epoch_ms, 3000);
+}
+
 TEST(StateStore, AnEntryAddedAndRemovedInOneBatchNeverReachesTheDisk) {
   TempDir dir;
   StateStore store(dir.file("data"), false);

@@ -9,6 +9,7 @@
 #include <mqfleet/error.hpp>
 #include <mqfleet/json_depth.hpp>
 #include <mqfleet/store/bucket_database.hpp>
+#include <mqfleet/store/bucket_export.hpp>
 #include <mqfleet/store/chart.hpp>
 #include <mqfleet/store/csv_reader.hpp>
 #include <mqfleet/store/export_writer.hpp>
@@ -106,52 +107,22 @@ void report_unreadable(const std::string& id) {
   g_unreadable = 0;
 }
 
-/// The columns of a CSV/ARFF export: a pass over the keys unless --fields names them
-/// for CSV (ARFF needs the pass for the attribute types).
-std::vector<store::FieldInfo> export_columns(store::BucketDatabase& db, const BucketOptions& o,
-                                             const store::PointFilter& filter, const store::ExportOptions& options) {
-  std::vector<store::FieldInfo> columns;
-  if (options.format == store::ExportFormat::csv && !options.selected.empty()) {
-    for (const auto& name : options.selected) columns.push_back({name, true});
-    return columns;
-  }
-  store::FieldCollector collector;
-  auto cursor = db.points(o.id, filter);
-  store::Point point;
-  while (cursor.next(point)) collector.add(store::stored_object(point.payload));
-  if (options.selected.empty()) return collector.fields();
-  for (const auto& name : options.selected) {
-    store::FieldInfo info{name, true};
-    for (const auto& seen : collector.fields())
-      if (seen.name == name) info = seen;
-    columns.push_back(info);
-  }
-  return columns;
-}
-
+/// The export itself is lib/store's BucketExport (the broker's REST export runs the same
+/// one); this only maps the flags and checks for Ctrl-C between pages.
 std::size_t export_points(store::BucketDatabase& db, const BucketOptions& o, std::ostream& out) {
-  const auto filter = make_filter(o);
   store::ExportOptions options;
   options.format = parse_format(o.format);
   options.time = o.time == "iso" ? store::TimeStyle::iso : store::TimeStyle::epoch;
   options.separator = o.separator.empty() ? ',' : o.separator.front();
   options.relation = o.id;
   options.selected = split_fields(o.fields);
-  std::vector<store::FieldInfo> columns;
-  if (store::needs_columns(options.format)) columns = export_columns(db, o, filter, options);
-  auto writer = store::make_export_writer(options, out);
-  writer->begin(columns);
-  std::size_t count = 0;
-  auto cursor = db.points(o.id, filter);
-  store::Point point;
+  store::BucketExport exporter(o.id, make_filter(o), std::move(options), out);
   const auto token = stop_token();
-  while (cursor.next(point)) {
-    writer->write(point, parse_stored(point));
-    if (++count % 65536 == 0 && token.stop_requested()) throw InterruptedError("export interrupted");
-  }
-  writer->end();
+  while (exporter.next_page(db))
+    if (token.stop_requested()) throw InterruptedError("export interrupted");
+  g_unreadable += exporter.unreadable();
   if (!out) throw ConfigError("cannot write the export", o.output.empty() ? "stdout" : o.output);
-  return count;
+  return exporter.points();
 }
 
 const Json* find_dotted(const Json& object, std::string_view dotted) {

@@ -90,6 +90,7 @@ bool PointCursor::next(Point& point) {
   point.device = column_text(stmt, 1);
   point.topic = column_text(stmt, 2);
   point.payload = column_text(stmt, 3);
+  m_position = PointPosition{point.ts, sqlite3_column_int64(stmt, 4), sqlite3_column_int64(stmt, 5)};
   return true;
 }
 
@@ -325,8 +326,40 @@ void bind_filter(sqlite3_stmt* stmt, std::string_view id, const PointFilter& fil
 } // namespace
 
 PointCursor BucketDatabase::points(std::string_view id, const PointFilter& filter) {
-  Statement select(m_db, point_query("p.ts, d.name, p.topic, p.payload", true, filter, m_has_seq));
+  Statement select(m_db, point_query(m_has_seq ? "p.ts, d.name, p.topic, p.payload, p.device, p.seq"
+                                               : "p.ts, d.name, p.topic, p.payload, p.device, 0",
+                                     true, filter, m_has_seq));
   bind_filter(select.get(), id, filter);
+  return PointCursor(std::move(select));
+}
+
+PointCursor BucketDatabase::points_page(std::string_view id, const PointFilter& filter,
+                                        const std::optional<PointPosition>& after, std::size_t limit) {
+  std::string sql = m_has_seq ? "SELECT p.ts, d.name, p.topic, p.payload, p.device, p.seq "
+                              : "SELECT p.ts, d.name, p.topic, p.payload, p.device, 0 ";
+  sql += "FROM points p JOIN devices d ON d.key = p.device "
+         "WHERE p.bucket = (SELECT key FROM buckets WHERE id = ?1) AND p.ts <= ?3";
+  // Resuming: the row value is the whole lower bound (it is past `from`), so SQLite seeks
+  // the primary key to it instead of scanning the pages before.
+  if (!after) sql += " AND p.ts >= ?2";
+  else if (m_has_seq) sql += " AND (p.ts, p.device, p.seq) > (?5, ?6, ?7)";
+  else sql += " AND (p.ts, p.device) > (?5, ?6)";
+  if (!filter.device.empty()) sql += " AND p.device = (SELECT key FROM devices WHERE name = ?4)";
+  sql += m_has_seq ? " ORDER BY p.ts, p.device, p.seq" : " ORDER BY p.ts, p.device";
+  if (limit != 0) sql += " LIMIT ?8";
+  Statement select(m_db, sql);
+  bind_text(select.get(), 1, id);
+  sqlite3_bind_int64(select.get(), 2, filter.from.value_or(std::numeric_limits<EpochMs>::min()));
+  sqlite3_bind_int64(select.get(), 3, filter.to.value_or(std::numeric_limits<EpochMs>::max()));
+  if (!filter.device.empty()) bind_text(select.get(), 4, filter.device);
+  if (after) {
+    sqlite3_bind_int64(select.get(), 5, after->ts);
+    sqlite3_bind_int64(select.get(), 6, after->device);
+    sqlite3_bind_int64(select.get(), 7, after->seq);
+  }
+  if (limit != 0)
+    sqlite3_bind_int64(select.get(), 8,
+                       static_cast<sqlite3_int64>(std::min<std::size_t>(limit, std::numeric_limits<std::int32_t>::max())));
   return PointCursor(std::move(select));
 }
 

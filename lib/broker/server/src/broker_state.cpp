@@ -57,8 +57,12 @@ void BrokerState::device_seen(std::string_view account, std::string_view device,
   std::string key;
   key.reserve(account.size() + 1 + device.size());
   key.append(account).append(1, '\0').append(device);
-  std::lock_guard lock(m_seen_mutex);
-  m_last_seen[std::move(key)] = epoch_ms;
+  {
+    std::lock_guard lock(m_seen_mutex);
+    m_last_seen[std::move(key)] = epoch_ms;
+  }
+  // Set before the listeners open and reset after the io threads stopped: no lock needed.
+  if (m_persistence) m_persistence->device_seen(std::string(account), std::string(device), epoch_ms);
 }
 
 std::optional<std::int64_t> BrokerState::last_seen(std::string_view account, std::string_view device) const {

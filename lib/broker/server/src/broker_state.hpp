@@ -35,6 +35,7 @@ namespace mqfleet::broker {
 
 class Connection;
 class Persistence;
+struct DeviceSeen;
 
 /// One session and the connection that currently owns it; also the session table's
 /// node (table_next), so a session costs one allocation.
@@ -82,9 +83,10 @@ public:
   void close_buckets();
   /// The bucket ingest, or null without a data directory. Thread-safe, lock-free of lock().
   BucketIngest* bucket_ingest() noexcept { return m_ingest.get(); }
-  /// A registry device's connection ended now (its "last seen"; thread-safe).
+  /// A registry device's connection ended now (its "last seen"; thread-safe). With
+  /// --data-dir it is also stored, so it survives a restart.
   void device_seen(std::string_view account, std::string_view device, std::int64_t epoch_ms);
-  /// When a device's last connection ended since the broker started, if it did.
+  /// When a device's last connection ended (before a restart too, with --data-dir).
   std::optional<std::int64_t> last_seen(std::string_view account, std::string_view device) const;
   /// The live push of committed bucket points to dashboard sockets (thread-safe).
   LiveHub& live_hub() noexcept { return m_live; }
@@ -164,8 +166,9 @@ public:
   const BrokerConfig& config() const noexcept { return m_config; }
   /// The session limits derived from the broker limits.
   SessionLimits session_limits() const;
-  /// Opens data_dir/state.db (when configured) and loads its retained messages and
-  /// sessions; from then on their changes are written there. Throws ConfigError.
+  /// Opens data_dir/state.db (when configured) and loads its retained messages, sessions
+  /// and last-seen times; from then on their changes are written there. Call after
+  /// reload() (the registry decides which last-seen times are kept). Throws ConfigError.
   void open_persistence();
   /// Commits what is queued for the disk and closes state.db (broker stop).
   void close_persistence();
@@ -182,6 +185,9 @@ private:
   void deliver(SessionEntry& entry, Delivery delivery, WakeList& wake);
   void remove_session(std::string_view key);
   void publish_will(SessionEntry& entry, WakeList& wake);
+  /// The stored last-seen times of the registry's devices into m_last_seen; those of
+  /// devices no longer in the registry are deleted from state.db.
+  void load_devices_seen(const std::vector<DeviceSeen>& stored, Persistence& persistence);
 
   const BrokerConfig& m_config;
   BrokerStats& m_stats;
@@ -200,7 +206,8 @@ private:
   std::unique_ptr<BucketIngest> m_ingest;
   LiveHub m_live;
   mutable std::mutex m_seen_mutex;
-  /// "account\0device" -> epoch ms; registry devices only, so bounded by the registry.
+  /// "account\0device" -> epoch ms; registry devices only, so bounded by the registry
+  /// (stored ones of devices no longer in it are dropped at start-up).
   std::map<std::string, std::int64_t, std::less<>> m_last_seen;
   LoginGuard m_login_guard;
   mutable LogLimiter m_auth_log_limiter;

@@ -12,6 +12,7 @@ void BrokerState::open_persistence() {
   auto persistence = std::make_unique<Persistence>(m_config.data_dir, m_config.durable_ack,
                                                    [this](const std::string& line) { log(line); });
   auto loaded = persistence->load();
+  load_devices_seen(loaded.devices_seen, *persistence);
   auto guard = lock();
   for (auto& message : loaded.retained) m_retained.set(std::move(message));
   std::size_t messages = 0;
@@ -46,6 +47,23 @@ void BrokerState::open_persistence() {
                      {"session_messages", messages}}
           .dump());
   m_persistence = std::move(persistence);
+}
+
+void BrokerState::load_devices_seen(const std::vector<DeviceSeen>& stored, Persistence& persistence) {
+  const RegistryPtr devices = registry();
+  std::lock_guard seen_lock(m_seen_mutex);
+  for (const auto& seen : stored) {
+    // A device removed from the registry (or a registry-less start) is forgotten, so the
+    // table stays as small as the registry.
+    const Account* account = devices->find_account(seen.account);
+    if (account == nullptr || !account->devices.contains(seen.device)) {
+      persistence.device_forgotten(seen.account, seen.device);
+      continue;
+    }
+    std::string key;
+    key.append(seen.account).append(1, '\0').append(seen.device);
+    m_last_seen[std::move(key)] = seen.epoch_ms;
+  }
 }
 
 void BrokerState::close_persistence() { m_persistence.reset(); }

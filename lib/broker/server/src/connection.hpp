@@ -28,6 +28,7 @@ namespace mqfleet::broker {
 
 class Server;
 struct Http;
+struct HttpReply;
 /// Creates the HTTP state of a connection of the HTTP listener.
 Http* new_http();
 /// Frees the HTTP/WebSocket state (http_transport.cpp, where Http is complete).
@@ -157,6 +158,10 @@ private:
   void write_http(std::size_t total);
   void on_http_request();
   void send_http_response();
+  void send_http_stream(HttpReply& reply, unsigned version, bool keep_alive);
+  void pull_stream_part();
+  void on_stream_part(std::string part, bool more, const std::string& failure);
+  void finish_http_stream();
   void read_live();
   void close_http() noexcept;
   /// MQTT over WebSocket: cuts the frames out of what the socket gave and handles them.

@@ -16,6 +16,7 @@
 #include <mqfleet/mqtt/topic.hpp>
 #include <mqfleet/store/aggregate.hpp>
 #include <mqfleet/store/bucket_database.hpp>
+#include <mqfleet/store/bucket_export.hpp>
 #include <mqfleet/store/export_writer.hpp>
 
 #include <nlohmann/json.hpp>
@@ -36,8 +37,6 @@ constexpr std::size_t k_default_items = 100;
 constexpr std::size_t k_max_items = 1000;
 /// Largest number of aggregation windows one query may span.
 constexpr EpochMs k_max_windows = 10000;
-/// Largest export body (bytes) built for one request.
-constexpr std::size_t k_max_export_bytes = 64 * 1024 * 1024;
 
 HttpReply json_reply(const Json& body, unsigned status = 200) {
   HttpReply reply;
@@ -223,8 +222,34 @@ HttpReply bucket_data(Server& server, const std::string& bucket_id, const Query&
   return json_reply(out);
 }
 
+/// GET …/export: BucketExport (lib/store, the one `mqfleet bucket export` runs) page by
+/// page on the export threads, each page's output one chunk of the reply.
+class ExportSource final : public HttpBodySource {
+public:
+  /// Holds `slot` (Server::start_export()) until destroyed.
+  ExportSource(std::shared_ptr<void> slot, std::string data_dir, std::string bucket_id, store::PointFilter filter,
+               store::ExportOptions options)
+      : m_slot(std::move(slot)), m_data_dir(std::move(data_dir)),
+        m_export(std::move(bucket_id), std::move(filter), std::move(options), m_out) {}
+
+  bool next(std::string& out) override {
+    store::BucketDatabase* db = bucket_database(m_data_dir); // the export thread's connection
+    const bool more = m_export.next_page(*db);
+    out += m_out.view();
+    m_out.str({});
+    return more;
+  }
+
+private:
+  std::shared_ptr<void> m_slot;
+  std::string m_data_dir;
+  std::ostringstream m_out; ///< one page's output; before m_export, which writes to it
+  store::BucketExport m_export;
+};
+
 HttpReply bucket_export(Server& server, const std::string& bucket_id, const Query& query) {
-  if (auto bad = query.unexpected({"format", "min_ts", "max_ts", "device", "fields"})) return http_error(400, *bad);
+  if (auto bad = query.unexpected({"format", "min_ts", "max_ts", "device", "fields", "time"}))
+    return http_error(400, *bad);
   std::string error;
   const auto min_ts = integer_param(query, "min_ts", 0, std::numeric_limits<std::int64_t>::max() / 2, error);
   if (!error.empty()) return http_error(400, error);
@@ -247,49 +272,34 @@ HttpReply bucket_export(Server& server, const std::string& bucket_id, const Quer
   } else {
     return http_error(400, "parameter 'format' must be csv, json, ndjson or arff");
   }
+  if (const auto* time = query.get("time")) {
+    if (*time != "epoch" && *time != "iso") return http_error(400, "parameter 'time' must be epoch or iso");
+    options.time = *time == "iso" ? store::TimeStyle::iso : store::TimeStyle::epoch;
+  }
   options.relation = bucket_id;
   if (const auto* fields = query.get("fields")) options.selected = split_fields(*fields);
   store::PointFilter filter;
   filter.from = min_ts;
   filter.to = max_ts;
   if (const auto* device = query.get("device")) filter.device = *device;
-  store::BucketDatabase* db = bucket_database(server.config().data_dir);
-  std::ostringstream out;
-  if (db == nullptr) {
+  if (server.config().data_dir.empty()) {
+    // Nothing is stored without --data-dir: the empty export, at once.
+    std::ostringstream out;
     auto writer = store::make_export_writer(options, out);
     writer->begin({});
     writer->end();
     reply.body = out.str();
     return reply;
   }
-  std::vector<store::FieldInfo> columns;
-  if (store::needs_columns(options.format)) {
-    store::FieldCollector collector;
-    auto cursor = db->points(bucket_id, filter);
-    store::Point point;
-    while (cursor.next(point)) collector.add(parse_payload(point.payload));
-    if (options.selected.empty()) {
-      columns = collector.fields();
-    } else {
-      for (const auto& name : options.selected) {
-        store::FieldInfo info{name, true};
-        for (const auto& seen : collector.fields())
-          if (seen.name == name) info = seen;
-        columns.push_back(info);
-      }
-    }
+  auto slot = server.start_export();
+  if (!slot) {
+    HttpReply busy = http_error(503, "too many exports are streaming (" + std::to_string(k_max_streamed_exports) +
+                                         "): try again when one has finished");
+    busy.headers.emplace_back("Retry-After", "5");
+    return busy;
   }
-  auto writer = store::make_export_writer(options, out);
-  writer->begin(columns);
-  auto cursor = db->points(bucket_id, filter);
-  store::Point point;
-  while (cursor.next(point)) {
-    writer->write(point, parse_payload(point.payload));
-    if (static_cast<std::size_t>(out.tellp()) > k_max_export_bytes)
-      return http_error(413, "the export is larger than 64 MiB: narrow it with min_ts, max_ts, device or fields");
-  }
-  writer->end();
-  reply.body = out.str();
+  reply.stream = std::make_shared<ExportSource>(std::move(slot), server.config().data_dir, bucket_id, std::move(filter),
+                                                std::move(options));
   return reply;
 }
 
@@ -328,6 +338,18 @@ HttpReply list_devices(Server& server, const std::string& account_name, const Ac
     out.push_back(std::move(d));
   }
   return json_reply(out);
+}
+
+/// The 403 of a retained message over the account's limits: which limit, how to go on.
+std::string retained_quota_message(const AccountLimits& limits, std::string_view account) {
+  std::string held;
+  if (limits.max_retained != 0) held = std::to_string(limits.max_retained) + " retained messages";
+  if (limits.max_retained_bytes != 0)
+    held += (held.empty() ? "" : " and ") + std::to_string(limits.max_retained_bytes) + " bytes of them";
+  return "retained message quota exceeded: account '" + std::string(account) + "' may hold " + held +
+         " (--max-account-retained, --max-account-retained-bytes); the message was not published: send it with "
+         "\"retain\": false, delete a retained message (an empty retained payload on its topic) or ask for a "
+         "larger limit";
 }
 
 HttpReply post_message(Server& server, const std::string& account, const ApiToken& token, const std::string& body) {
@@ -377,6 +399,14 @@ HttpReply post_message(Server& server, const std::string& account, const ApiToke
   WakeList wake;
   {
     auto lock = server.state().lock();
+    // Over the account's retained limits: refused and not delivered, as a v5 QoS 1/2
+    // PUBLISH gets 0x97 (HTTP can say no, unlike QoS 0 or MQTT 3.x).
+    if (retain && !server.state().retained_fits(message->topic, payload.size())) {
+      server.state().quota_refused(account, "retained");
+      server.stats().messages_dropped.fetch_add(1, std::memory_order_relaxed);
+      lock.unlock();
+      return http_error(403, retained_quota_message(server.config().limits.account, account));
+    }
     server.state().publish(message, {}, wake);
   }
   for (auto& connection : wake) connection->post_flush();

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,13 +32,31 @@ struct HttpRequest {
   std::string body;
 };
 
+/// A reply body produced in parts, off the io thread, and sent with chunked transfer
+/// encoding as each part is ready (the bucket export): the broker holds one part per
+/// reply, whatever the body's size.
+class HttpBodySource {
+public:
+  virtual ~HttpBodySource() = default;
+  /// Appends the next part of the body to `out` (possibly nothing); false once the body
+  /// is complete. Runs on a worker thread, one call at a time. Throws when the body
+  /// cannot be completed: the reply is then cut short (no last chunk) and the
+  /// connection closed, so the client sees an incomplete body, never a truncated "success".
+  virtual bool next(std::string& out) = 0;
+};
+
 /// The answer to one request.
 struct HttpReply {
   unsigned status = 200;
   std::string content_type = "application/json";
-  std::string body;
+  std::string body; ///< the whole body, unless `stream` is set
   std::vector<std::pair<std::string, std::string>> headers; ///< extra headers (Set-Cookie, ...)
+  std::shared_ptr<HttpBodySource> stream; ///< a streamed body (then `body` is empty)
 };
+
+/// Bucket exports streaming at once; one more is answered 503 (each holds a page in memory
+/// and takes turns on the export threads).
+inline constexpr std::size_t k_max_streamed_exports = 16;
 
 /// A request target split into its decoded path segments and query parameters.
 struct HttpTarget {
@@ -64,7 +83,8 @@ bool is_live_target(std::string_view target);
 /// WebSocket hijacking). Empty when it may open; else the refusal (401, 403).
 std::optional<HttpReply> refuse_live(Server& server, const HttpRequest& request, std::string& account);
 
-/// Answers one request (runs on the connection's io thread; bounded work per request).
+/// Answers one request (runs on the connection's io thread; bounded work per request:
+/// a bucket export only checks its request here and streams from the export threads).
 /// Never throws: every failure is a 4xx or 5xx reply.
 HttpReply handle_http_request(Server& server, const HttpRequest& request);
 

@@ -31,6 +31,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include <array>
+#include <nlohmann/json.hpp>
 
 namespace mqfleet::broker {
 
@@ -63,6 +64,13 @@ struct Http {
   std::string live_out;
   bool live_writing = false;
   bool live_open = false; ///< the WebSocket handshake is done
+  // A streamed reply (HttpReply::stream, the bucket export): its source, the head, and
+  // the part being written. One part at a time: the next is read once this one is sent.
+  std::shared_ptr<HttpBodySource> source;
+  std::unique_ptr<http::response<http::empty_body>> stream_head;
+  std::unique_ptr<http::response_serializer<http::empty_body>> stream_serializer;
+  std::string stream_part;
+  bool stream_chunked = true; ///< false for an HTTP/1.0 client: the body ends with the connection
 
   Http() = default;
   Http(const Http&) = delete;
@@ -114,7 +122,10 @@ template <class Ws> void configure_live_ws(Ws& ws) {
 
 } // namespace
 
-void Connection::close_http() noexcept { m_http->unsubscribe(); }
+void Connection::close_http() noexcept {
+  m_http->unsubscribe();
+  m_http->source.reset(); // a page being read keeps its own reference
+}
 
 void Connection::on_ws_bytes(std::string_view bytes) {
   if (m_closing) {
@@ -392,6 +403,10 @@ void Connection::on_http_request() {
   plain.body = std::move(request.body());
   HttpReply reply = is_mqtt_path ? http_error(426, "/mqtt speaks MQTT over WebSocket: upgrade with subprotocol mqtt")
                                  : handle_http_request(m_server, plain);
+  if (reply.stream) {
+    send_http_stream(reply, request.version(), request.keep_alive());
+    return;
+  }
   h.response = {};
   h.response.result(reply.status);
   h.response.version(request.version());
@@ -419,6 +434,117 @@ void Connection::send_http_response() {
   };
   if (m_tls) http::async_write(m_tls->stream, m_http->response, std::move(on_written));
   else http::async_write(m_socket, m_http->response, std::move(on_written));
+}
+
+// A streamed reply: the head, then each part the source produces on an export thread as
+// one chunk, then the last chunk. Each part moves the request deadline, so an export runs
+// as long as it makes progress and the client reads; one the client stops reading is
+// closed after --connect-timeout like any stalled request.
+void Connection::send_http_stream(HttpReply& reply, unsigned version, bool keep_alive) {
+  Http& h = *m_http;
+  h.source = std::move(reply.stream);
+  h.stream_chunked = version >= 11;
+  h.stream_head = std::make_unique<http::response<http::empty_body>>(static_cast<http::status>(reply.status), version);
+  http::response<http::empty_body>& head = *h.stream_head;
+  head.set(http::field::server, "mqfleet");
+  head.set(http::field::content_type, reply.content_type);
+  head.set(http::field::cache_control, "no-store");
+  for (const auto& [name, value] : reply.headers) head.set(name, value);
+  head.keep_alive(keep_alive && h.stream_chunked);
+  if (h.stream_chunked) head.chunked(true);
+  h.stream_serializer = std::make_unique<http::response_serializer<http::empty_body>>(head);
+  auto self = ref();
+  auto on_head = [self](const error_code& ec, std::size_t n) {
+    self->m_server.stats().bytes_sent.fetch_add(n, std::memory_order_relaxed);
+    if (ec) {
+      self->close_now();
+      return;
+    }
+    self->pull_stream_part();
+  };
+  if (m_tls) http::async_write_header(m_tls->stream, *h.stream_serializer, std::move(on_head));
+  else http::async_write_header(m_socket, *h.stream_serializer, std::move(on_head));
+}
+
+void Connection::pull_stream_part() {
+  auto self = ref();
+  std::shared_ptr<HttpBodySource> source = m_http->source;
+  const bool queued = m_server.export_pool().submit([self, source] {
+    std::string part;
+    bool more = false;
+    std::string failure;
+    try {
+      more = source->next(part);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    asio::post(self->executor(), [self, part = std::move(part), more, failure = std::move(failure)]() mutable {
+      self->on_stream_part(std::move(part), more, failure);
+    });
+  });
+  if (!queued) close_now(); // the pool stops (broker shutdown)
+}
+
+void Connection::on_stream_part(std::string part, bool more, const std::string& failure) {
+  Http& h = *m_http;
+  if (m_closed || !h.source) return;
+  if (!failure.empty()) {
+    // The head is out: cutting the body short (no last chunk) is the only honest answer.
+    m_server.state().log(nlohmann::json{{"event", "http_stream_failed"}, {"peer", peer()}, {"error", failure}}.dump());
+    close_now();
+    return;
+  }
+  m_last_received = Clock::now(); // progress: the request deadline moves
+  if (part.empty()) {
+    if (more) pull_stream_part();
+    else finish_http_stream();
+    return;
+  }
+  h.stream_part = std::move(part);
+  auto self = ref();
+  auto on_written = [self, more](const error_code& ec, std::size_t n) {
+    self->m_server.stats().bytes_sent.fetch_add(n, std::memory_order_relaxed);
+    std::string().swap(self->m_http->stream_part);
+    if (ec) {
+      self->close_now();
+      return;
+    }
+    self->m_last_received = Clock::now(); // the client took it
+    if (more) self->pull_stream_part();
+    else self->finish_http_stream();
+  };
+  if (h.stream_chunked) {
+    auto chunk = http::make_chunk(asio::buffer(h.stream_part));
+    if (m_tls) asio::async_write(m_tls->stream, chunk, std::move(on_written));
+    else asio::async_write(m_socket, chunk, std::move(on_written));
+  } else {
+    if (m_tls) asio::async_write(m_tls->stream, asio::buffer(h.stream_part), std::move(on_written));
+    else asio::async_write(m_socket, asio::buffer(h.stream_part), std::move(on_written));
+  }
+}
+
+void Connection::finish_http_stream() {
+  Http& h = *m_http;
+  h.source.reset(); // gives the export slot back
+  if (!h.stream_chunked) {
+    close_now(); // HTTP/1.0: the end of the connection ends the body
+    return;
+  }
+  auto self = ref();
+  auto on_written = [self](const error_code& ec, std::size_t n) {
+    self->m_server.stats().bytes_sent.fetch_add(n, std::memory_order_relaxed);
+    Http& state = *self->m_http;
+    const bool keep_alive = state.stream_head->keep_alive();
+    state.stream_serializer.reset();
+    state.stream_head.reset();
+    if (ec || !keep_alive) {
+      self->close_now();
+      return;
+    }
+    self->read_loop();
+  };
+  if (m_tls) asio::async_write(m_tls->stream, http::make_chunk_last(), std::move(on_written));
+  else asio::async_write(m_socket, http::make_chunk_last(), std::move(on_written));
 }
 
 void Connection::write_http(std::size_t total) {

@@ -236,6 +236,21 @@ void Persistence::drop_record(Record& record) {
   record.message.reset();
 }
 
+void Persistence::device_seen(const std::string& account, const std::string& device, std::int64_t epoch_ms) {
+  auto op = make_op(StoreOp::Kind::put_device_seen);
+  op.key = account;
+  op.text = device;
+  op.number = static_cast<std::uint64_t>(std::max<std::int64_t>(epoch_ms, 0));
+  push(std::move(op));
+}
+
+void Persistence::device_forgotten(const std::string& account, const std::string& device) {
+  auto op = make_op(StoreOp::Kind::delete_device_seen);
+  op.key = account;
+  op.text = device;
+  push(std::move(op));
+}
+
 void Persistence::after_durable(std::function<void(bool)> callback) {
   bool first = false;
   {

@@ -1,7 +1,7 @@
 #pragma once
-// Durable broker state (`mqfleet broker --data-dir DIR`): retained messages and
-// persistent sessions (subscriptions, queued and in-flight QoS 1/2 messages, outgoing
-// QoS 2 PUBREL state) in DIR/state.db, SQLite in WAL mode.
+// Durable broker state (`mqfleet broker --data-dir DIR`): retained messages, persistent
+// sessions (subscriptions, queued and in-flight QoS 1/2 messages, outgoing QoS 2 PUBREL
+// state) and the devices' last-seen times in DIR/state.db, SQLite in WAL mode.
 //
 // Two parts:
 // * StateStore: the SQLite file. Single-threaded: load() at start-up, apply() of one
@@ -56,6 +56,8 @@ struct StoreOp {
     put_entry,           ///< id, key, number = message id, delivery fields
     update_entry,        ///< id, entry_state, packet_id (awaiting_pubcomp also drops the message)
     delete_entry,        ///< id
+    put_device_seen,     ///< key = account, text = device, number = epoch ms
+    delete_device_seen,  ///< key = account, text = device
   };
   Kind kind;
   std::uint64_t id = 0;
@@ -90,10 +92,18 @@ struct LoadedSession {
   std::vector<LoadedEntry> entries; ///< in queue order
 };
 
+/// When a registry device's last connection ended, as stored.
+struct DeviceSeen {
+  std::string account;
+  std::string device;
+  std::int64_t epoch_ms = 0;
+};
+
 /// Everything in state.db.
 struct LoadedState {
   std::vector<MessagePtr> retained;
   std::vector<LoadedSession> sessions;
+  std::vector<DeviceSeen> devices_seen;
   std::uint64_t max_entry_id = 0;
   std::uint64_t max_message_id = 0;
 };
@@ -185,6 +195,11 @@ public:
   void released(const std::string& key, std::uint16_t packet_id);
 
   // ---- any thread ----
+  /// A device's connection ended at `epoch_ms` (GET …/devices `last_seen`): one change
+  /// per ended connection, never per packet.
+  void device_seen(const std::string& account, const std::string& device, std::int64_t epoch_ms);
+  /// Forgets the last-seen time of a device that left the registry.
+  void device_forgotten(const std::string& account, const std::string& device);
   /// Runs `callback(true)` on the writer thread once every change recorded so far is
   /// committed (`false` when that commit failed).
   void after_durable(std::function<void(bool durable)> callback);

@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS subscriptions (key TEXT NOT NULL, filter TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS entries (id INTEGER PRIMARY KEY, key TEXT NOT NULL, message INTEGER NOT NULL,
   qos INTEGER NOT NULL, retain INTEGER NOT NULL, sub_ids BLOB, state INTEGER NOT NULL, packet_id INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS entries_key ON entries (key, id);
+CREATE TABLE IF NOT EXISTS devices_seen (account TEXT NOT NULL, device TEXT NOT NULL, seen_ms INTEGER NOT NULL,
+  PRIMARY KEY (account, device)) WITHOUT ROWID;
 )";
 
 /// What to do about a damaged state.db (exit 3, docs/broker.md "Data directory").
@@ -338,6 +340,9 @@ LoadedState StateStore::load() {
     }
     state.sessions[it->second].entries.push_back(std::move(e));
   }
+  Statement seen(m_db, m_path, "SELECT account, device, seen_ms FROM devices_seen");
+  while (seen.row()) state.devices_seen.push_back(DeviceSeen{seen.blob(0), seen.blob(1), seen.integer(2)});
+
   if (!stale.empty()) {
     exec("BEGIN");
     Statement del(m_db, m_path, "DELETE FROM entries WHERE id = ?");
@@ -376,6 +381,8 @@ void StateStore::apply(const std::vector<StoreOp>& ops) {
     Statement upd_entry(m_db, m_path, "UPDATE entries SET state = ?, packet_id = ? WHERE id = ?");
     Statement rel_entry(m_db, m_path, "UPDATE entries SET state = ?, packet_id = ?, message = 0 WHERE id = ?");
     Statement del_entry(m_db, m_path, "DELETE FROM entries WHERE id = ?");
+    Statement put_seen(m_db, m_path, "INSERT OR REPLACE INTO devices_seen VALUES (?, ?, ?)");
+    Statement del_seen(m_db, m_path, "DELETE FROM devices_seen WHERE account = ? AND device = ?");
     for (const auto& op : ops) {
       const auto id = static_cast<std::int64_t>(op.id);
       switch (op.kind) {
@@ -432,6 +439,10 @@ void StateStore::apply(const std::vector<StoreOp>& ops) {
       case StoreOp::Kind::delete_entry:
         if (!cancelled_entries.contains(op.id)) del_entry.bind(1, id).run();
         break;
+      case StoreOp::Kind::put_device_seen:
+        put_seen.bind_text(1, op.key).bind_text(2, op.text).bind(3, static_cast<std::int64_t>(op.number)).run();
+        break;
+      case StoreOp::Kind::delete_device_seen: del_seen.bind_text(1, op.key).bind_text(2, op.text).run(); break;
       }
     }
     exec("COMMIT");

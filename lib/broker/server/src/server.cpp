@@ -1,5 +1,7 @@
 #include "server.hpp"
 
+#include "http_api.hpp"
+
 #include "broker_state.hpp"
 #include "connection.hpp"
 #include "log.hpp"
@@ -57,6 +59,10 @@ unsigned auth_thread_count() {
   return std::clamp(cores / 2, 1u, 4u);
 }
 
+/// Export pages are read on two threads: enough to keep exports streaming while others
+/// wait for their clients, few enough to leave the cores to the io threads.
+constexpr unsigned k_export_threads = 2;
+
 /// How long stop() waits for DISCONNECT 0x8B to reach the clients.
 constexpr auto k_shutdown_grace = std::chrono::seconds(2);
 
@@ -88,6 +94,9 @@ void Server::start() {
   if (m_running) return;
   if (!m_config.allow_anonymous && !m_auth_pool)
     m_auth_pool = std::make_unique<WorkPool>(auth_thread_count(), k_auth_queue);
+  // Each streaming export has at most one page job queued, so the queue never refuses.
+  if ((m_config.http.enabled || m_config.https.enabled) && !m_export_pool)
+    m_export_pool = std::make_unique<WorkPool>(k_export_threads, k_max_streamed_exports);
   if (m_config.mqtt.enabled) {
     open_acceptor(m_acceptor, m_config.mqtt, "MQTT");
     m_port = m_acceptor.local_endpoint().port();
@@ -114,6 +123,16 @@ void Server::start() {
   housekeeping();
   for (auto& io : m_ios) m_threads.emplace_back([context = io.get()] { context->run(); });
   m_running = true;
+}
+
+std::shared_ptr<void> Server::start_export() {
+  if (m_exports->fetch_add(1, std::memory_order_relaxed) >= k_max_streamed_exports) {
+    m_exports->fetch_sub(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  // Points at the counter it keeps alive: non-null, and nothing to delete.
+  return std::shared_ptr<void>(m_exports.get(),
+                               [count = m_exports](void*) { count->fetch_sub(1, std::memory_order_relaxed); });
 }
 
 void Server::accept(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls, bool http) {
@@ -191,6 +210,7 @@ void Server::stop() {
   m_threads.clear();
   // Checks still queued post to the stopped io_contexts; their handlers go with them.
   m_auth_pool.reset();
+  m_export_pool.reset();
   error_code ec;
   m_acceptor.close(ec);
   m_tls_acceptor.close(ec);

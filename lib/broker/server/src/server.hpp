@@ -48,6 +48,12 @@ public:
   /// Where CONNECT credentials are verified (PBKDF2 off the io threads); only with a
   /// registry (not --allow-anonymous).
   WorkPool& auth_pool() noexcept { return *m_auth_pool; }
+  /// Where streamed HTTP bodies (bucket exports) are produced, page by page, off the io
+  /// threads; only with an HTTP or HTTPS listener.
+  WorkPool& export_pool() noexcept { return *m_export_pool; }
+  /// Takes one of the k_max_streamed_exports slots, given back when the returned handle
+  /// is released (on any thread, even after the server is gone); null when all are taken.
+  std::shared_ptr<void> start_export();
 
   /// Called once by every connection when it closes (keeps the connection count).
   void connection_closed() noexcept { m_connections.fetch_sub(1, std::memory_order_relaxed); }
@@ -70,6 +76,7 @@ private:
   std::vector<std::unique_ptr<asio::io_context>> m_ios;
   /// Destroyed before the io_contexts: its jobs post their answers to them.
   std::unique_ptr<WorkPool> m_auth_pool;
+  std::unique_ptr<WorkPool> m_export_pool; ///< likewise
   const BrokerConfig& m_config;
   BrokerState& m_state;
   BrokerStats& m_stats;
@@ -85,6 +92,8 @@ private:
   std::size_t m_next_io = 0; ///< round robin over m_ios (used by the accepting thread only)
   std::atomic<std::size_t> m_connections{0};
   std::atomic<std::size_t> m_goodbyes{0}; ///< connections between goodbye and close
+  /// Streamed exports in progress (shared: a slot may be released after the server).
+  std::shared_ptr<std::atomic<std::size_t>> m_exports = std::make_shared<std::atomic<std::size_t>>(0);
   int m_port = 0;
   int m_tls_port = 0;
   int m_http_port = 0;

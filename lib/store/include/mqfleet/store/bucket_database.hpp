@@ -41,6 +41,14 @@ struct PointFilter {
   std::size_t limit = 0;     ///< at most this many points (0 = all)
 };
 
+/// Where a paged read stands: the sort key of the last point read (ts, then the device's
+/// internal key, then the point's sequence number).
+struct PointPosition {
+  EpochMs ts = 0;
+  std::int64_t device = 0;
+  std::int64_t seq = 0;
+};
+
 /// A prepared statement, finalized on destruction.
 class Statement {
 public:
@@ -58,16 +66,20 @@ private:
   sqlite3_stmt* m_stmt = nullptr;
 };
 
-/// Streams points in (ts, device) order with constant memory.
+/// Streams points in (ts, device) order with constant memory. Its statement holds a read
+/// transaction until the cursor is destroyed.
 class PointCursor {
 public:
   PointCursor() = default;
   explicit PointCursor(Statement statement) : m_statement(std::move(statement)) {}
   /// Reads the next point into `point`; false at the end. Throws ConfigError on I/O errors.
   bool next(Point& point);
+  /// The position of the last point next() read (to resume after it with points_page()).
+  const PointPosition& position() const noexcept { return m_position; }
 
 private:
   Statement m_statement;
+  PointPosition m_position;
 };
 
 /// One connection to the bucket database.
@@ -117,6 +129,10 @@ public:
   /// sees a payload valid only during the call (the aggregation's scan).
   void for_each_payload(std::string_view id, const PointFilter& filter,
                         const std::function<void(EpochMs, std::string_view)>& each);
+  /// At most `limit` of those points, starting after `after` (from the first when empty):
+  /// one page of a read that holds no transaction between pages (BucketExport).
+  PointCursor points_page(std::string_view id, const PointFilter& filter, const std::optional<PointPosition>& after,
+                          std::size_t limit);
   /// Deletes every point and counter of a bucket; returns the number of points.
   std::uint64_t erase_bucket(std::string_view id);
   /// Deletes the bucket's points with from <= ts <= to; returns how many.
