@@ -7,13 +7,13 @@
 # reproducer is left in build/fuzz/artifacts/NAME/ (add it to the seed corpus with the fix).
 #
 # Usage: scripts/fuzz.sh [seconds per target=20] [target...]   (default: every target)
-# Targets: decoder scenario jsonl format csv url registry profiles http ws. Extra libFuzzer flags
+# Targets: decoder scenario jsonl format csv url registry profiles http ws ws_server. Extra libFuzzer flags
 # go in MQFLEET_FUZZ_ARGS (e.g. "-runs=10000000" for a campaign).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-20}"
 shift || true
-all=(decoder scenario jsonl format csv url registry profiles http ws)
+all=(decoder scenario jsonl format csv url registry profiles http ws ws_server)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 # One ccache for every clone, as scripts/build.sh.

@@ -2,7 +2,8 @@
 # README command 2 (and what .ci/run calls): install what is missing, then build and run
 # every test: a bounded libFuzzer run of every parser of untrusted input (MQTT decoder,
 # scenario loader, --jsonl line, -F format, CSV import, broker URL, registry and profile
-# files; MQFLEET_FUZZ_SECONDS each, default 20), then the unit + end-to-end suites
+# files, HTTP requests, WebSocket frames from a server and from a client;
+# MQFLEET_FUZZ_SECONDS each, default 20), then the unit + end-to-end suites
 # of the ci preset, which is an optimised build with ASan + UBSan (one build, one run; the
 # sanitizer options and third-party leak suppressions live in CMakePresets.json).
 # MQFLEET_QUICK=1 skips the fuzz stage (a fast local loop).
