@@ -37,9 +37,13 @@ void wait_for_signals() {
     int signal_number = 0;
     if (sigwait(&set, &signal_number) != 0) continue;
     if (signal_number == SIGHUP) {
+      // The broker reloads on SIGHUP; for every other command it is a closed terminal,
+      // which stops it as SIGTERM does (mosquitto_sub ends on a hangup too).
       std::lock_guard lock(g_reload_mutex);
-      if (g_reload_handler) g_reload_handler();
-      continue;
+      if (g_reload_handler) {
+        g_reload_handler();
+        continue;
+      }
     }
     if (g_stop_signal.exchange(signal_number) != 0) {
       // A second stop signal: the user insists; leave without cleaning up.

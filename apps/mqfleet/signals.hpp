@@ -1,7 +1,8 @@
 #pragma once
 // Process signal handling. SIGINT/SIGTERM request a graceful stop through a stop token
 // that long-running commands poll; a second SIGINT exits at once with code 130. SIGHUP
-// calls the reload handler if one is set (the broker reloads its registry).
+// calls the reload handler if one is set (the broker reloads its registry); without one it
+// is a closed terminal and stops the command as SIGTERM does.
 
 #include <functional>
 #include <stop_token>
@@ -12,7 +13,8 @@ namespace mqfleet::cli {
 /// for them. Call first thing in main, before any library starts threads.
 void install_signal_handling();
 
-/// The token that becomes stop-requested on the first SIGINT or SIGTERM.
+/// The token that becomes stop-requested on the first SIGINT or SIGTERM (or SIGHUP
+/// without a reload handler).
 std::stop_token stop_token();
 
 /// The signal number that requested the stop, or 0.

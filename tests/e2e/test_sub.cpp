@@ -448,6 +448,17 @@ TEST_F(SubTest, InterruptExitsWith130) {
   EXPECT_EQ(result.out, "");
 }
 
+// A closed terminal (SIGHUP) stops `sub` as it stops mosquitto_sub: before, SIGHUP was
+// taken for the broker's reload and ignored by every other command, so a `sub --watch`
+// whose tmux pane or ssh session went away kept running (and reconnecting) forever.
+TEST_F(SubTest, HangupExitsWith130) {
+  auto sub = start_sub({"-t", "forever"});
+  sub->signal(SIGHUP);
+  const ProcessResult result = finish(*sub);
+  EXPECT_EQ(result.exit_code, k_exit_interrupted);
+  EXPECT_EQ(result.err.find("error"), std::string::npos) << result.err;
+}
+
 // The lean client serves `sub` by default; MQFLEET_SUB_CLIENT=paho keeps the Paho-backed
 // one reachable (and covered): retained and fresh messages at QoS 2, then a refusal-free exit.
 TEST_F(SubTest, PahoClientOnRequest) {
